@@ -1,0 +1,103 @@
+"""Connect to the warehouse: the server named by DATABASE_URL, or an embedded PostgreSQL.
+
+Without DATABASE_URL the `pgserver` package runs a private PostgreSQL whose data lives under
+`INSTANCE_DIR/pgdata`. pgserver keeps a list of the processes using the server on disk and
+stops it when the last one exits, so the app, gunicorn workers and the ETL CLI can share it.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "dashboard"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached; the message says where and what to do."""
+
+
+def describe_url(url: str) -> str:
+    """Return the URL without its password, for messages and logs."""
+    try:
+        return make_url(to_sqlalchemy_url(url)).render_as_string(hide_password=True).replace(
+            "postgresql+psycopg://", "postgresql://"
+        )
+    except Exception:  # noqa: BLE001 - a malformed URL is described as what it is
+        return "<unparseable DATABASE_URL>"
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Turn any libpq URL (including `?host=/socket/dir` ones) into a SQLAlchemy psycopg URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise DatabaseUnavailable(
+            f"DATABASE_URL must start with postgresql://, not {scheme + sep or url!r}"
+        )
+    return "postgresql+psycopg://" + rest
+
+
+def to_libpq_url(url: str) -> str:
+    """Turn a SQLAlchemy URL back into one psycopg and libpq accept."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def start_embedded(instance_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL under `instance_dir` and return its libpq URL."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless here.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(instance_dir / "pgdata", cleanup_mode="stop")
+        admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')  # a constant, not user input
+    return server.get_uri(EMBEDDED_DATABASE)
+
+
+def resolve_url(settings) -> str:
+    """Return the libpq URL of the warehouse: DATABASE_URL, else the embedded server."""
+    if settings.database_url:
+        to_sqlalchemy_url(settings.database_url)  # validates the scheme
+        return settings.database_url
+    return start_embedded(settings.instance_dir)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create a SQLAlchemy engine that checks connections before use (the database may restart)."""
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(to_sqlalchemy_url(url), **kwargs)
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """Open a psycopg connection, turning a refused or failed connection into DatabaseUnavailable."""
+    try:
+        return psycopg.connect(to_libpq_url(url), **kwargs)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(unavailable_message(url, exc)) from None
+
+
+def unavailable_message(url: str, exc: BaseException) -> str:
+    """Phrase a connection failure as one line that says where and what to do."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "password authentication failed" in first:
+        hint = "check the user name and password in DATABASE_URL"
+    elif "does not exist" in first:
+        hint = "create the database or fix DATABASE_URL"
+    else:
+        hint = "start the database server or fix DATABASE_URL"
+    host = urlsplit(to_libpq_url(url)).hostname or "local socket"
+    return f"cannot connect to the database at {describe_url(url)} ({host}): {first}; {hint}"

@@ -1,0 +1,163 @@
+"""The ETL command line: generate demo data, load exports, show the state of the warehouse.
+
+User mistakes and unreachable databases end in one line on stderr and a non-zero exit code
+(1: the run failed and changed nothing; 2: bad usage), never in a traceback.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from data import db
+from data.settings import SettingsError, load_settings
+from etl import extract
+from etl.generate import generate as generate_files
+from etl.load import DATE_FORMATS, LoadError, load as run_load
+from etl.progress import Reporter
+from etl.status import status as warehouse_status
+
+TABLE_ORDER = ["dim_categories", "dim_geolocation", "dim_customers", "dim_sellers", "dim_products",
+               "fact_orders", "fact_order_items", "fact_payments", "fact_reviews"]
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def database_url() -> str:
+    try:
+        return db.resolve_url(load_settings())
+    except (SettingsError, db.DatabaseUnavailable) as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the embedded server failed to start
+        fail(f"could not start the embedded PostgreSQL under INSTANCE_DIR: {exc}; "
+             "set DATABASE_URL to use another server")
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: LOG_LEVEL or INFO).")
+def cli(log_level):
+    """Load Olist-format marketplace exports into the analytics warehouse."""
+    level = (log_level or load_settings().log_level).upper()
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every start and stop at INFO
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--orders", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="How many orders to generate.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same bytes.")
+def generate(out_dir: Path, orders: int, seed: int):
+    """Write the nine Olist CSV files of a realistic demo data set into OUT_DIR."""
+    console = Console(file=sys.stderr)
+    started = time.monotonic()
+    if console.is_terminal:
+        with console.status("generating") as status:
+            counts = generate_files(out_dir, orders, seed,
+                                    progress=lambda done, total: status.update(f"generating: {done:,} of {total:,} orders"))
+    else:
+        counts = generate_files(out_dir, orders, seed)
+    click.echo(f"wrote {sum(counts.values()):,} rows in 9 files to {out_dir} "
+               f"in {time.monotonic() - started:.1f}s ({orders:,} orders, seed {seed})", err=True)
+
+
+@cli.command()
+@click.argument("in_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one machine-readable summary on stdout.")
+@click.option("--dry-run", is_flag=True, help="Do everything, report it, then roll it all back.")
+@click.option("--date-format", type=click.Choice(DATE_FORMATS), default="auto", show_default=True,
+              help="How to read slash dates (03/04/2018): month/day, day/month or detect per column. "
+                   "ISO dates are always read.")
+@click.option("--force", is_flag=True, help="Load files even if the same content was loaded before.")
+def load(in_dir: Path, as_json: bool, dry_run: bool, date_format: str, force: bool):
+    """Load the Olist CSV files found in IN_DIR (recognised by header, any subset)."""
+    url = database_url()
+    reporter = Reporter(quiet=as_json)
+    try:
+        result = run_load(url, in_dir, dry_run=dry_run, date_format=date_format, force=force, reporter=reporter)
+    except (LoadError, extract.ExtractError, db.DatabaseUnavailable) as exc:
+        if as_json:
+            click.echo(json.dumps({"status": "failed", "error": str(exc)}))
+        fail(str(exc))
+    except psycopg.OperationalError as exc:
+        fail(db.unavailable_message(url, exc))
+    except Exception as exc:  # noqa: BLE001 - an internal error: one line here, the traceback in the log
+        logging.getLogger("etl").debug("load failed", exc_info=True)
+        fail(f"the load failed and nothing was changed: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+        return
+    print_summary(result)
+
+
+def print_summary(result) -> None:
+    console = Console()
+    title = f"run {result.run_id}: {result.status}" + (" (dry run: nothing was kept)" if result.dry_run else "")
+    table = Table(title=title, title_justify="left")
+    for col in ("table", "read", "inserted", "updated", "unchanged", "quarantined", "skipped", "unknown members"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    order = {t: i for i, t in enumerate(TABLE_ORDER)}
+    for name, c in sorted(result.tables.items(), key=lambda kv: order.get(kv[0], 99)):
+        table.add_row(name, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged,
+                                                   c.quarantined, c.skipped, c.unknown_members)))
+    if result.tables:
+        console.print(table)
+    for w in result.warnings:
+        console.print(f"warning: {w}")
+    quarantined = sum(c.quarantined for c in result.tables.values())
+    if quarantined:
+        console.print(f"{quarantined:,} rows quarantined: see etl.quarantine (run_id = {result.run_id})")
+    verdict = "changed the warehouse" if result.changed else "nothing changed"
+    console.print(f"{verdict} in {result.seconds:.1f}s")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one machine-readable summary on stdout.")
+def status(as_json: bool):
+    """Show the warehouse's row counts, its data version and the latest runs."""
+    url = database_url()
+    try:
+        info = warehouse_status(url)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc))
+    except psycopg.OperationalError as exc:
+        fail(db.unavailable_message(url, exc))
+    if as_json:
+        click.echo(json.dumps(info, default=str))
+        return
+    console = Console()
+    console.print(f"data version: {info['data_version']}  schema revision: {info['schema_revision']}")
+    t = Table(title="warehouse", title_justify="left")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    t.add_column("unknown members", justify="right")
+    for name, n in info["tables"].items():
+        t.add_row(name, f"{n:,}", f"{info['unknown_members'].get(name, 0):,}" if name in info["unknown_members"] else "")
+    console.print(t)
+    r = Table(title="latest runs", title_justify="left")
+    for col in ("run", "started", "seconds", "status", "changed", "quarantined", "error"):
+        r.add_column(col)
+    for run in info["runs"]:
+        r.add_row(str(run["run_id"]), f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
+                  f"{run['seconds']:.1f}" if run["seconds"] is not None else "",
+                  run["status"] + (" (dry run)" if run["dry_run"] else ""), "yes" if run["changed"] else "no",
+                  f"{run['quarantined']:,}", run["error"] or "")
+    console.print(r)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        fail("interrupted: the run was rolled back and nothing changed", 1)

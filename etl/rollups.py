@@ -1,0 +1,68 @@
+"""Refresh the `warehouse.agg_*` rollups and `dim_date` for the days a load touched.
+
+A rollup row for a day is rebuilt from the fact tables whenever any order of that day (or a
+dimension row it points at) changed, so rollup answers always equal fact-table answers. A first
+load touches every day; a daily delta touches a few.
+"""
+from __future__ import annotations
+
+DAILY_ORDERS = """
+DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
+WITH o AS (
+    SELECT * FROM warehouse.fact_orders WHERE purchase_date IN (SELECT purchase_date FROM touched_dates)
+), r AS (
+    SELECT r.order_id, count(*) AS n, sum(r.review_score) AS s
+    FROM warehouse.fact_reviews r JOIN o USING (order_id) GROUP BY r.order_id
+)
+INSERT INTO warehouse.agg_daily_orders
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status,
+       count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
+       sum(o.product_revenue), sum(o.freight_value), sum(o.order_value), sum(o.payment_value),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true),
+       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       coalesce(sum(r.n), 0), coalesce(sum(r.s), 0)
+FROM o
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+LEFT JOIN r USING (order_id)
+GROUP BY 1, 2, 3;
+"""
+
+DAILY_CATEGORIES = """
+DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
+INSERT INTO warehouse.agg_daily_categories
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, p.product_category_name_english,
+       count(DISTINCT o.order_id), count(*), sum(i.price), sum(i.freight_value), sum(i.price + i.freight_value)
+FROM warehouse.fact_orders o
+JOIN warehouse.fact_order_items i USING (order_id)
+JOIN warehouse.dim_products p USING (product_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+WHERE o.purchase_date IN (SELECT purchase_date FROM touched_dates)
+GROUP BY 1, 2, 3, 4;
+"""
+
+DIM_DATE = """
+INSERT INTO warehouse.dim_date
+SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
+       extract(isodow FROM d), trim(to_char(d, 'Day')), trim(to_char(d, 'Month')),
+       date_trunc('week', d)::date, date_trunc('month', d)::date, extract(isodow FROM d) >= 6
+FROM generate_series(
+    (SELECT min(purchase_date) FROM warehouse.fact_orders),
+    (SELECT greatest(max(purchase_date), max(order_estimated_delivery_date)::date,
+                     max(order_delivered_customer_date)::date)
+     FROM warehouse.fact_orders),
+    interval '1 day') AS d
+ON CONFLICT (date_key) DO NOTHING;
+"""
+
+
+def refresh(cur) -> int:
+    """Rebuild the rollups for the touched days; return how many days were rebuilt."""
+    days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
+    if days:
+        cur.execute("ANALYZE touched_dates")
+        cur.execute(DAILY_ORDERS)
+        cur.execute(DAILY_CATEGORIES)
+        cur.execute(DIM_DATE)
+    return days
