@@ -1,0 +1,181 @@
+"""The loader's rules for imperfect data, each on a small file written in the test."""
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from etl import formats
+from etl.load import LOAD_LOCK, LoadError, load
+from tests.conftest import FIXTURES, write
+
+H = {k.key: ",".join(k.header) + "\n" for k in formats.KINDS}
+O = "d10000000000000000000000000000{:02d}"
+C = "c10000000000000000000000000000{:02d}"
+P = "b1000000000000000000000000000001"
+S = "e1000000000000000000000000000001"
+
+
+def order_row(i, ts="2017-10-02 10:56:33", status="delivered", customer=None):
+    return f"{O.format(i)},{customer or C.format(i)},{status},{ts},,,,2017-10-18 00:00:00\n"
+
+
+def customer_row(i, zip_="01037", state="SP"):
+    return f"{C.format(i)},a10000000000000000000000000000{i:02d},{zip_},sao paulo,{state}\n"
+
+
+def quarantine(sql):
+    return sql("SELECT file_name, line_number, table_name, reason FROM etl.quarantine ORDER BY line_number")
+
+
+def test_parsing_bom_blank_lines_crlf_quotes_and_zip(tmp_path, db_url, sql):
+    body = ("\ufeff" + H["customers"].replace("\n", "\r\n") + "\r\n" + customer_row(1, "1037").replace("\n", "\r\n")
+            + "   \r\n" + customer_row(2, zip_="02037").replace("\n", "\r\n"))
+    write(tmp_path, "clientes.csv", body)
+    reviews = (H["reviews"]
+               + f'r{"0" * 31},{O.format(1)},4,"Titulo, com virgula","linha 1\n\nlinha 3 ""citado""",'
+                 "2017-10-11 00:00:00,2017-10-12 03:43:48\n\n")
+    write(tmp_path, "avaliacoes.csv", reviews.replace("r" + "0" * 31, "f" + "0" * 31))
+    write(tmp_path, "pedidos.csv", H["orders"] + order_row(1) + order_row(2))
+    result = load(db_url, tmp_path)
+    assert result.tables["dim_customers"].read == 2 and result.tables["dim_customers"].skipped == 2
+    assert sql("SELECT customer_zip_code_prefix FROM warehouse.dim_customers ORDER BY 1") == [("01037",), ("02037",)]
+    assert sql("SELECT review_comment_title, review_comment_message FROM warehouse.fact_reviews") == [
+        ("Titulo, com virgula", 'linha 1\n\nlinha 3 "citado"')]
+    assert quarantine(sql) == []
+
+
+@pytest.mark.parametrize("stamp, option, expected", [
+    ("10/2/2017 10:56", "auto", datetime(2017, 10, 2, 10, 56)),
+    ("10/2/2017 10:56:33", "auto", datetime(2017, 10, 2, 10, 56, 33)),
+    ("10/2/17 1:56 PM", "auto", datetime(2017, 10, 2, 13, 56)),
+    ("2017-10-02T10:56:33", "auto", datetime(2017, 10, 2, 10, 56, 33)),
+    ("2/10/2017 10:56", "dmy", datetime(2017, 10, 2, 10, 56)),
+])
+def test_spreadsheet_dates(tmp_path, db_url, sql, stamp, option, expected):
+    write(tmp_path, "o.csv", H["orders"] + order_row(1, stamp) + order_row(2, stamp))
+    load(db_url, tmp_path, date_format=option)
+    assert sql("SELECT DISTINCT order_purchase_timestamp FROM warehouse.fact_orders") == [(expected,)]
+
+
+def test_day_month_detected_per_column_and_ambiguity_warned(tmp_path, db_url, sql):
+    write(tmp_path, "o.csv", H["orders"] + order_row(1, "02/10/2017 10:56") + order_row(2, "25/10/2017 08:00"))
+    result = load(db_url, tmp_path)
+    assert sql("SELECT order_purchase_timestamp FROM warehouse.fact_orders ORDER BY 1") == [
+        (datetime(2017, 10, 2, 10, 56),), (datetime(2017, 10, 25, 8, 0),)]
+    assert not any("could be month/day" in w for w in result.warnings)
+
+    other = tmp_path / "second"
+    write(other, "o.csv", H["orders"] + order_row(3, "03/04/2018 10:00"))
+    result = load(db_url, other)
+    assert any("order_purchase_timestamp" in w and "could be month/day" in w for w in result.warnings)
+    assert sql(f"SELECT order_purchase_timestamp FROM warehouse.fact_orders WHERE order_id = '{O.format(3)}'") == [
+        (datetime(2018, 3, 4, 10, 0),)]
+
+
+def test_each_quarantine_reason_with_its_line(tmp_path, db_url, sql):
+    write(tmp_path, "o.csv", H["orders"]
+          + order_row(1)                                          # line 2: good
+          + order_row(2, "2017-02-30 10:00:00")                   # line 3: no such day
+          + f"{O.format(3)},{C.format(3)},delivered,,,,,\n"       # line 4: no purchase time
+          + order_row(1, status="shipped")                        # line 5: same key, other values
+          + order_row(1)                                          # line 6: exact repeat
+          + "not-an-id,x,delivered,2017-10-02 10:56:33,,,,\n"     # line 7: bad id
+          + order_row(4).rstrip("\n") + ",extra\n"                 # line 8: too many fields
+          )
+    write(tmp_path, "r.csv", H["reviews"]
+          + f"f{'0' * 31},{O.format(1)},7,,,2017-10-11 00:00:00,\n"   # line 2: score out of range
+          + f"f{'0' * 30}1,{O.format(99)},5,,,2017-10-11 00:00:00,\n"  # line 3: unknown order
+          )
+    write(tmp_path, "i.csv", H["items"] + f"{O.format(1)},1,{P},{S},2017-10-06 11:07:15,-3.00,1.00\n")
+    result = load(db_url, tmp_path)
+    rows = quarantine(sql)
+    reasons = {(r[0], r[1]): r[3] for r in rows}
+    assert reasons[("o.csv", 3)] == "bad order_purchase_timestamp: 2017-02-30 10:00:00"
+    assert reasons[("o.csv", 4)] == "missing order_purchase_timestamp"
+    assert reasons[("o.csv", 5)].startswith("duplicate order_id") and "conflicting" in reasons[("o.csv", 5)]
+    assert reasons[("o.csv", 7)] == "bad order_id: not-an-id"
+    assert reasons[("o.csv", 8)] == "expected 8 fields, found 9"
+    assert reasons[("r.csv", 2)] == "out of range review_score: 7"
+    assert reasons[("r.csv", 3)].startswith("unknown order_id")
+    assert reasons[("i.csv", 2)] == "out of range price: -3.00"
+    assert len(rows) == 8
+    assert result.tables["fact_orders"].skipped == 1  # the exact repeat on line 6
+    assert sql("SELECT order_id::text, order_status FROM warehouse.fact_orders") == [
+        ("d1000000-0000-0000-0000-000000000001", "delivered")]
+    raw = sql("SELECT raw FROM etl.quarantine WHERE line_number = 3 AND file_name = 'o.csv'")[0][0]
+    assert raw["order_purchase_timestamp"] == "2017-02-30 10:00:00"
+
+
+def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
+    write(tmp_path, "o.csv", H["orders"] + order_row(1))
+    write(tmp_path, "i.csv", H["items"] + f"{O.format(1)},1,{P},{S},2017-10-06 11:07:15,10.00,2.50\n")
+    result = load(db_url, tmp_path)
+    assert result.tables["dim_customers"].unknown_members == 1
+    assert result.tables["dim_products"].unknown_members == 1
+    assert result.tables["dim_sellers"].unknown_members == 1
+    assert sql("SELECT order_value::float FROM warehouse.fact_orders") == [(12.5,)]
+    assert sql("SELECT customer_state, revenue::float FROM warehouse.agg_daily_orders") == [("??", 12.5)]
+    assert sql("SELECT product_category_name_english FROM warehouse.agg_daily_categories") == [("unknown",)]
+
+    # The real customer arrives later: the unknown member becomes a known one, the rollup follows.
+    later = tmp_path / "later"
+    write(later, "c.csv", H["customers"] + customer_row(1, state="RJ"))
+    again = load(db_url, later)
+    assert again.tables["dim_customers"].updated == 1
+    assert sql("SELECT customer_state, is_unknown FROM warehouse.dim_customers") == [("RJ", False)]
+    assert sql("SELECT customer_state, revenue::float FROM warehouse.agg_daily_orders") == [("RJ", 12.5)]
+
+
+def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
+    write(tmp_path / "day1", "o.csv", H["orders"] + order_row(1) + order_row(2))
+    load(db_url, tmp_path / "day1")
+    write(tmp_path / "day2", "i.csv", H["items"] + f"{O.format(1)},1,{P},{S},2017-10-06 11:07:15,10.00,2.50\n")
+    write(tmp_path / "day2", "p.csv", H["payments"] + f"{O.format(1)},1,boleto,1,12.50\n")
+    write(tmp_path / "day2", "o.csv", H["orders"] + order_row(2, status="canceled") + order_row(3))
+    result = load(db_url, tmp_path / "day2")
+    assert result.tables["fact_order_items"].inserted == 1 and result.tables["fact_order_items"].quarantined == 0
+    assert (result.tables["fact_orders"].inserted, result.tables["fact_orders"].updated) == (1, 1)
+    assert sql("SELECT order_id::text, order_status, items_count, order_value::float, payment_value::float "
+               "FROM warehouse.fact_orders ORDER BY 1") == [
+        ("d1000000-0000-0000-0000-000000000001", "delivered", 1, 12.5, 12.5),
+        ("d1000000-0000-0000-0000-000000000002", "canceled", 0, 0.0, 0.0),
+        ("d1000000-0000-0000-0000-000000000003", "delivered", 0, 0.0, 0.0),
+    ]
+    assert sql("SELECT order_status, orders, revenue::float FROM warehouse.agg_daily_orders ORDER BY 1") == [
+        ("canceled", 1, 0.0), ("delivered", 2, 12.5)]
+
+
+@pytest.mark.parametrize("stage", ["stage:orders", "upsert:items", "rollups", "end", "commit"])
+def test_a_failure_late_in_the_load_changes_nothing(tmp_path, db_url, sql, stage):
+    load(db_url, FIXTURES / "tiny")
+    snapshot = "SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM warehouse.{} t)"
+    tables = ["fact_orders", "fact_order_items", "dim_customers", "agg_daily_orders", "etl.quarantine"]
+    before = [sql(snapshot.format(t).replace("warehouse.etl.", "etl.")) for t in tables]
+    write(tmp_path, "o.csv", H["orders"] + order_row(1, status="shipped") + order_row(9))
+    write(tmp_path, "i.csv", H["items"] + f"{O.format(9)},1,{P},{S},2017-10-06 11:07:15,10.00,2.50\n"
+          + f"{O.format(77)},1,{P},{S},2017-10-06 11:07:15,10.00,2.50\n")
+    with pytest.raises(RuntimeError, match="failure injected"):
+        load(db_url, tmp_path, fail_at=stage)
+    assert [sql(snapshot.format(t).replace("warehouse.etl.", "etl.")) for t in tables] == before
+    assert sql("SELECT status, error FROM etl.runs ORDER BY run_id DESC LIMIT 1") == [
+        ("failed", f"failure injected at {stage}")]
+    # And the same files load fine afterwards.
+    after = load(db_url, tmp_path).tables["fact_orders"]
+    assert (after.inserted, after.updated) == (1, 1)
+
+
+def test_concurrent_runs_are_refused(tmp_path, db_url, sql):
+    write(tmp_path, "o.csv", H["orders"] + order_row(1))
+    with psycopg.connect(db_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        with pytest.raises(LoadError, match="another load is running"):
+            load(db_url, tmp_path)
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
+    assert load(db_url, tmp_path).status == "succeeded"
+
+
+def test_dry_run_reports_and_keeps_nothing(db_url, sql):
+    result = load(db_url, FIXTURES / "tiny", dry_run=True)
+    assert result.tables["fact_orders"].inserted == 3 and not result.changed
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
+    assert sql("SELECT status, dry_run FROM etl.runs") == [("succeeded", True)]
