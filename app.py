@@ -65,13 +65,9 @@ def _engine(app, url):
 def prepare_warehouse(settings) -> str:
     """Start or reach the database, migrate it, and load demo data into an empty warehouse."""
     url = db.resolve_url(settings)
-    engine = db.make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        with engine.connect() as conn:
-            empty = not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM warehouse.fact_orders)")).scalar()
-    finally:
-        engine.dispose()
+    migrate.upgrade_url(url)
+    with db.connect(url) as conn:
+        empty = not conn.execute("SELECT EXISTS (SELECT 1 FROM warehouse.fact_orders)").fetchone()[0]
     if empty:
         from etl.generate import generate
         from etl.load import load
@@ -92,7 +88,8 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f"error: {exc}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         url = prepare_warehouse(settings)
     except db.DatabaseUnavailable as exc:

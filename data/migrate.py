@@ -41,3 +41,19 @@ def upgrade(engine: Engine) -> None:
     if current_revision(engine) == head_revision():
         return
     command.upgrade(alembic_config(engine), "head")
+
+
+def upgrade_url(url: str) -> str:
+    """Migrate the database at `url` and return its revision; an unreachable one raises DatabaseUnavailable."""
+    import sqlalchemy as sa
+
+    from data import db
+
+    engine = db.make_engine(url)
+    try:
+        upgrade(engine)
+        return current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise db.DatabaseUnavailable(db.unavailable_message(url, exc.orig or exc)) from None
+    finally:
+        engine.dispose()

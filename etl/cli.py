@@ -50,7 +50,8 @@ def cli(log_level):
     level = (log_level or load_settings().log_level).upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every start and stop at INFO
+    for noisy in ("pgserver", "alembic"):  # they log every start, stop and check at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @cli.command()

@@ -312,13 +312,16 @@ def sample_is_clean(source: SourceFile, records: int = 2_000) -> bool:
     kinds = {c.name: c.kind for c in source.kind.columns}
     checks = [(i, CLEAN.get(kinds[name])) for i, name in enumerate(source.columns)]
     width = len(source.columns)
-    for n, (_, fields) in enumerate(tolerant_rows(source)):
-        if n >= records:
-            break
-        if len(fields) != width:
-            return False
-        for i, pattern in checks:
-            value = fields[i]
-            if pattern is not None and value and not pattern.fullmatch(value):
+    try:
+        for n, (_, fields) in enumerate(tolerant_rows(source)):
+            if n >= records:
+                break
+            if len(fields) != width:
                 return False
+            for i, pattern in checks:
+                value = fields[i]
+                if pattern is not None and value and not pattern.fullmatch(value):
+                    return False
+    except (UnicodeDecodeError, csv.Error):
+        return False  # the careful path reports it, with the line
     return True

@@ -131,7 +131,7 @@ def closest_kind(header: tuple[str, ...]) -> tuple[FileKind, set[str], set[str]]
         overlap = len(set(kind.header) & set(header))
         if overlap and (best is None or overlap > best[0]):
             best = (overlap, kind)
-    if best is None or best[0] * 2 < len(best[1].header):
+    if best is None or (best[0] < 2 and best[0] * 2 < len(best[1].header)):
         return None
     kind = best[1]
     return kind, set(kind.header) - set(header), set(header) - set(kind.header)

@@ -79,12 +79,8 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
         raise LoadError(f"--date-format must be one of {', '.join(DATE_FORMATS)}")
     reporter = reporter or Reporter(quiet=True)
     started = time.monotonic()
-    engine = db.make_engine(url)
-    try:
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
     files, warnings = extract.discover(Path(source))
+    migrate.upgrade_url(url)
     book = db.connect(url, autocommit=True)
     conn = db.connect(url)
     try:

@@ -12,12 +12,7 @@ WITH_UNKNOWN = ["dim_customers", "dim_sellers", "dim_products"]
 
 def status(url: str, runs: int = 10) -> dict:
     """Return counts per table, unknown members, the data version and the latest runs."""
-    engine = db.make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        revision = migrate.current_revision(engine)
-    finally:
-        engine.dispose()
+    revision = migrate.upgrade_url(url)
     with db.connect(url) as conn:
         counts = {t: conn.execute(f"SELECT count(*) FROM warehouse.{t}").fetchone()[0] for t in TABLES}
         unknown = {t: conn.execute(f"SELECT count(*) FROM warehouse.{t} WHERE is_unknown").fetchone()[0]

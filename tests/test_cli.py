@@ -1,0 +1,106 @@
+"""The ETL command line, run as ops run it: exit codes, messages, --json, and the database after."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def etl(*args, url=None, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    if url:
+        env["DATABASE_URL"] = url
+    return subprocess.run([sys.executable, "-m", "etl", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=300)
+
+
+def test_load_json_then_reload_reports_nothing_changed(db_url, sql):
+    first = etl("load", str(FIXTURES / "tiny"), "--json", url=db_url)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["status"] == "succeeded" and summary["changed"] is True
+    assert summary["tables"]["fact_orders"] == {
+        "read": 3, "inserted": 3, "updated": 0, "unchanged": 0, "quarantined": 0, "skipped": 0,
+        "unknown_members": 0, "loaded": 3}
+    assert sql("SELECT count(*) FROM warehouse.fact_payments") == [(4,)]
+
+    second = etl("load", str(FIXTURES / "tiny"), url=db_url)
+    assert second.returncode == 0
+    assert "nothing changed" in second.stdout
+
+    status = etl("status", "--json", url=db_url)
+    info = json.loads(status.stdout)
+    assert info["tables"]["fact_orders"] == 3 and info["data_version"] == summary["run_id"]
+    assert [r["changed"] for r in info["runs"]] == [False, True]
+
+
+def test_dry_run_changes_nothing(db_url, sql):
+    out = etl("load", str(FIXTURES / "tiny"), "--dry-run", url=db_url)
+    assert out.returncode == 0, out.stderr
+    assert "dry run" in out.stdout
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"orders.csv": "order_id,customer_id,status\nx,y,z\n"},
+     "orders.csv looks like the orders file (olist_orders_dataset.csv) but its header is missing"),
+    ({"orders.csv": ""}, "orders.csv is empty"),
+    ({"orders.csv": b"PK\x03\x04rest-of-a-zip"}, "orders.csv is a zip archive or an Excel workbook"),
+    ({"notes.csv": "a,b\n1,2\n"}, "notes.csv is not one of the nine Olist files"),
+    ({"readme.md": "hello"}, "no Olist CSV files found"),
+])
+def test_bad_input_is_one_line_and_exit_1(tmp_path, db_url, sql, files, message):
+    for name, body in files.items():
+        write(tmp_path, name, body)
+    out = etl("load", str(tmp_path), url=db_url)
+    assert out.returncode == 1
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
+
+
+def test_undecodable_bytes_name_the_file_and_line(tmp_path, db_url, sql):
+    header = (FIXTURES / "tiny" / "olist_customers_dataset.csv").read_bytes().splitlines()[0]
+    write(tmp_path, "c.csv", header + b"\nc1000000000000000000000000000001,a1000000000000000000000000000001,01037,s\xe3o paulo,SP\n")
+    write(tmp_path, "o.csv", (FIXTURES / "tiny" / "olist_orders_dataset.csv").read_bytes())
+    out = etl("load", str(tmp_path), url=db_url)
+    assert out.returncode == 1
+    assert "c.csv has bytes that are not UTF-8 (line 2)" in out.stderr and "Traceback" not in out.stderr
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
+    assert sql("SELECT status FROM etl.runs") == [("failed",)]
+
+
+def test_database_down_is_one_line(tmp_path):
+    out = etl("load", str(FIXTURES / "tiny"), url="postgresql://nobody@127.0.0.1:9/none")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: cannot connect to the database at postgresql://nobody@127.0.0.1:9/none")
+    assert "Traceback" not in out.stderr
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert etl("load").returncode == 2
+    assert etl("load", str(tmp_path / "missing")).returncode == 2
+    assert etl("load", str(FIXTURES / "tiny"), "--date-format", "ymd").returncode == 2
+    assert etl("generate", str(tmp_path), "--orders", "0").returncode == 2
+
+
+def test_generate_then_load_a_demo_set(tmp_path, db_url, sql):
+    out = etl("generate", str(tmp_path / "demo"), "--orders", "2000", "--seed", "7")
+    assert out.returncode == 0, out.stderr
+    assert "2,000 orders" in out.stderr
+    loaded = etl("load", str(tmp_path / "demo"), "--json", url=db_url)
+    assert loaded.returncode == 0, loaded.stderr
+    summary = json.loads(loaded.stdout)
+    assert summary["tables"]["fact_orders"]["inserted"] == 2000
+    assert all(t["quarantined"] == 0 for t in summary["tables"].values())
+    # Every rollup answer equals the answer from the fact tables.
+    assert sql("SELECT sum(revenue), sum(orders), sum(items) FROM warehouse.agg_daily_orders") == sql(
+        "SELECT sum(order_value), count(*), sum(items_count) FROM warehouse.fact_orders")
+    assert sql("SELECT sum(revenue), sum(items) FROM warehouse.agg_daily_categories") == sql(
+        "SELECT sum(item_value), count(*) FROM warehouse.fact_order_items")
