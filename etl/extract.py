@@ -70,13 +70,14 @@ def read_header(path: Path) -> tuple[tuple[str, ...], int]:
     what = _describe_binary(head)
     if what:
         raise ExtractError(f"{path.name} is {what}, not a CSV file: export it as CSV (UTF-8)")
-    if head.startswith(BOM):
-        head = head[len(BOM):]
     line_no = 0
-    for raw in head.split(b"\n"):
-        line_no += 1
-        if raw.strip():
-            break
+    with open(path, "rb") as f:
+        for raw in iter(lambda: f.readline(1 << 20), b""):
+            line_no += 1
+            if line_no == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM):]
+            if raw.strip():
+                break
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -78,6 +78,7 @@ CATEGORIES = [
     ("agro_industria_e_comercio", "agro_industry_and_commerce", 200, 2.0), ("artes", "art", 90, 2.0),
     ("pcs", "computers", 1100, 1.8), ("sinalizacao_e_seguranca", "signaling_and_security", 80, 1.8),
     ("construcao_ferramentas_seguranca", "construction_tools_safety", 120, 1.7),
+    ("construcao_ferramentas_ferramentas", "construction_tools_tools", 90, 0.8),
     ("artigos_de_natal", "christmas_supplies", 50, 1.4),
     ("fashion_roupa_masculina", "fashion_male_clothing", 60, 1.2),
     ("moveis_colchao_e_estofado", "furniture_mattress_and_upholstery", 120, 0.3),

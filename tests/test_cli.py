@@ -104,3 +104,31 @@ def test_generate_then_load_a_demo_set(tmp_path, db_url, sql):
         "SELECT sum(order_value), count(*), sum(items_count) FROM warehouse.fact_orders")
     assert sql("SELECT sum(revenue), sum(items) FROM warehouse.agg_daily_categories") == sql(
         "SELECT sum(item_value), count(*) FROM warehouse.fact_order_items")
+
+
+def test_a_killed_load_leaves_the_warehouse_as_it_was(tmp_path, db_url, sql):
+    import signal
+    import time
+
+    from etl.generate import generate
+
+    generate(tmp_path / "demo", 20_000, seed=5)
+    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "INFO"}
+    proc = subprocess.Popen([sys.executable, "-m", "etl", "load", str(tmp_path / "demo")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # wait until it is writing the warehouse, then kill it outright
+        if "validated orders" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    deadline = time.monotonic() + 30
+    while sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid()")[0][0] and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server notices the dead client and rolls its transaction back
+    assert sql("SELECT count(*) FROM warehouse.dim_customers") == [(0,)]
+    assert sql("SELECT status FROM etl.runs") == [("running",)]
+
+    out = etl("load", str(FIXTURES / "tiny"), url=db_url)
+    assert out.returncode == 0, out.stderr
+    assert sql("SELECT status FROM etl.runs ORDER BY run_id") == [("abandoned",), ("succeeded",)]
