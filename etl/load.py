@@ -42,6 +42,7 @@ class TableCounts:
     quarantined: int = 0
     skipped: int = 0
     unknown_members: int = 0
+    seconds: float = 0.0  # staging, validating and writing this table (shared steps excluded)
 
     @property
     def loaded(self) -> int:
@@ -64,7 +65,8 @@ class RunResult:
         return {
             "run_id": self.run_id, "status": self.status, "dry_run": self.dry_run,
             "changed": self.changed, "seconds": round(self.seconds, 3), "files": self.files,
-            "tables": {t: {**c.__dict__, "loaded": c.loaded} for t, c in self.tables.items()},
+            "tables": {t: {**c.__dict__, "seconds": round(c.seconds, 3), "loaded": c.loaded}
+                       for t, c in self.tables.items()},
             "warnings": self.warnings, "error": self.error,
         }
 
@@ -184,6 +186,7 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
     file_numbers = iter(range(1, 32_000))
     for kind in kinds:
         counts = result.tables.setdefault(kind.table, TableCounts())
+        began = time.monotonic()
         kind_files = [f for f in todo if f.kind is kind]
         if all(extract.sample_is_clean(f) for f in kind_files) and _stage_fast(cur, kind, kind_files, file_numbers, counts, reporter):
             raw_source[kind.key] = "typed"
@@ -197,14 +200,17 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
             cur.execute(ts.typed_ddl(kind, orders))
         _fail(fail_at, f"stage:{kind.key}")
         cur.execute(ts.post_validate_sql(kind))
-        cur.execute(f"ANALYZE {ts.typed_table(kind)}")
-        if kind.key != "geolocation":
+        if kind.key != "geolocation":  # only aggregated: no joins to plan, no keys to settle
+            cur.execute(f"ANALYZE {ts.typed_table(kind)}")
             cur.execute(ts.dedupe_sql(kind))
+        counts.seconds += time.monotonic() - began
         reporter.step(f"validated {kind.key} ({'typed COPY' if raw_source[kind.key] == 'typed' else 'parsed in SQL'})")
 
     reporter.step("writing the warehouse")
     for kind in kinds:
+        began = time.monotonic()
         _upsert(cur, kind, result.tables, kinds)
+        result.tables[kind.table].seconds += time.monotonic() - began
         _fail(fail_at, f"upsert:{kind.key}")
     if "categories" in {k.key for k in kinds}:
         cur.execute(ws.RETRANSLATE)
@@ -220,8 +226,10 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
         cur.execute(sql.format(typ=ts.typed_table(kind), stg=ts.staging_table(kind)),
                     {"run_id": result.run_id, "table": kind.table})
         counts.quarantined += cur.rowcount
-        row = cur.execute(f"SELECT count(*) FILTER (WHERE duplicate AND reason IS NULL) FROM {ts.typed_table(kind)}").fetchone()
-        counts.skipped += row[0]
+        if kind.key != "geolocation":
+            row = cur.execute(f"SELECT count(*) FILTER (WHERE duplicate AND reason IS NULL) "
+                              f"FROM {ts.typed_table(kind)} WHERE duplicate").fetchone()
+            counts.skipped += row[0]
     for file_name, line, table, reason, fields in extra_quarantine:
         cur.execute("INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
@@ -442,8 +450,8 @@ def _upsert(cur, kind, tables: dict, kinds) -> None:
                 inserted, updated = cur.fetchone()
     counts.inserted += inserted
     counts.updated += updated
-    good = cur.execute(f"SELECT count(*) FROM {typ} WHERE {ws.GOOD}").fetchone()[0]
-    if kind.key == "geolocation":
-        good = cur.execute(f"SELECT count(DISTINCT geolocation_zip_code_prefix) FROM {typ} WHERE {ws.GOOD}").fetchone()[0]
-    counts.unchanged += max(0, good - inserted - updated)
+    if not empty:  # into an empty table every good row was inserted: nothing is unchanged
+        key = "DISTINCT geolocation_zip_code_prefix" if kind.key == "geolocation" else "*"
+        good = cur.execute(f"SELECT count({key}) FROM {typ} WHERE {ws.GOOD}").fetchone()[0]
+        counts.unchanged += max(0, good - inserted - updated)
 

@@ -36,7 +36,7 @@ def parse_expr(col: Column, raw: str, slash_order: str) -> str:
         "numeric": f"etl.parse_numeric({raw})",
         "float": f"etl.parse_numeric({raw})::double precision",
         "int": f"etl.parse_int({raw})",
-        "zip": f"etl.parse_zip({raw})",
+        "zip": f"etl.parse_zip({raw})::integer",
         "state": f"CASE WHEN btrim({raw}) ~ '^[A-Za-z]{{2}}$' THEN upper(btrim({raw})) END",
         "status": f"nullif(lower(btrim({raw})), '')",
         "lower": f"nullif(lower(btrim({raw})), '')",
@@ -106,7 +106,8 @@ def dedupe_sql(kind: FileKind) -> str:
     )
 
 
-SQL_TYPES = {"uuid": "uuid", "ts": "timestamp", "numeric": "numeric", "float": "double precision", "int": "integer"}
+SQL_TYPES = {"uuid": "uuid", "ts": "timestamp", "numeric": "numeric", "float": "double precision", "int": "integer",
+             "zip": "integer"}  # zip prefixes travel as integers: "1037" and "01037" are one prefix
 
 
 def typed_staging_ddl(kind: FileKind) -> str:
@@ -116,13 +117,15 @@ def typed_staging_ddl(kind: FileKind) -> str:
             f"_file smallint NOT NULL DEFAULT 0, {cols}, reason text, duplicate boolean NOT NULL DEFAULT false)")
 
 
+STATE_CODES = ", ".join(f"'{s}'" for s in (
+    "AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split()))
+
+
 def _normalise(col: Column) -> tuple[str, str] | None:
     """For a text-typed column: (condition that it needs normalising, normalised value or NULL)."""
     v = f'"{col.column}"'
-    if col.kind == "zip":
-        return (f"(length({v}) <> 5 OR translate({v}, '0123456789', '') <> '')", f"etl.parse_zip({v})")
     if col.kind == "state":
-        return (f"(length({v}) <> 2 OR {v} <> upper({v}))", parse_expr(col, v, "mdy"))
+        return (f"({v} NOT IN ({STATE_CODES}))", parse_expr(col, v, "mdy"))
     if col.kind in ("status", "lower"):
         return (f"({v} <> lower({v}) OR {v} <> btrim({v}))", parse_expr(col, v, "mdy"))
     return None
@@ -149,6 +152,10 @@ def post_validate_sql(kind: FileKind) -> str:
         if c.column in DOMAIN:
             reasons.append(f"WHEN NOT ({v} {DOMAIN[c.column]}) THEN 'out of range {c.name}: ' || {v}")
             anomalies.append(f"NOT ({v} {DOMAIN[c.column]})")
+        if c.kind == "zip":
+            bad = f"({v} NOT BETWEEN 0 AND 99999)"
+            reasons.append(f"WHEN {bad} THEN 'bad {c.name}: ' || {v}")
+            anomalies.append(bad)
         if c.kind == "ts":
             bad = f"({v} < '1990-01-01' OR {v} >= '2100-01-01')"
             reasons.append(f"WHEN {bad} THEN 'out of range {c.name}: ' || {v}")

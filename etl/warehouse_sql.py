@@ -57,6 +57,15 @@ def cols(kind: FileKind) -> list[str]:
     return [c.column for c in kind.columns]
 
 
+def select_list(kind: FileKind, alias: str = "") -> str:
+    """The typed columns as the warehouse stores them (zip prefixes back to five-digit text)."""
+    out = []
+    for c in kind.columns:
+        name = f'{alias}"{c.column}"'
+        out.append(f"lpad({name}::text, 5, '0')" if c.kind == "zip" else name)
+    return ", ".join(out)
+
+
 def categories_sql(kind: FileKind) -> list[str]:
     return [upsert(kind.table, cols(kind), f"SELECT {', '.join(cols(kind))} FROM typ_categories WHERE {GOOD}",
                    kind.key_columns,
@@ -64,16 +73,33 @@ def categories_sql(kind: FileKind) -> list[str]:
 
 
 def geolocation_sql() -> str:
-    """One row per zip prefix: mean position (points outside Brazil left out), commonest city and state."""
+    """One row per zip prefix: mean position (points outside Brazil left out), commonest city and state.
+
+    Two hash aggregates (prefix x city x state, then prefix) instead of sorting a million rows for
+    mode(); ties go to the alphabetically first name, so the answer does not depend on row order.
+    """
     inside = "geolocation_lat BETWEEN -34 AND 6 AND geolocation_lng BETWEEN -74 AND -28"
-    select = (
-        "SELECT geolocation_zip_code_prefix, "
-        f"round((avg(geolocation_lat) FILTER (WHERE {inside}))::numeric, 6)::double precision, "
-        f"round((avg(geolocation_lng) FILTER (WHERE {inside}))::numeric, 6)::double precision, "
-        "mode() WITHIN GROUP (ORDER BY geolocation_city), "
-        "mode() WITHIN GROUP (ORDER BY geolocation_state), count(*)::int "
-        f"FROM typ_geolocation WHERE {GOOD} GROUP BY geolocation_zip_code_prefix"
-    )
+    select = f"""
+        WITH g AS (
+            SELECT geolocation_zip_code_prefix AS z, geolocation_city AS city, geolocation_state AS state,
+                   count(*) AS n, count(*) FILTER (WHERE {inside}) AS n_in,
+                   sum(geolocation_lat) FILTER (WHERE {inside}) AS lat,
+                   sum(geolocation_lng) FILTER (WHERE {inside}) AS lng
+            FROM typ_geolocation WHERE {GOOD} GROUP BY 1, 2, 3
+        ), p AS (
+            SELECT z, sum(n)::int AS points, round((sum(lat) / nullif(sum(n_in), 0))::numeric, 6) AS lat,
+                   round((sum(lng) / nullif(sum(n_in), 0))::numeric, 6) AS lng
+            FROM g GROUP BY z
+        ), c AS (
+            SELECT DISTINCT ON (z) z, city FROM (SELECT z, city, sum(n) AS n FROM g GROUP BY 1, 2) x
+            ORDER BY z, n DESC, city
+        ), s AS (
+            SELECT DISTINCT ON (z) z, state FROM (SELECT z, state, sum(n) AS n FROM g GROUP BY 1, 2) x
+            ORDER BY z, n DESC, state
+        )
+        SELECT lpad(p.z::text, 5, '0'), p.lat::double precision, p.lng::double precision, c.city, s.state,
+               p.points
+        FROM p JOIN c USING (z) JOIN s USING (z)"""
     return upsert("dim_geolocation",
                   ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng",
                    "geolocation_city", "geolocation_state", "points"],
@@ -83,7 +109,7 @@ def geolocation_sql() -> str:
 def dimension_sql(kind: FileKind) -> str:
     """Customers and sellers: a real row also turns an unknown member into a known one."""
     c = cols(kind) + ["is_unknown"]
-    select = f"SELECT {', '.join(cols(kind))}, false FROM typ_{kind.key} WHERE {GOOD}"
+    select = f"SELECT {select_list(kind)}, false FROM typ_{kind.key} WHERE {GOOD}"
     capture = None
     if kind.key == "customers":
         capture = "INSERT INTO chg_customers SELECT customer_id FROM w WHERE NOT inserted"
