@@ -11,22 +11,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg import errors
 
 from data import db, migrate
 from etl import extract, formats, rollups
 from etl import typing_sql as ts
 from etl import warehouse_sql as ws
 from etl.progress import Reporter
+from etl.stage import stage_kind
 
 LOAD_LOCK = 7_320_002
 DATE_FORMATS = ("auto", "mdy", "dmy")
-SAMPLE = 20_000
+STAGING_WORKERS = 2  # the machines this runs on have two cores
 
 
 class LoadError(Exception):
@@ -97,7 +98,10 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
                                  "ORDER BY run_id DESC LIMIT 1").fetchone()
             which = f" (run {other[0]}, started {other[1]:%Y-%m-%d %H:%M:%S})" if other else ""
             raise LoadError(f"another load is running{which}: wait for it to finish, then try again")
-        # We hold the lock, so any run still marked running was killed: say so.
+        # We hold the lock, so any run still marked running was killed: say so, and clear its scratch.
+        for (leftover,) in book.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname ~ '^etl_run_[0-9]+$'").fetchall():
+            _drop_scratch(book, leftover)
         book.execute("UPDATE etl.runs SET status = 'abandoned', finished_at = now(), "
                      "error = 'the loader stopped before finishing; nothing it did was kept' "
                      "WHERE status = 'running'")
@@ -106,8 +110,11 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
             (dry_run, str(source), json.dumps([{"file": f.name, "kind": f.kind.key} for f in files])),
         ).fetchone()[0]
         result = RunResult(run_id, "running", dry_run, False, warnings=list(warnings))
+        schema = f"etl_run_{int(run_id)}"  # the run's scratch tables; dropped when it ends
+        book.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"SET search_path = {schema}, public")
         try:
-            _run(conn, files, result, date_format, force, reporter, fail_at)
+            _run(conn, url, schema, files, result, date_format, force, reporter, fail_at)
             if dry_run:
                 conn.rollback()
                 result.changed = False
@@ -117,6 +124,7 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
             result.status = "succeeded"
         except BaseException as exc:
             conn.rollback()
+            _drop_scratch(book, schema)
             result.status, result.changed = "failed", False
             result.error = _message(exc)
             _finish(book, result, started)
@@ -126,11 +134,19 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
                 raise LoadError(f"lost the database connection during the load ({result.error}); "
                                 "nothing was changed: try again") from None
             raise
+        _drop_scratch(book, schema)
         _finish(book, result, started)
         return result
     finally:
         conn.close()
         book.close()
+
+
+def _drop_scratch(book, schema: str) -> None:
+    try:
+        book.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    except psycopg.Error:
+        pass  # the database went away: the next run clears it
 
 
 def _message(exc: BaseException) -> str:
@@ -156,7 +172,8 @@ def _finish(book, result: RunResult, started: float) -> None:
         pass  # the database went away: the next run marks this one abandoned
 
 
-def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter, fail_at) -> None:
+def _run(conn, url: str, schema: str, files, result: RunResult, date_format, force,
+         reporter: Reporter, fail_at) -> None:
     cur = conn.cursor()
     for f in files:
         f.content_hash = extract.fingerprint(f.path)
@@ -177,34 +194,27 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
         if f.content_hash in known:
             reporter.step(f"skip {f.name}: loaded before, unchanged")
 
+    kinds = [k for k in formats.KINDS if any(f.kind is k for f in todo)]
+    staged = _stage_all(url, schema, kinds, todo, date_format, reporter, fail_at)
+    for kind in kinds:
+        st = staged[kind.key]
+        counts = result.tables.setdefault(kind.table, TableCounts())
+        counts.read += st.read
+        counts.skipped += st.skipped
+        counts.seconds += st.seconds
+        result.warnings += st.warnings
+
     cur.execute(ws.TOUCH_TABLES)
     cur.execute("CREATE TEMP TABLE stg_breaks (_file smallint, rec_from bigint, delta bigint)")
     cur.execute("CREATE TEMP TABLE stg_files (_file smallint PRIMARY KEY, file_name text)")
-    kinds = [k for k in formats.KINDS if any(f.kind is k for f in todo)]
-    extra_quarantine = []
-    raw_source = {}  # kind key -> "typed" (fast path) or "staged" (raw text kept for quarantine)
-    file_numbers = iter(range(1, 32_000))
-    for kind in kinds:
-        counts = result.tables.setdefault(kind.table, TableCounts())
-        began = time.monotonic()
-        kind_files = [f for f in todo if f.kind is kind]
-        if all(extract.sample_is_clean(f) for f in kind_files) and _stage_fast(cur, kind, kind_files, file_numbers, counts, reporter):
-            raw_source[kind.key] = "typed"
-        else:
-            raw_source[kind.key] = "staged"
-            cur.execute(ts.staging_ddl(kind))
-            for f in kind_files:
-                _stage(cur, kind, f, next(file_numbers), counts, extra_quarantine, reporter)
-            cur.execute(f"ANALYZE {ts.staging_table(kind)}")
-            orders = _date_orders(cur, kind, date_format, result.warnings)
-            cur.execute(ts.typed_ddl(kind, orders))
-        _fail(fail_at, f"stage:{kind.key}")
-        cur.execute(ts.post_validate_sql(kind))
-        if kind.key != "geolocation":  # only aggregated: no joins to plan, no keys to settle
-            cur.execute(f"ANALYZE {ts.typed_table(kind)}")
-            cur.execute(ts.dedupe_sql(kind))
-        counts.seconds += time.monotonic() - began
-        reporter.step(f"validated {kind.key} ({'typed COPY' if raw_source[kind.key] == 'typed' else 'parsed in SQL'})")
+    with cur.copy("COPY stg_files FROM STDIN") as cp:
+        for st in staged.values():
+            for row in st.files:
+                cp.write_row(row)
+    with cur.copy("COPY stg_breaks FROM STDIN") as cp:
+        for st in staged.values():
+            for row in st.breaks:
+                cp.write_row(row)
 
     reporter.step("writing the warehouse")
     for kind in kinds:
@@ -222,7 +232,7 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
 
     for kind in kinds:
         counts = result.tables[kind.table]
-        sql = ws.QUARANTINE_TYPED if raw_source[kind.key] == "typed" else ws.QUARANTINE
+        sql = ws.QUARANTINE_TYPED if staged[kind.key].raw_source == "typed" else ws.QUARANTINE
         cur.execute(sql.format(typ=ts.typed_table(kind), stg=ts.staging_table(kind)),
                     {"run_id": result.run_id, "table": kind.table})
         counts.quarantined += cur.rowcount
@@ -230,158 +240,43 @@ def _run(conn, files, result: RunResult, date_format, force, reporter: Reporter,
             row = cur.execute(f"SELECT count(*) FILTER (WHERE duplicate AND reason IS NULL) "
                               f"FROM {ts.typed_table(kind)} WHERE duplicate").fetchone()
             counts.skipped += row[0]
-    for file_name, line, table, reason, fields in extra_quarantine:
-        cur.execute("INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (result.run_id, file_name, line, table, reason,
-                     json.dumps({"fields": [x.replace("\x00", "") for x in fields]})))
-        result.tables[table].quarantined += 1
+        for file_name, line, table, reason, fields in staged[kind.key].extra_quarantine:
+            cur.execute("INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        (result.run_id, file_name, line, table, reason,
+                         json.dumps({"fields": [x.replace("\x00", "") for x in fields]})))
+            counts.quarantined += 1
 
     result.changed = any(c.loaded or c.unknown_members for c in result.tables.values())
     # Remember cleanly loaded files, so loading them again is a quick no-op.
+    dirty = {r[0] for r in cur.execute("SELECT DISTINCT file_name FROM etl.quarantine WHERE run_id = %s",
+                                       (result.run_id,)).fetchall()}
     for f in todo:
-        if not any(q for q in _file_quarantined(cur, f.name, result.run_id)):
+        if f.name not in dirty:
             cur.execute("INSERT INTO etl.files (content_hash, kind, file_name, run_id) VALUES (%s, %s, %s, %s) "
                         "ON CONFLICT (content_hash) DO UPDATE SET run_id = EXCLUDED.run_id, loaded_at = now()",
                         (f.content_hash, f.kind.key, f.name, result.run_id))
     _fail(fail_at, "end")
 
 
-def _file_quarantined(cur, name: str, run_id: int):
-    return cur.execute("SELECT EXISTS (SELECT 1 FROM etl.quarantine WHERE run_id = %s AND file_name = %s)",
-                       (run_id, name)).fetchone()
-
-
-def _stage_fast(cur, kind, files, file_numbers, counts: TableCounts, reporter) -> bool:
-    """COPY the files straight into typed columns; False (and nothing staged) if any value refuses."""
-    typ = ts.typed_table(kind)
-    cur.execute("SAVEPOINT stage_fast")
-    cur.execute(ts.typed_staging_ddl(kind))
-    read = blank = 0
-    try:
-        for f in files:
-            file_no = next(file_numbers)
-            cur.execute("INSERT INTO stg_files VALUES (%s, %s)", (file_no, f.name))
-            cur.execute(f"ALTER TABLE {typ} ALTER COLUMN _file SET DEFAULT {int(file_no)}")
-            base = cur.execute(f"SELECT nextval(pg_get_serial_sequence('{typ}', '_rec'))").fetchone()[0]
-            targets = {c.name: c.column for c in kind.columns}
-            columns = ", ".join(f'"{targets[c]}"' for c in f.columns)
-            stream = extract.RecordStream(f)
-            with reporter.file(f.name, f.size) as bar, cur.copy(
-                    f"COPY {typ} ({columns}) FROM STDIN (FORMAT csv, FORCE_NULL ({columns}))") as cp:
-                for block in stream.blocks():
-                    cp.write(block)
-                    bar.update(stream.bytes_read)
-            _save_breaks(cur, file_no, base, stream.break_rows())
-            read += stream.records
-            blank += stream.blank
-    except (errors.DataError, errors.BadCopyFileFormat, errors.InvalidTextRepresentation):
-        cur.execute("ROLLBACK TO SAVEPOINT stage_fast")
-        reporter.step(f"{kind.key}: some values need careful parsing; staging as text")
-        return False
-    cur.execute("RELEASE SAVEPOINT stage_fast")
-    counts.read += read
-    counts.skipped += blank
-    return True
-
-
-def _save_breaks(cur, file_no: int, base: int, breaks) -> None:
-    """Keep the record-to-line breakpoints, shifted by the table's record numbering `base`."""
-    if breaks:
-        with cur.copy("COPY stg_breaks FROM STDIN") as cp:
-            for rec, delta in breaks:
-                cp.write_row((file_no, base + rec, delta - base))
-
-
-def _stage(cur, kind, f: extract.SourceFile, file_no: int, counts: TableCounts, extra_quarantine, reporter) -> None:
-    """COPY one file into the kind's staging table; fall back to the tolerant parser if COPY refuses it."""
-    stg = ts.staging_table(kind)
-    cur.execute("INSERT INTO stg_files VALUES (%s, %s)", (file_no, f.name))
-    cur.execute(f"ALTER TABLE {stg} ALTER COLUMN _file SET DEFAULT {int(file_no)}")
-    columns = ", ".join(f'"{c}"' for c in f.columns)  # each one checked against the kind's header
-    base = cur.execute(f"SELECT nextval(pg_get_serial_sequence('{stg}', '_rec'))").fetchone()[0]
-    stream = extract.RecordStream(f)
-    cur.execute("SAVEPOINT stage_file")
-    try:
-        with reporter.file(f.name, f.size) as bar, cur.copy(
-                f"COPY {stg} ({columns}) FROM STDIN (FORMAT csv, FORCE_NULL ({columns}))") as cp:
-            for block in stream.blocks():
-                cp.write(block)
-                bar.update(stream.bytes_read)
-        cur.execute("RELEASE SAVEPOINT stage_file")
-        breaks = stream.break_rows()
-        counts.read += stream.records
-        counts.skipped += stream.blank
-    except (errors.CharacterNotInRepertoire, errors.UntranslatableCharacter):
-        cur.execute("ROLLBACK TO SAVEPOINT stage_file")
-        raise extract.ExtractError(_not_utf8(f)) from None
-    except (errors.BadCopyFileFormat, errors.InvalidTextRepresentation):
-        cur.execute("ROLLBACK TO SAVEPOINT stage_file")
-        reporter.step(f"{f.name}: some rows do not fit the CSV layout; reading it row by row")
-        base = cur.execute(f"SELECT nextval(pg_get_serial_sequence('{stg}', '_rec'))").fetchone()[0]
-        breaks, read, blank = _stage_tolerant(cur, stg, kind, f, columns, extra_quarantine)
-        counts.read += read
-        counts.skipped += blank
-    _save_breaks(cur, file_no, base, breaks)
-
-
-def _stage_tolerant(cur, stg, kind, f, columns, extra_quarantine):
-    """Stage a file through Python's csv parser: rows with the wrong number of fields are quarantined."""
-    width = len(f.columns)
-    breaks, delta, rec, read = [], None, 0, 0
-    try:
-        with cur.copy(f"COPY {stg} ({columns}) FROM STDIN (FORMAT csv)") as cp:
-            for line, fields in extract.tolerant_rows(f):
-                read += 1
-                if len(fields) != width:
-                    extra_quarantine.append((f.name, line, kind.table,
-                                             f"expected {width} fields, found {len(fields)}", fields))
-                    continue
-                rec += 1
-                if line - rec != delta:
-                    delta = line - rec
-                    breaks.append((rec, delta))
-                cp.write(extract.to_copy_line(fields))
-    except UnicodeDecodeError:
-        raise extract.ExtractError(_not_utf8(f)) from None
-    return breaks, read, 0  # the csv parser drops blank lines without telling
-
-
-def _not_utf8(f: extract.SourceFile) -> str:
-    line = extract.first_bad_utf8_line(f.path)
-    where = f" (line {line})" if line else ""
-    return f"{f.name} has bytes that are not UTF-8{where}: save it as CSV UTF-8 and load again"
-
-
-def _date_orders(cur, kind, date_format: str, warnings: list) -> dict[str, str]:
-    """Decide, per timestamp column, whether slash dates are month/day or day/month."""
-    cols = [c.name for c in kind.columns if c.kind == "ts"]
-    if not cols:
-        return {}
-    if date_format != "auto":
-        return dict.fromkeys(cols, date_format)
-    stg = ts.staging_table(kind)
-    slash = r"^\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
-    sample = ", ".join(f"""count(*) FILTER (WHERE "{c}" ~ '{slash}')""" for c in cols)
-    found = cur.execute(f"SELECT {sample} FROM (SELECT * FROM {stg} LIMIT {SAMPLE}) s").fetchone()
-    orders = {}
-    for c, n in zip(cols, found):
-        if not n:
-            orders[c] = "mdy"  # no slash dates: the order never matters
-            continue
-        part = rf"""(regexp_match("{c}", '^\s*(\d{{1,2}})[/.](\d{{1,2}})[/.]'))"""
-        first, second = cur.execute(
-            f"SELECT count(*) FILTER (WHERE {part}[1]::int > 12), count(*) FILTER (WHERE {part}[2]::int > 12) "
-            f"FROM {stg} WHERE \"{c}\" ~ '{slash}'").fetchone()
-        if first > second:
-            orders[c] = "dmy"
-        elif second > 0:
-            orders[c] = "mdy"
-        else:
-            orders[c] = "mdy"
-            warnings.append(f"{kind.key}.{c}: dates like 03/04/2018 could be month/day or day/month; "
-                            "read as month/day (use --date-format dmy if they are day/month)")
-    return orders
+def _stage_all(url, schema, kinds, todo, date_format, reporter, fail_at) -> dict:
+    """Stage every kind, two at a time, each on its own connection; return their outcomes by kind."""
+    numbers = iter(range(1, 32_000))
+    jobs = []
+    for kind in kinds:
+        kind_files = [f for f in todo if f.kind is kind]
+        jobs.append((kind, kind_files, [next(numbers) for _ in kind_files]))
+    # The biggest kinds first, so the two workers finish together.
+    jobs.sort(key=lambda j: -sum(f.size for f in j[1]))
+    with reporter.staging(), ThreadPoolExecutor(max_workers=STAGING_WORKERS) as pool:
+        futures = {pool.submit(stage_kind, url, schema, kind, kind_files, nums, date_format, reporter, fail_at): kind
+                   for kind, kind_files, nums in jobs}
+        try:
+            return {futures[f].key: f.result() for f in as_completed(futures)}
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 @contextmanager
@@ -451,7 +346,7 @@ def _upsert(cur, kind, tables: dict, kinds) -> None:
     counts.inserted += inserted
     counts.updated += updated
     if not empty:  # into an empty table every good row was inserted: nothing is unchanged
-        key = "DISTINCT geolocation_zip_code_prefix" if kind.key == "geolocation" else "*"
-        good = cur.execute(f"SELECT count({key}) FROM {typ} WHERE {ws.GOOD}").fetchone()[0]
+        source = "geo_prefixes" if kind.key == "geolocation" else f"{typ} WHERE {ws.GOOD}"
+        good = cur.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
         counts.unchanged += max(0, good - inserted - updated)
 

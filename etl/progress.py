@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -19,6 +21,22 @@ class Reporter:
         self.live = self.console.is_terminal and not quiet
         self.quiet = quiet
         self.started = time.monotonic()
+        self.progress = None  # one display shared by the files staged in parallel
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def staging(self):
+        """Show one progress display for all files copied while inside this block."""
+        if self.live:
+            self.progress = Progress(TextColumn("{task.description:<44}"), BarColumn(), DownloadColumn(),
+                                     TimeRemainingColumn(), console=self.console)
+            self.progress.start()
+        try:
+            yield
+        finally:
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
 
     def step(self, message: str) -> None:
         if self.quiet:
@@ -35,27 +53,24 @@ class Reporter:
 class _FileProgress:
     def __init__(self, reporter: Reporter, name: str, size: int):
         self.reporter, self.name, self.size = reporter, name, size
-        self.progress = None
         self.task = None
         self.started = 0.0
 
     def __enter__(self):
         self.started = time.monotonic()
-        if self.reporter.live:
-            self.progress = Progress(TextColumn("{task.description:<40}"), BarColumn(), DownloadColumn(),
-                                     TimeRemainingColumn(), console=self.reporter.console, transient=False)
-            self.progress.start()
-            self.task = self.progress.add_task(f"copy {self.name}", total=self.size)
+        progress = self.reporter.progress
+        if progress is not None:
+            with self.reporter.lock:
+                self.task = progress.add_task(f"copy {self.name}", total=self.size)
         return self
 
     def update(self, done: int) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, completed=done)
+        if self.task is not None:
+            self.reporter.progress.update(self.task, completed=done)
 
     def __exit__(self, *exc):
-        if self.progress is not None:
-            self.progress.update(self.task, completed=self.size)
-            self.progress.stop()
+        if self.task is not None:
+            self.reporter.progress.update(self.task, completed=self.size)
         elif not self.reporter.quiet:
             log.info("copied %s (%.1f MB) in %.1fs", self.name, self.size / 1e6,
                      time.monotonic() - self.started)

@@ -72,38 +72,44 @@ def categories_sql(kind: FileKind) -> list[str]:
                    capture="INSERT INTO chg_categories SELECT product_category_name FROM w WHERE NOT inserted")]
 
 
-def geolocation_sql() -> str:
-    """One row per zip prefix: mean position (points outside Brazil left out), commonest city and state.
+GEO_INSIDE = "geolocation_lat BETWEEN -34 AND 6 AND geolocation_lng BETWEEN -74 AND -28"
 
-    Two hash aggregates (prefix x city x state, then prefix) instead of sorting a million rows for
-    mode(); ties go to the alphabetically first name, so the answer does not depend on row order.
-    """
-    inside = "geolocation_lat BETWEEN -34 AND 6 AND geolocation_lng BETWEEN -74 AND -28"
-    select = f"""
-        WITH g AS (
-            SELECT geolocation_zip_code_prefix AS z, geolocation_city AS city, geolocation_state AS state,
-                   count(*) AS n, count(*) FILTER (WHERE {inside}) AS n_in,
-                   sum(geolocation_lat) FILTER (WHERE {inside}) AS lat,
-                   sum(geolocation_lng) FILTER (WHERE {inside}) AS lng
-            FROM typ_geolocation WHERE {GOOD} GROUP BY 1, 2, 3
-        ), p AS (
-            SELECT z, sum(n)::int AS points, round((sum(lat) / nullif(sum(n_in), 0))::numeric, 6) AS lat,
-                   round((sum(lng) / nullif(sum(n_in), 0))::numeric, 6) AS lng
-            FROM g GROUP BY z
-        ), c AS (
-            SELECT DISTINCT ON (z) z, city FROM (SELECT z, city, sum(n) AS n FROM g GROUP BY 1, 2) x
-            ORDER BY z, n DESC, city
-        ), s AS (
-            SELECT DISTINCT ON (z) z, state FROM (SELECT z, state, sum(n) AS n FROM g GROUP BY 1, 2) x
-            ORDER BY z, n DESC, state
-        )
-        SELECT lpad(p.z::text, 5, '0'), p.lat::double precision, p.lng::double precision, c.city, s.state,
-               p.points
-        FROM p JOIN c USING (z) JOIN s USING (z)"""
-    return upsert("dim_geolocation",
-                  ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng",
-                   "geolocation_city", "geolocation_state", "points"],
-                  select, ("geolocation_zip_code_prefix",))
+# One row per zip prefix: mean position (points outside Brazil left out), commonest city and state.
+# Two hash aggregates (prefix x city x state, then prefix) instead of sorting a million rows for
+# mode(); ties go to the alphabetically first name, so the answer does not depend on row order.
+# Built by the staging worker (it needs nothing else), so the run's transaction only upserts it.
+GEO_PREFIXES = f"""
+CREATE UNLOGGED TABLE geo_prefixes AS
+WITH g AS (
+    SELECT geolocation_zip_code_prefix AS z, geolocation_city AS city, geolocation_state AS state,
+           count(*) AS n, count(*) FILTER (WHERE {GEO_INSIDE}) AS n_in,
+           sum(geolocation_lat) FILTER (WHERE {GEO_INSIDE}) AS lat,
+           sum(geolocation_lng) FILTER (WHERE {GEO_INSIDE}) AS lng
+    FROM typ_geolocation WHERE {GOOD} GROUP BY 1, 2, 3
+), p AS (
+    SELECT z, sum(n)::int AS points, round((sum(lat) / nullif(sum(n_in), 0))::numeric, 6) AS lat,
+           round((sum(lng) / nullif(sum(n_in), 0))::numeric, 6) AS lng
+    FROM g GROUP BY z
+), c AS (
+    SELECT DISTINCT ON (z) z, city FROM (SELECT z, city, sum(n) AS n FROM g GROUP BY 1, 2) x
+    ORDER BY z, n DESC, city
+), s AS (
+    SELECT DISTINCT ON (z) z, state FROM (SELECT z, state, sum(n) AS n FROM g GROUP BY 1, 2) x
+    ORDER BY z, n DESC, state
+)
+SELECT lpad(p.z::text, 5, '0') AS geolocation_zip_code_prefix, p.lat::double precision AS geolocation_lat,
+       p.lng::double precision AS geolocation_lng, c.city AS geolocation_city, s.state AS geolocation_state,
+       p.points
+FROM p JOIN c USING (z) JOIN s USING (z)
+"""
+
+GEO_COLUMNS = ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng",
+               "geolocation_city", "geolocation_state", "points"]
+
+
+def geolocation_sql() -> str:
+    return upsert("dim_geolocation", GEO_COLUMNS, f"SELECT {', '.join(GEO_COLUMNS)} FROM geo_prefixes",
+                  ("geolocation_zip_code_prefix",))
 
 
 def dimension_sql(kind: FileKind) -> str:

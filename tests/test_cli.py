@@ -133,3 +133,4 @@ def test_a_killed_load_leaves_the_warehouse_as_it_was(tmp_path, db_url, sql):
     out = etl("load", str(FIXTURES / "tiny"), url=db_url)
     assert out.returncode == 0, out.stderr
     assert sql("SELECT status FROM etl.runs ORDER BY run_id") == [("abandoned",), ("succeeded",)]
+    assert sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'etl_run_%'") == [(0,)]

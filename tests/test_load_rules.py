@@ -159,6 +159,7 @@ def test_a_failure_late_in_the_load_changes_nothing(tmp_path, db_url, sql, stage
     assert [sql(snapshot.format(t).replace("warehouse.etl.", "etl.")) for t in tables] == before
     assert sql("SELECT status, error FROM etl.runs ORDER BY run_id DESC LIMIT 1") == [
         ("failed", f"failure injected at {stage}")]
+    assert sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'etl_run_%'") == [(0,)]  # scratch dropped
     # And the same files load fine afterwards.
     after = load(db_url, tmp_path).tables["fact_orders"]
     assert (after.inserted, after.updated) == (1, 1)
