@@ -19,6 +19,9 @@ from flask import jsonify
 from data import db, migrate
 from data.settings import SettingsError, load_settings
 from data.version import data_version
+from etl.generate import generate
+from etl.load import load
+from etl.progress import Reporter
 
 __version__ = "0.1.0"
 log = logging.getLogger("app")
@@ -69,10 +72,6 @@ def prepare_warehouse(settings) -> str:
     with db.connect(url) as conn:
         empty = not conn.execute("SELECT EXISTS (SELECT 1 FROM warehouse.fact_orders)").fetchone()[0]
     if empty:
-        from etl.generate import generate
-        from etl.load import load
-        from etl.progress import Reporter
-
         print(f"The warehouse is empty: generating and loading {settings.demo_orders:,} demo orders...",
               flush=True)
         with tempfile.TemporaryDirectory(prefix="demo-data-") as tmp:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from data import db
 from etl import formats
 from etl.generate import generate
 
@@ -82,8 +83,6 @@ def to_sql(url: str, folder: Path) -> dict:
     """pandas read_csv + to_sql per file, as a typical dashboard loader does; seconds per kind."""
     import pandas as pd
 
-    from data import db
-
     engine = db.make_engine(url)
     seconds = {}
     for kind in formats.KINDS:
@@ -117,6 +116,7 @@ def main() -> None:
 
             tmp = Path(tempfile.mkdtemp(prefix="bench-pg-"))
             server = pgserver.get_server(tmp / "pgdata", cleanup_mode="delete").get_uri("postgres")
+        db.tune_embedded(server)  # the same server settings the product's embedded database runs with
 
     copy_s, rows = raw_copy(fresh_db(server, "bench_raw"), folder)
     etl_url = fresh_db(server, "bench_etl")

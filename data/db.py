@@ -59,6 +59,7 @@ def start_embedded(instance_dir: Path) -> str:
         instance_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(instance_dir / "pgdata", cleanup_mode="stop")
         admin_url = server.get_uri()
+    tune_embedded(admin_url)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
@@ -66,6 +67,22 @@ def start_embedded(instance_dir: Path) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')  # a constant, not user input
     return server.get_uri(EMBEDDED_DATABASE)
+
+
+# Settings for the embedded server, all reloadable: a first load of a million orders writes a few
+# GB of WAL, and with the default max_wal_size (1 GB) checkpoints (and full-page writes) land mid-load.
+EMBEDDED_SETTINGS = {"max_wal_size": "4GB", "checkpoint_timeout": "15min"}
+
+
+def tune_embedded(admin_url: str) -> None:
+    """Apply EMBEDDED_SETTINGS to the embedded server (a superuser URL) where they differ."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        stale = [name for name, value in EMBEDDED_SETTINGS.items()
+                 if not conn.execute("SELECT current_setting(%s) = %s", (name, value)).fetchone()[0]]
+        for name in stale:
+            conn.execute(f"ALTER SYSTEM SET {name} = '{EMBEDDED_SETTINGS[name]}'")  # constants above
+        if stale:
+            conn.execute("SELECT pg_reload_conf()")
 
 
 def resolve_url(settings) -> str:

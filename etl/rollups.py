@@ -8,12 +8,6 @@ from __future__ import annotations
 
 DAILY_ORDERS = """
 DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
-WITH o AS (
-    SELECT * FROM warehouse.fact_orders WHERE purchase_date IN (SELECT purchase_date FROM touched_dates)
-), r AS (
-    SELECT r.order_id, count(*) AS n, sum(r.review_score) AS s
-    FROM warehouse.fact_reviews r JOIN o USING (order_id) GROUP BY r.order_id
-)
 INSERT INTO warehouse.agg_daily_orders
 SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status,
        count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
@@ -22,23 +16,31 @@ SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status,
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true),
        coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
-       coalesce(sum(r.n), 0), coalesce(sum(r.s), 0)
-FROM o
+       sum(o.reviews_count), sum(o.review_score_sum)
+FROM warehouse.fact_orders o
 LEFT JOIN warehouse.dim_customers c USING (customer_id)
-LEFT JOIN r USING (order_id)
+WHERE o.purchase_date IN (SELECT purchase_date FROM touched_dates)
 GROUP BY 1, 2, 3;
 """
 
+# Items are first summed per order and category, so each row of the second aggregate is one
+# order: counting rows counts distinct orders without sorting.
 DAILY_CATEGORIES = """
 DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
 INSERT INTO warehouse.agg_daily_categories
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, p.product_category_name_english,
-       count(DISTINCT o.order_id), count(*), sum(i.price), sum(i.freight_value), sum(i.price + i.freight_value)
-FROM warehouse.fact_orders o
-JOIN warehouse.fact_order_items i USING (order_id)
-JOIN warehouse.dim_products p USING (product_id)
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.category,
+       count(*), sum(x.items), sum(x.price), sum(x.freight), sum(x.price) + sum(x.freight)
+FROM (
+    SELECT i.order_id, p.product_category_name_english AS category, count(*) AS items,
+           sum(i.price) AS price, sum(i.freight_value) AS freight
+    FROM warehouse.fact_order_items i
+    JOIN warehouse.dim_products p USING (product_id)
+    WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders
+                         WHERE purchase_date IN (SELECT purchase_date FROM touched_dates))
+    GROUP BY 1, 2
+) x
+JOIN warehouse.fact_orders o USING (order_id)
 LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE o.purchase_date IN (SELECT purchase_date FROM touched_dates)
 GROUP BY 1, 2, 3, 4;
 """
 

@@ -60,6 +60,8 @@ def stage_kind(url: str, schema: str, kind, files: list, numbers: list[int], dat
             cur.execute(ws.GEO_PREFIXES)
         else:
             cur.execute(ts.dedupe_sql(kind))
+        if kind.key in ws.CHILD_BATCH_TOTALS:
+            cur.execute(ws.CHILD_BATCH_TOTALS[kind.key])
         conn.commit()
     out.seconds = time.monotonic() - began
     reporter.step(f"validated {kind.key} ({'typed COPY' if out.raw_source == 'typed' else 'parsed in SQL'})")

@@ -12,7 +12,7 @@ GOOD = "reason IS NULL AND NOT duplicate"
 GOOD_T = "t.reason IS NULL AND NOT t.duplicate"  # the same, for a table aliased t
 
 TOUCH_TABLES = """
-CREATE TEMP TABLE touched_orders (order_id uuid, inserted boolean);
+CREATE TEMP TABLE touched_orders (order_id uuid, purchase_date date, inserted boolean);
 CREATE TEMP TABLE child_orders (order_id uuid);
 CREATE TEMP TABLE touched_dates (purchase_date date);
 CREATE TEMP TABLE chg_customers (customer_id uuid);
@@ -23,7 +23,7 @@ CREATE TEMP TABLE chg_categories (product_category_name text);
 
 def upsert(table: str, columns: list[str], select: str, keys: tuple[str, ...],
            compare: list[str] | None = None, capture: str | None = None,
-           update: list[str] | None = None) -> str:
+           update: list[str] | None = None, returning_extra: str | None = None) -> str:
     """INSERT ... ON CONFLICT that updates only changed rows and returns (inserted, updated).
 
     `compare` are the columns whose change counts as a change (default: all but the keys);
@@ -37,7 +37,7 @@ def upsert(table: str, columns: list[str], select: str, keys: tuple[str, ...],
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
     old = ", ".join(f"d.{c}" for c in compare)
     new = ", ".join(f"EXCLUDED.{c}" for c in compare)
-    returning = ", ".join(f"d.{k}" for k in keys)
+    returning = ", ".join([f"d.{k}" for k in keys] + ([returning_extra] if returning_extra else []))
     sql = (f"WITH w AS (INSERT INTO warehouse.{table} AS d ({cols}) {select} "
            f"/*conflict*/ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} "
            f"WHERE ROW({old}) IS DISTINCT FROM ROW({new})/*end*/ "
@@ -166,10 +166,21 @@ ORDER_SOURCE = ["order_id", "customer_id", "order_status", "order_purchase_times
                 "order_approved_at", "order_delivered_carrier_date",
                 "order_delivered_customer_date", "order_estimated_delivery_date"]
 ORDER_SELF_DERIVED = ["purchase_date", "delivery_days", "is_late"]
-ORDER_CHILD_DERIVED = ["items_count", "product_revenue", "freight_value", "order_value", "payment_value"]
+ORDER_CHILD_DERIVED = ["items_count", "product_revenue", "freight_value", "order_value", "payment_value",
+                       "reviews_count", "review_score_sum"]
+
+# Per-order totals of a batch's good child rows, built by each kind's staging worker.
+CHILD_BATCH_TOTALS = {
+    "items": "CREATE UNLOGGED TABLE items_by_order AS SELECT order_id, count(*) AS n, sum(price) AS pr, "
+             f"sum(freight_value) AS fr FROM typ_items WHERE {GOOD} GROUP BY order_id",
+    "payments": "CREATE UNLOGGED TABLE payments_by_order AS SELECT order_id, sum(payment_value) AS pv "
+                f"FROM typ_payments WHERE {GOOD} GROUP BY order_id",
+    "reviews": "CREATE UNLOGGED TABLE reviews_by_order AS SELECT order_id, count(*) AS n, "
+               f"sum(review_score) AS s FROM typ_reviews WHERE {GOOD} GROUP BY order_id",
+}
 
 
-def orders_sql(has_items: bool, has_payments: bool) -> list[str]:
+def orders_sql(has_items: bool, has_payments: bool, has_reviews: bool) -> list[str]:
     """Upsert orders with their own derived columns, and child totals from this batch's rows.
 
     An order new in this run can only have children from this batch (others were quarantined
@@ -179,30 +190,31 @@ def orders_sql(has_items: bool, has_payments: bool) -> list[str]:
     old_dates = ("INSERT INTO touched_dates SELECT DISTINCT o.purchase_date FROM warehouse.fact_orders o "
                  f"JOIN typ_orders t USING (order_id) WHERE {GOOD_T} "
                  "AND o.order_purchase_timestamp IS DISTINCT FROM t.order_purchase_timestamp")
-    items = (f"(SELECT order_id, count(*) AS n, sum(price) AS pr, sum(freight_value) AS fr "
-             f"FROM typ_items WHERE {GOOD} GROUP BY order_id)" if has_items
-             else "(SELECT NULL::uuid AS order_id, 0 AS n, 0 AS pr, 0 AS fr WHERE false)")
-    pays = (f"(SELECT order_id, sum(payment_value) AS pv FROM typ_payments WHERE {GOOD} GROUP BY order_id)"
-            if has_payments else "(SELECT NULL::uuid AS order_id, 0 AS pv WHERE false)")
+    items = "items_by_order" if has_items else "(SELECT NULL::uuid AS order_id, 0 AS n, 0 AS pr, 0 AS fr WHERE false)"
+    pays = "payments_by_order" if has_payments else "(SELECT NULL::uuid AS order_id, 0 AS pv WHERE false)"
+    revs = "reviews_by_order" if has_reviews else "(SELECT NULL::uuid AS order_id, 0 AS n, 0 AS s WHERE false)"
     select = (
         f"SELECT {', '.join('t.' + c for c in ORDER_SOURCE)}, "
         "t.order_purchase_timestamp::date, "
         "round((extract(epoch FROM t.order_delivered_customer_date - t.order_purchase_timestamp) / 86400)::numeric, 2), "
         "t.order_delivered_customer_date::date > t.order_estimated_delivery_date::date, "
         "coalesce(i.n, 0), coalesce(i.pr, 0), coalesce(i.fr, 0), coalesce(i.pr, 0) + coalesce(i.fr, 0), "
-        "coalesce(p.pv, 0) "
+        "coalesce(p.pv, 0), coalesce(r.n, 0), coalesce(r.s, 0) "
         f"FROM typ_orders t LEFT JOIN {items} i USING (order_id) LEFT JOIN {pays} p USING (order_id) "
-        f"WHERE {GOOD_T}"
+        f"LEFT JOIN {revs} r USING (order_id) WHERE {GOOD_T}"
     )
     up = upsert("fact_orders", ORDER_SOURCE + ORDER_SELF_DERIVED + ORDER_CHILD_DERIVED, select, ("order_id",),
                 compare=ORDER_SOURCE[1:], update=ORDER_SOURCE[1:] + ORDER_SELF_DERIVED,
-                capture="INSERT INTO touched_orders SELECT order_id, inserted FROM w")
+                capture="INSERT INTO touched_orders SELECT order_id, purchase_date, inserted FROM w",
+                returning_extra="d.purchase_date")
     return [old_dates, up]
 
 
-def child_sql(kind: FileKind) -> str:
+def child_sql(kind: FileKind, capture: bool) -> str:
+    """Upsert a child kind; `capture` records its orders for CHILD_TOTALS (needless when all are new)."""
     return upsert(kind.table, cols(kind), f"SELECT {', '.join(cols(kind))} FROM typ_{kind.key} WHERE {GOOD}",
-                  kind.key_columns, capture="INSERT INTO child_orders SELECT DISTINCT order_id FROM w")
+                  kind.key_columns,
+                  capture="INSERT INTO child_orders SELECT DISTINCT order_id FROM w" if capture else None)
 
 
 CHILD_TOTALS = """
@@ -210,28 +222,32 @@ WITH o AS (
     SELECT DISTINCT c.order_id FROM child_orders c
     WHERE NOT EXISTS (SELECT 1 FROM touched_orders t WHERE t.order_id = c.order_id AND t.inserted)
 ), a AS (
-    SELECT o.order_id, i.n, coalesce(i.pr, 0) AS pr, coalesce(i.fr, 0) AS fr, coalesce(p.pv, 0) AS pv
+    SELECT o.order_id, i.n, coalesce(i.pr, 0) AS pr, coalesce(i.fr, 0) AS fr, coalesce(p.pv, 0) AS pv,
+           r.n AS rn, coalesce(r.s, 0) AS rs
     FROM o
     CROSS JOIN LATERAL (SELECT count(*) AS n, sum(price) AS pr, sum(freight_value) AS fr
                         FROM warehouse.fact_order_items x WHERE x.order_id = o.order_id) i
     CROSS JOIN LATERAL (SELECT sum(payment_value) AS pv
                         FROM warehouse.fact_payments x WHERE x.order_id = o.order_id) p
+    CROSS JOIN LATERAL (SELECT count(*) AS n, sum(review_score) AS s
+                        FROM warehouse.fact_reviews x WHERE x.order_id = o.order_id) r
 )
 UPDATE warehouse.fact_orders f
 SET items_count = a.n, product_revenue = a.pr, freight_value = a.fr, order_value = a.pr + a.fr,
-    payment_value = a.pv
+    payment_value = a.pv, reviews_count = a.rn, review_score_sum = a.rs
 FROM a
 WHERE f.order_id = a.order_id
-  AND ROW(f.items_count, f.product_revenue, f.freight_value, f.payment_value)
-      IS DISTINCT FROM ROW(a.n::int, a.pr, a.fr, a.pv)
+  AND ROW(f.items_count, f.product_revenue, f.freight_value, f.payment_value, f.reviews_count, f.review_score_sum)
+      IS DISTINCT FROM ROW(a.n::int, a.pr, a.fr, a.pv, a.rn::int, a.rs::int)
 """
 
 TOUCHED_DATES = """
 INSERT INTO touched_dates
+SELECT DISTINCT purchase_date FROM touched_orders
+UNION
 SELECT DISTINCT o.purchase_date FROM warehouse.fact_orders o
 WHERE o.order_id IN (
-    SELECT order_id FROM touched_orders
-    UNION SELECT order_id FROM child_orders
+    SELECT order_id FROM child_orders
     UNION SELECT f.order_id FROM warehouse.fact_orders f JOIN chg_customers c USING (customer_id)
     UNION SELECT i.order_id FROM warehouse.fact_order_items i JOIN chg_products p USING (product_id)
 )

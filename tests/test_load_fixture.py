@@ -17,6 +17,8 @@ def test_fixture_loads_to_the_expected_warehouse(db_url, sql):
         "fact_order_items": (3, 3, 0), "fact_payments": (4, 4, 0), "fact_reviews": (2, 2, 0),
     }
 
+    assert sql("SELECT reviews_count, review_score_sum FROM warehouse.fact_orders ORDER BY order_id") == [
+        (1, 5), (1, 1), (0, 0)]
     orders = sql("SELECT order_id::text, order_status, purchase_date, items_count, product_revenue, "
                  "freight_value, order_value, payment_value, delivery_days, is_late "
                  "FROM warehouse.fact_orders ORDER BY order_id")

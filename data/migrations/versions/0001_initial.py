@@ -92,7 +92,9 @@ CREATE TABLE warehouse.fact_orders (
     product_revenue                numeric(14, 2) NOT NULL DEFAULT 0,
     freight_value                  numeric(14, 2) NOT NULL DEFAULT 0,
     order_value                    numeric(14, 2) NOT NULL DEFAULT 0,
-    payment_value                  numeric(14, 2) NOT NULL DEFAULT 0
+    payment_value                  numeric(14, 2) NOT NULL DEFAULT 0,
+    reviews_count                  integer NOT NULL DEFAULT 0,
+    review_score_sum               integer NOT NULL DEFAULT 0
 );
 CREATE INDEX fact_orders_purchase_date ON warehouse.fact_orders (purchase_date);
 CREATE INDEX fact_orders_customer ON warehouse.fact_orders (customer_id);
