@@ -28,6 +28,7 @@ from etl.stage import stage_kind
 LOAD_LOCK = 7_320_002
 DATE_FORMATS = ("auto", "mdy", "dmy")
 STAGING_WORKERS = 2  # the machines this runs on have two cores
+WORK_MEM = "1GB"  # per hash table of the loader's sessions: keeps million-row aggregates in memory
 
 
 class LoadError(Exception):
@@ -88,7 +89,7 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
     conn = db.connect(url)
     try:
         conn.execute("SET temp_buffers = '512MB'")
-        conn.execute("SET work_mem = '256MB'")
+        conn.execute(f"SET work_mem = '{WORK_MEM}'")
         conn.execute("SET client_encoding = 'UTF8'")
         conn.execute("SET DateStyle = 'ISO, MDY'")
         if not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOAD_LOCK,)).fetchone()[0]:
@@ -226,7 +227,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
         cur.execute(ws.RETRANSLATE)
     cur.execute(ws.CHILD_TOTALS)
     cur.execute(ws.TOUCHED_DATES)
-    days = rollups.refresh(cur)
+    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
 
@@ -306,6 +307,9 @@ def _indexes_rebuilt(cur, table: str, active: bool):
         cur.execute(f'ALTER TABLE {rel} ADD CONSTRAINT "{name}" {definition}')
     for _, definition in indexes:
         cur.execute(definition)
+    # Autovacuum cannot see inside this transaction: without statistics the next statements would
+    # plan a million-row table as a small one (nested loops instead of hash joins).
+    cur.execute(f"ANALYZE {rel}")
 
 
 def _upsert(cur, kind, tables: dict, kinds, orders_all_new: bool) -> None:

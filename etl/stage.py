@@ -42,7 +42,7 @@ def stage_kind(url: str, schema: str, kind, files: list, numbers: list[int], dat
     with db.connect(url) as conn:
         conn.execute(f"SET search_path = {schema}, public")  # schema: etl_run_<integer>
         conn.execute("SET DateStyle = 'ISO, MDY'")
-        conn.execute("SET work_mem = '256MB'")
+        conn.execute("SET work_mem = '1GB'")  # as the run's own session: see etl.load.WORK_MEM
         cur = conn.cursor()
         if not (all(extract.sample_is_clean(f) for f in files) and _stage_fast(cur, kind, files, numbers, out, reporter)):
             out.raw_source = "staged"
@@ -62,6 +62,7 @@ def stage_kind(url: str, schema: str, kind, files: list, numbers: list[int], dat
             cur.execute(ts.dedupe_sql(kind))
         if kind.key in ws.CHILD_BATCH_TOTALS:
             cur.execute(ws.CHILD_BATCH_TOTALS[kind.key])
+            cur.execute(f"ANALYZE {kind.key}_by_order")
         conn.commit()
     out.seconds = time.monotonic() - began
     reporter.step(f"validated {kind.key} ({'typed COPY' if out.raw_source == 'typed' else 'parsed in SQL'})")
