@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -108,14 +109,15 @@ def main() -> None:
         print(f"generated {args.orders:,} orders in {time.perf_counter() - started:.1f}s into {folder}")
 
     server = os.environ.get("BENCH_DATABASE_URL")
-    tmp = None
+    tmp = embedded = None
     if not server:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import pgserver
 
             tmp = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-            server = pgserver.get_server(tmp / "pgdata", cleanup_mode="delete").get_uri("postgres")
+            embedded = pgserver.get_server(tmp / "pgdata", cleanup_mode="delete")
+            server = embedded.get_uri("postgres")
         db.tune_embedded(server)  # the same server settings the product's embedded database runs with
 
     copy_s, rows = raw_copy(fresh_db(server, "bench_raw"), folder)
@@ -151,8 +153,8 @@ def main() -> None:
         print(f"to_sql / first load: {sum(pandas_s.values()) / first['wall']:.1f}x faster (goal >= 5)")
     print(f"unchanged reload / first load: {reload['wall'] / first['wall']:.2f} (goal < 0.25)")
     print(f"loader peak memory (max RSS of the load process): {peak_mb:,.0f} MB (goal < 1024)")
-    if tmp:
-        import shutil
+    if embedded is not None:
+        embedded.cleanup()  # stop the server before its folder goes
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -102,8 +102,13 @@ def load(in_dir: Path, as_json: bool, dry_run: bool, date_format: str, force: bo
     print_summary(result)
 
 
+def stdout_console() -> Console:
+    """A console for tables on stdout; piped output gets room for every column instead of 80."""
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
 def print_summary(result) -> None:
-    console = Console()
+    console = stdout_console()
     title = f"run {result.run_id}: {result.status}" + (" (dry run: nothing was kept)" if result.dry_run else "")
     table = Table(title=title, title_justify="left")
     for col in ("table", "read", "inserted", "updated", "unchanged", "quarantined", "skipped", "unknown members"):
@@ -137,7 +142,7 @@ def status(as_json: bool):
     if as_json:
         click.echo(json.dumps(info, default=str))
         return
-    console = Console()
+    console = stdout_console()
     console.print(f"data version: {info['data_version']}  schema revision: {info['schema_revision']}")
     t = Table(title="warehouse", title_justify="left")
     t.add_column("table")

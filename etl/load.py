@@ -227,6 +227,8 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
         cur.execute(ws.RETRANSLATE)
     cur.execute(ws.CHILD_TOTALS)
     cur.execute(ws.TOUCHED_DATES)
+    if orders_all_new:  # a first load touched every day there is
+        cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
     days = rollups.refresh(cur, rebuilt=_indexes_rebuilt)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
@@ -333,7 +335,8 @@ def _upsert(cur, kind, tables: dict, kinds, orders_all_new: bool) -> None:
         statements = ws.products_sql(kind)
     elif kind.key == "orders":
         unknown("customer_id", "dim_customers")
-        statements = ws.orders_sql("items" in keys, "payments" in keys, "reviews" in keys)
+        statements = ws.orders_sql("items" in keys, "payments" in keys, "reviews" in keys,
+                                   capture=not orders_all_new)
     else:
         cur.execute(ws.orphans(typ))
         if kind.key == "items":

@@ -180,12 +180,13 @@ CHILD_BATCH_TOTALS = {
 }
 
 
-def orders_sql(has_items: bool, has_payments: bool, has_reviews: bool) -> list[str]:
+def orders_sql(has_items: bool, has_payments: bool, has_reviews: bool, capture: bool) -> list[str]:
     """Upsert orders with their own derived columns, and child totals from this batch's rows.
 
     An order new in this run can only have children from this batch (others were quarantined
     as orphans), so its totals are exact at insert. Updates leave child totals to
-    `CHILD_TOTALS`, which recomputes them only for orders whose children moved.
+    `CHILD_TOTALS`, which recomputes them only for orders whose children moved. Without `capture`
+    (a first load: every order is new) the touched orders are not recorded one by one.
     """
     old_dates = ("INSERT INTO touched_dates SELECT DISTINCT o.purchase_date FROM warehouse.fact_orders o "
                  f"JOIN typ_orders t USING (order_id) WHERE {GOOD_T} "
@@ -205,7 +206,7 @@ def orders_sql(has_items: bool, has_payments: bool, has_reviews: bool) -> list[s
     )
     up = upsert("fact_orders", ORDER_SOURCE + ORDER_SELF_DERIVED + ORDER_CHILD_DERIVED, select, ("order_id",),
                 compare=ORDER_SOURCE[1:], update=ORDER_SOURCE[1:] + ORDER_SELF_DERIVED,
-                capture="INSERT INTO touched_orders SELECT order_id, purchase_date, inserted FROM w",
+                capture="INSERT INTO touched_orders SELECT order_id, purchase_date, inserted FROM w" if capture else None,
                 returning_extra="d.purchase_date")
     return [old_dates, up]
 

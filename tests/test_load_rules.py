@@ -23,6 +23,27 @@ def customer_row(i, zip_="01037", state="SP"):
     return f"{C.format(i)},a10000000000000000000000000000{i:02d},{zip_},sao paulo,{state}\n"
 
 
+def assert_rollups_match_facts(sql):
+    """Every rollup row equals the same aggregate computed from the fact tables."""
+    assert sql("SELECT purchase_date, customer_state, order_status, orders, items, revenue, payment_value, "
+               "reviews, review_score_sum FROM warehouse.agg_daily_orders ORDER BY 1, 2, 3") == sql(
+        "SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, count(*)::int, "
+        "sum(o.items_count)::int, sum(o.order_value), sum(o.payment_value), "
+        "(SELECT count(*) FROM warehouse.fact_reviews r JOIN warehouse.fact_orders x USING (order_id) "
+        " LEFT JOIN warehouse.dim_customers y USING (customer_id) WHERE x.purchase_date = o.purchase_date "
+        " AND x.order_status = o.order_status AND coalesce(y.customer_state, '??') = coalesce(c.customer_state, '??'))::int, "
+        "(SELECT coalesce(sum(review_score), 0) FROM warehouse.fact_reviews r JOIN warehouse.fact_orders x USING (order_id) "
+        " LEFT JOIN warehouse.dim_customers y USING (customer_id) WHERE x.purchase_date = o.purchase_date "
+        " AND x.order_status = o.order_status AND coalesce(y.customer_state, '??') = coalesce(c.customer_state, '??'))::int "
+        "FROM warehouse.fact_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id) "
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    assert sql("SELECT purchase_date, product_category_name_english, sum(items)::int, sum(revenue) "
+               "FROM warehouse.agg_daily_categories GROUP BY 1, 2 ORDER BY 1, 2") == sql(
+        "SELECT o.purchase_date, p.product_category_name_english, count(*)::int, sum(i.item_value) "
+        "FROM warehouse.fact_order_items i JOIN warehouse.fact_orders o USING (order_id) "
+        "JOIN warehouse.dim_products p USING (product_id) GROUP BY 1, 2 ORDER BY 1, 2")
+
+
 def quarantine(sql):
     return sql("SELECT file_name, line_number, table_name, reason FROM etl.quarantine ORDER BY line_number")
 
@@ -124,6 +145,7 @@ def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
     assert again.tables["dim_customers"].updated == 1
     assert sql("SELECT customer_state, is_unknown FROM warehouse.dim_customers") == [("RJ", False)]
     assert sql("SELECT customer_state, revenue::float FROM warehouse.agg_daily_orders") == [("RJ", 12.5)]
+    assert_rollups_match_facts(sql)
 
 
 def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
@@ -143,6 +165,14 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     ]
     assert sql("SELECT order_status, orders, revenue::float FROM warehouse.agg_daily_orders ORDER BY 1") == [
         ("canceled", 1, 0.0), ("delivered", 2, 12.5)]
+    assert_rollups_match_facts(sql)
+
+    # Reviews that arrive later move the review totals of their orders and days.
+    write(tmp_path / "day3", "r.csv", H["reviews"] + f"f{'0' * 31},{O.format(1)},2,,,2017-10-11 00:00:00,\n")
+    load(db_url, tmp_path / "day3")
+    assert sql(f"SELECT reviews_count, review_score_sum FROM warehouse.fact_orders WHERE order_id = '{O.format(1)}'") == [
+        (1, 2)]
+    assert_rollups_match_facts(sql)
 
 
 @pytest.mark.parametrize("stage", ["stage:orders", "upsert:items", "rollups", "end", "commit"])
