@@ -28,14 +28,11 @@ def assert_rollups_match_facts(sql):
     assert sql("SELECT purchase_date, customer_state, order_status, orders, items, revenue, payment_value, "
                "reviews, review_score_sum FROM warehouse.agg_daily_orders ORDER BY 1, 2, 3") == sql(
         "SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, count(*)::int, "
-        "sum(o.items_count)::int, sum(o.order_value), sum(o.payment_value), "
-        "(SELECT count(*) FROM warehouse.fact_reviews r JOIN warehouse.fact_orders x USING (order_id) "
-        " LEFT JOIN warehouse.dim_customers y USING (customer_id) WHERE x.purchase_date = o.purchase_date "
-        " AND x.order_status = o.order_status AND coalesce(y.customer_state, '??') = coalesce(c.customer_state, '??'))::int, "
-        "(SELECT coalesce(sum(review_score), 0) FROM warehouse.fact_reviews r JOIN warehouse.fact_orders x USING (order_id) "
-        " LEFT JOIN warehouse.dim_customers y USING (customer_id) WHERE x.purchase_date = o.purchase_date "
-        " AND x.order_status = o.order_status AND coalesce(y.customer_state, '??') = coalesce(c.customer_state, '??'))::int "
+        "sum(o.items_count)::int, sum(o.order_value), sum(o.payment_value), coalesce(sum(r.n), 0)::int, "
+        "coalesce(sum(r.s), 0)::int "
         "FROM warehouse.fact_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id) "
+        "LEFT JOIN (SELECT order_id, count(*) AS n, sum(review_score) AS s FROM warehouse.fact_reviews "
+        "GROUP BY 1) r USING (order_id) "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
     assert sql("SELECT purchase_date, product_category_name_english, sum(items)::int, sum(revenue) "
                "FROM warehouse.agg_daily_categories GROUP BY 1, 2 ORDER BY 1, 2") == sql(
