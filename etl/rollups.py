@@ -35,8 +35,8 @@ FROM (
            sum(i.price) AS price, sum(i.freight_value) AS freight
     FROM warehouse.fact_order_items i
     JOIN warehouse.dim_products p USING (product_id)
-    WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders
-                         WHERE purchase_date IN (SELECT purchase_date FROM touched_dates))
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders
+                         WHERE purchase_date IN (SELECT purchase_date FROM touched_dates))/*end*/
     GROUP BY 1, 2
 ) x
 JOIN warehouse.fact_orders o USING (order_id)
@@ -59,16 +59,23 @@ ON CONFLICT (date_key) DO NOTHING;
 """
 
 
-def refresh(cur, rebuilt) -> int:
+def every_day(sql: str) -> str:
+    """Drop the touched-days filter of the items scan: for a load that touched every day."""
+    return sql[:sql.index("/*days*/")] + sql[sql.index("/*end*/") + len("/*end*/"):]
+
+
+def refresh(cur, rebuilt, all_days: bool = False) -> int:
     """Rebuild the rollups for the touched days; return how many days were rebuilt.
 
     `rebuilt(cur, table, active)` is the loader's context that drops a table's indexes and builds
     them again afterwards: used when a rollup is empty (a first load), where it is much cheaper.
+    `all_days` says every day was touched, so scans need not be filtered by day.
     """
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     if days:
         cur.execute("ANALYZE touched_dates")
-        for table, sql in (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES)):
+        categories = every_day(DAILY_CATEGORIES) if all_days else DAILY_CATEGORIES
+        for table, sql in (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", categories)):
             empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
             with rebuilt(cur, table, empty):
                 cur.execute(sql)
