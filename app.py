@@ -1,12 +1,13 @@
 """The dashboard's app factory and entry point (`python app.py`; `app:server` for gunicorn).
 
-For now it is the shell the dashboard grows in: it prepares the warehouse (embedded PostgreSQL,
-migrations, demo data on an empty warehouse) and serves `/healthz` and a placeholder page. The
-pages, login and callbacks arrive with the dashboard issue.
+`python app.py` prepares the warehouse (embedded PostgreSQL unless DATABASE_URL, migrations,
+demo data on an empty warehouse, the first admin) and serves. Importing the module builds the app
+without touching the database: the engine is created on first use, in each process.
 """
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +17,8 @@ import dash_bootstrap_components as dbc
 import sqlalchemy as sa
 from flask import jsonify
 
-from data import db, migrate
+import auth
+from data import db, migrate, users
 from data.settings import SettingsError, load_settings
 from data.version import data_version
 from etl.generate import generate
@@ -27,46 +29,49 @@ __version__ = "0.1.0"
 log = logging.getLogger("app")
 
 
-def create_app(database_url: str | None = None) -> dash.Dash:
-    """Build the Dash app; the database is only touched when a request needs it."""
+def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
+    """Build the Dash app and its Flask server; the database is only touched when a request needs it."""
+    settings = settings or load_settings()
     app = dash.Dash(__name__, title="Olist Analytics", external_stylesheets=[],
                     serve_locally=True, suppress_callback_exceptions=True)
-    app.server.config["DATABASE_URL"] = database_url
+    server = app.server
+    server.config["DATABASE_URL"] = database_url
+
+    def engine():
+        """The process's engine, created on first use (the embedded server starts then if needed)."""
+        found = server.extensions.get("warehouse_engine")
+        if found is None:
+            url = server.config.get("DATABASE_URL") or db.resolve_url(settings)
+            migrate.upgrade_url(url)  # a no-op when the schema is current; serialised across processes
+            server.config["DATABASE_URL"] = url
+            found = server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
+        return found
+
+    auth.init_app(server, engine, settings)
     app.layout = dbc.Container([
         dash.html.H1("Olist Analytics"),
         dash.html.P("The warehouse is ready. The dashboard pages arrive with the next release; "
                     "meanwhile load data with `python -m etl load DIR` and check it with "
                     "`python -m etl status`."),
+        dash.html.A("Sign out", href="/logout"),
     ], className="py-4")
 
-    @app.server.get("/healthz")
+    @server.get("/healthz")
     def healthz():
-        url = app.server.config.get("DATABASE_URL")
-        body = {"app_version": __version__, "database": "unconfigured", "data_version": None}
-        if not url:
-            return jsonify(body), 503
+        body = {"app_version": __version__, "database": "unreachable", "data_version": None}
         try:
-            engine = _engine(app, url)
-            with engine.connect() as conn:
+            with engine().connect() as conn:
                 body["data_version"] = data_version(conn)
             body["database"] = "ok"
             return jsonify(body), 200
-        except sa.exc.SQLAlchemyError:
-            body["database"] = "unreachable"
+        except (sa.exc.SQLAlchemyError, db.DatabaseUnavailable):
             return jsonify(body), 503
 
     return app
 
 
-def _engine(app, url):
-    engine = app.server.extensions.get("warehouse_engine")
-    if engine is None:
-        engine = app.server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
-    return engine
-
-
 def prepare_warehouse(settings) -> str:
-    """Start or reach the database, migrate it, and load demo data into an empty warehouse."""
+    """Start or reach the database, migrate it, load demo data into an empty warehouse, add the first admin."""
     url = db.resolve_url(settings)
     migrate.upgrade_url(url)
     with db.connect(url) as conn:
@@ -78,7 +83,25 @@ def prepare_warehouse(settings) -> str:
             generate(Path(tmp), settings.demo_orders, seed=42)
             result = load(url, Path(tmp), reporter=Reporter())
         print(f"Demo data loaded (run {result.run_id}, {result.seconds:.1f}s).", flush=True)
+    ensure_admin(url, settings)
     return url
+
+
+def ensure_admin(url: str, settings) -> None:
+    """Create the first admin when there are no users; print the password when it was generated."""
+    engine = db.make_engine(url)
+    try:
+        if users.count(engine):
+            return
+        password = settings.admin_password or secrets.token_urlsafe(12)
+        users.create(engine, settings.admin_username, password, "admin")
+    finally:
+        engine.dispose()
+    if settings.admin_password:
+        print(f"Created the admin user {settings.admin_username!r} with ADMIN_PASSWORD.", flush=True)
+    else:
+        print(f"Created the admin user {settings.admin_username!r} with the password {password} "
+              "(shown once: change it with `flask --app app users set-password`).", flush=True)
 
 
 def main() -> None:
@@ -91,12 +114,14 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         url = prepare_warehouse(settings)
-    except db.DatabaseUnavailable as exc:
+    except (db.DatabaseUnavailable, users.UserError) as exc:
         sys.exit(f"error: {exc}")
-    app = create_app(url)
+    app = create_app(url, settings)
     print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
     app.run(host=settings.host, port=settings.port, debug=False)
 
 
 if __name__ == "__main__":
     main()
+else:
+    server = create_app().server  # for gunicorn (`app:server`) and `flask --app app users ...`
