@@ -1,0 +1,139 @@
+"""Answer the dashboard's questions in SQL: KPIs from the rollups where they can, facts otherwise.
+
+Order-level filters (dates, state, status) are answered by `agg_daily_orders`; a category or seller
+filter needs the items, so those answers come from the fact tables. Both paths implement the same
+glossary, and a property test checks that they agree. Everything is SQLAlchemy Core with bound
+parameters; dimension names come from a fixed whitelist, never from the request.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from data.filters import Filters
+from data.metrics import ratio
+
+W = sa.MetaData(schema="warehouse")
+agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "orders", "orders_with_items", "items", "product_revenue",
+    "freight_value", "revenue", "payment_value", "delivered_orders", "on_time_orders", "late_orders",
+    "delivery_days_sum", "reviews", "review_score_sum")))
+orders = sa.Table("fact_orders", W, *(sa.Column(c) for c in (
+    "order_id", "customer_id", "order_status", "purchase_date", "items_count", "product_revenue", "freight_value",
+    "order_value", "payment_value", "delivery_days", "is_late", "order_delivered_customer_date",
+    "reviews_count", "review_score_sum")))
+items = sa.Table("fact_order_items", W, *(sa.Column(c) for c in (
+    "order_id", "product_id", "seller_id", "price", "freight_value")))
+customers = sa.Table("dim_customers", W, *(sa.Column(c) for c in ("customer_id", "customer_unique_id", "customer_state")))
+products = sa.Table("dim_products", W, *(sa.Column(c) for c in ("product_id", "product_category_name_english")))
+
+SUMS = ("orders", "orders_with_items", "items", "product_revenue", "freight", "revenue", "payments",
+        "delivered", "on_time", "delivery_days_sum", "reviews", "review_score_sum")
+
+
+def needs_items(f: Filters) -> bool:
+    return bool(f.categories or f.sellers)
+
+
+def _state(column):
+    return sa.func.coalesce(column, "??")
+
+
+def _rollup_sums(f: Filters):
+    a = agg.c
+    where = [a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses)]
+    if f.states:
+        where.append(a.customer_state.in_(f.states))
+    cols = [a.orders, a.orders_with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
+            a.delivered_orders, a.on_time_orders, a.delivery_days_sum, a.reviews, a.review_score_sum]
+    return sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS))).where(*where)
+
+
+def _matched_orders(f: Filters):
+    """The orders the filters select (an order matches a category or seller through any of its items)."""
+    o, c = orders.c, customers.c
+    q = (sa.select(o.order_id).select_from(orders.outerjoin(customers, o.customer_id == c.customer_id))
+         .where(o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
+    if f.states:
+        q = q.where(_state(c.customer_state).in_(f.states))
+    if needs_items(f):
+        i, p = items.c, products.c
+        hit = sa.select(i.order_id).select_from(items.join(products, i.product_id == p.product_id))
+        if f.categories:
+            hit = hit.where(p.product_category_name_english.in_(f.categories))
+        if f.sellers:
+            hit = hit.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+        q = q.where(o.order_id.in_(hit))
+    return q
+
+
+def _fact_sums(f: Filters):
+    """The same sums from the facts; with a category or seller filter, item measures count those items only."""
+    o = orders.c
+    matched = _matched_orders(f).cte("matched")
+    base = orders.join(matched, o.order_id == matched.c.order_id)
+    delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
+    order_level = [
+        sa.func.count().label("orders"),
+        sa.func.count().filter(o.items_count > 0).label("orders_with_items"),
+        sa.func.coalesce(sa.func.sum(o.payment_value), 0).label("payments"),
+        sa.func.count().filter(delivered).label("delivered"),
+        sa.func.count().filter(sa.and_(delivered, o.is_late.is_(False))).label("on_time"),
+        sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0).label("delivery_days_sum"),
+        sa.func.coalesce(sa.func.sum(o.reviews_count), 0).label("reviews"),
+        sa.func.coalesce(sa.func.sum(o.review_score_sum), 0).label("review_score_sum"),
+    ]
+    if not needs_items(f):
+        item_level = [sa.func.coalesce(sa.func.sum(o.items_count), 0).label("items"),
+                      sa.func.coalesce(sa.func.sum(o.product_revenue), 0).label("product_revenue"),
+                      sa.func.coalesce(sa.func.sum(o.freight_value), 0).label("freight"),
+                      sa.func.coalesce(sa.func.sum(o.order_value), 0).label("revenue")]
+        return sa.select(*order_level, *item_level).select_from(base)
+    i, p = items.c, products.c
+    its = (sa.select(sa.func.count().label("items"), sa.func.coalesce(sa.func.sum(i.price), 0).label("product_revenue"),
+                     sa.func.coalesce(sa.func.sum(i.freight_value), 0).label("freight"))
+           .select_from(items.join(products, i.product_id == p.product_id)
+                        .join(matched, i.order_id == matched.c.order_id)))
+    if f.categories:
+        its = its.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        its = its.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    its = its.subquery()
+    ord_ = sa.select(*order_level).select_from(base).subquery()
+    return sa.select(ord_, its.c["items"], its.c.product_revenue, its.c.freight,
+                     (its.c.product_revenue + its.c.freight).label("revenue")
+                     ).select_from(ord_.join(its, sa.true()))  # two one-row answers side by side
+
+
+def customers_count(conn, f: Filters) -> int:
+    """Distinct people (customer_unique_id) among the selected orders: only the facts can say."""
+    o, c = orders.c, customers.c
+    matched = _matched_orders(f).cte("matched")
+    q = (sa.select(sa.func.count(sa.distinct(c.customer_unique_id)))
+         .select_from(orders.join(matched, o.order_id == matched.c.order_id)
+                      .join(customers, o.customer_id == c.customer_id)))
+    return conn.execute(q).scalar_one()
+
+
+def sums(conn, f: Filters, source: str = "auto") -> dict:
+    """The additive sums behind the KPIs; `source` forces "rollup" or "facts" (tests compare them)."""
+    use_facts = source == "facts" or (source == "auto" and needs_items(f))
+    if source == "rollup" and needs_items(f):
+        raise ValueError("the rollup cannot answer a category or seller filter")
+    row = conn.execute(_fact_sums(f) if use_facts else _rollup_sums(f)).mappings().one()
+    return {k: row[k] for k in SUMS}
+
+
+def kpis(conn, f: Filters) -> dict:
+    """The overview's KPIs for one view, per the glossary (None where there is nothing to divide)."""
+    s = sums(conn, f)
+    return {
+        "revenue": s["revenue"], "orders": s["orders"], "product_revenue": s["product_revenue"],
+        "freight": s["freight"], "payments": s["payments"], "items": s["items"],
+        "aov": ratio(Decimal(s["revenue"]), s["orders_with_items"]),
+        "customers": customers_count(conn, f),
+        "on_time_rate": ratio(s["on_time"], s["delivered"]),
+        "delivery_days": ratio(Decimal(s["delivery_days_sum"]), s["delivered"]),
+        "review_score": ratio(Decimal(s["review_score_sum"]), s["reviews"]),
+    }

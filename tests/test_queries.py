@@ -1,0 +1,100 @@
+"""The query layer: filters from URLs, KPIs against hand-computed answers, rollups equal facts."""
+import itertools
+import os
+from datetime import date
+from decimal import Decimal as D
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from data import filters, queries
+from data.db import make_engine
+from data.filters import Filters
+from etl.generate import generate
+from etl.load import load
+from tests.conftest import FIXTURES, _with_database
+
+FIRST, LAST = date(2017, 10, 2), date(2018, 1, 15)
+
+
+def test_nonsense_parameters_are_ignored_with_a_notice():
+    f, notices = filters.parse({"start": "2018-13-45", "end": "yesterday", "state": "SP,XX,'; DROP TABLE x;--",
+                                "category": "health_beauty,nope", "seller": "not-an-id", "status": "delivered,bogus"},
+                               FIRST, LAST, categories=["health_beauty"])
+    assert (f.start, f.end) == (date(2017, 10, 18), LAST)  # the last 90 days of data
+    assert f.states == ("SP",) and f.categories == ("health_beauty",) and f.sellers == ()
+    assert f.statuses == ("delivered",)
+    assert len(notices) == 7 and any("DROP TABLE" in n and "unknown state" in n for n in notices)
+
+
+def test_end_before_start_and_default_statuses():
+    f, notices = filters.parse({"start": "2018-01-10", "end": "2018-01-01"}, FIRST, LAST)
+    assert notices == ["ignored the dates: the end (2018-01-01) is before the start (2018-01-10)"]
+    assert "canceled" not in f.statuses and "unavailable" not in f.statuses and "delivered" in f.statuses
+    assert filters.to_query(f) == {"start": "2017-10-18", "end": "2018-01-15"}
+
+
+def test_presets_end_on_the_latest_data_date():
+    assert filters.preset_range("30d", FIRST, LAST) == (date(2017, 12, 17), LAST)
+    assert filters.preset_range("mtd", FIRST, LAST) == (date(2018, 1, 1), LAST)
+    assert filters.preset_range("qtd", FIRST, date(2017, 11, 5)) == (date(2017, 10, 2), date(2017, 11, 5))
+    assert filters.preset_range("all", FIRST, LAST) == (FIRST, LAST)
+    f = Filters(date(2018, 1, 1), date(2018, 1, 10))
+    assert (f.previous().start, f.previous().end) == (date(2017, 12, 22), date(2017, 12, 31))
+
+
+@pytest.fixture
+def tiny(db_url):
+    load(db_url, FIXTURES / "tiny")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        yield conn
+    engine.dispose()
+
+
+def test_kpis_on_the_hand_written_fixture(tiny):
+    k = queries.kpis(tiny, Filters(FIRST, LAST))  # default statuses leave out the canceled order
+    assert (k["orders"], k["revenue"], k["payments"], k["items"]) == (2, D("218.88"), D("218.88"), 3)
+    assert k["aov"] == D("109.44") and k["customers"] == 1  # both orders are one person
+    assert k["on_time_rate"] == 0.5 and k["delivery_days"] == D("12.055") and k["review_score"] == 3
+    everything = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
+    assert queries.kpis(tiny, everything)["orders"] == 3 and queries.kpis(tiny, everything)["customers"] == 2
+    beauty = queries.kpis(tiny, Filters(FIRST, LAST, categories=("health_beauty",)))
+    assert (beauty["orders"], beauty["items"], beauty["revenue"], beauty["payments"]) == (1, 2, D("77.42"), D("77.42"))
+    seller = queries.kpis(tiny, Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
+    assert (seller["orders"], seller["revenue"]) == (1, D("141.46"))
+    empty = queries.kpis(tiny, Filters(date(2016, 1, 1), date(2016, 1, 31)))
+    assert empty["orders"] == 0 and empty["aov"] is None and empty["review_score"] is None
+
+
+_seq = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def demo_conn(server_url, template_db, tmp_path_factory):
+    """A warehouse with 3,000 generated orders, shared by the property test's examples."""
+    name = f"olist_q_{os.getpid()}_{next(_seq)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    url = _with_database(server_url, name)
+    folder = tmp_path_factory.mktemp("demo")
+    generate(folder, 3000, seed=9)
+    load(url, folder)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        yield conn
+    engine.dispose()
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+days = st.dates(min_value=date(2016, 9, 1), max_value=date(2018, 10, 31))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:12] + ("??",)), max_size=4, unique=True),
+       statuses=st.lists(st.sampled_from(filters.ALL_STATUSES), min_size=1, max_size=8, unique=True))
+def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses):
+    f = Filters(min(a, b), max(a, b), tuple(states), (), (), tuple(statuses))
+    assert queries.sums(demo_conn, f, "rollup") == queries.sums(demo_conn, f, "facts")
