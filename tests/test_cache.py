@@ -1,0 +1,52 @@
+"""The query cache: one computation per question and data version, shared across threads."""
+import threading
+import time
+from datetime import date
+
+from data.cache import QueryCache
+from data.db import make_engine
+from data.filters import Filters
+from etl.load import load
+from tests.conftest import FIXTURES
+
+
+def test_cached_until_the_data_changes(tmp_path, db_url):
+    engine = make_engine(db_url)
+    cache = QueryCache(tmp_path, lambda: engine)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    f = Filters(date(2017, 1, 1), date(2017, 12, 31))
+    assert cache.answer("kpis", f.key(), compute) == 1
+    assert cache.answer("kpis", f.key(), compute) == 1  # same question, same data: no work
+    assert cache.answer("kpis", ("other",), compute) == 2
+    load(db_url, FIXTURES / "tiny")  # a load that changes data bumps the version
+    assert cache.answer("kpis", f.key(), compute) == 3
+    load(db_url, FIXTURES / "tiny")  # nothing changed: the version and the cache stand
+    assert cache.answer("kpis", f.key(), compute) == 3
+    cache.close()
+    engine.dispose()
+
+
+def test_identical_concurrent_requests_are_computed_once(tmp_path, db_url):
+    engine = make_engine(db_url)
+    cache = QueryCache(tmp_path, lambda: engine)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return "answer"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.answer("slow", (1,), slow))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["answer"] * 6 and len(calls) == 1
+    cache.close()
+    engine.dispose()
