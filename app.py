@@ -13,27 +13,31 @@ import tempfile
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 import sqlalchemy as sa
 from flask import jsonify
 
 import auth
+import callbacks  # noqa: F401 - registers the callbacks
 from data import db, migrate, users
 from data.settings import SettingsError, load_settings
 from data.version import data_version
+from data.warehouse import Warehouse
 from etl.generate import generate
 from etl.load import load
 from etl.progress import Reporter
+from pages._shell import shell
 
 __version__ = "0.1.0"
+ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("app")
 
 
 def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     """Build the Dash app and its Flask server; the database is only touched when a request needs it."""
     settings = settings or load_settings()
-    app = dash.Dash(__name__, title="Olist Analytics", external_stylesheets=[],
-                    serve_locally=True, suppress_callback_exceptions=True)
+    app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
+                    assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
+                    suppress_callback_exceptions=True)
     server = app.server
     server.config["DATABASE_URL"] = database_url
 
@@ -47,14 +51,15 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
             found = server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
         return found
 
+    def warehouse() -> Warehouse:
+        found = server.extensions.get("warehouse_object")
+        if found is None:
+            found = server.extensions["warehouse_object"] = Warehouse(engine, settings.cache_dir)
+        return found
+
+    server.extensions["warehouse"] = warehouse
     auth.init_app(server, engine, settings)
-    app.layout = dbc.Container([
-        dash.html.H1("Olist Analytics"),
-        dash.html.P("The warehouse is ready. The dashboard pages arrive with the next release; "
-                    "meanwhile load data with `python -m etl load DIR` and check it with "
-                    "`python -m etl status`."),
-        dash.html.A("Sign out", href="/logout"),
-    ], className="py-4")
+    app.layout = shell
 
     @server.get("/healthz")
     def healthz():

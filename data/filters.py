@@ -85,7 +85,8 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -
             continue
         value = _date(raw)
         if value is None:
-            notices.append(f"ignored {name}={str(raw)[:40]!r}: not a date (use YYYY-MM-DD)")
+            shown = raw[0] if isinstance(raw, (list, tuple)) else raw
+            notices.append(f"ignored {name}={str(shown)[:40]!r}: not a date (use YYYY-MM-DD)")
         elif name == "start":
             start = value
         else:

@@ -38,3 +38,6 @@ METRICS = {m.key: m for m in (
 def ratio(numerator, denominator):
     """A ratio that is None (shown as "no data") rather than a division by zero."""
     return None if not denominator else numerator / denominator
+
+# The KPI cards of the Overview, in order.
+OVERVIEW_KPIS = ("revenue", "orders", "aov", "customers", "review_score", "on_time_rate")

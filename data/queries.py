@@ -137,3 +137,61 @@ def kpis(conn, f: Filters) -> dict:
         "delivery_days": ratio(Decimal(s["delivery_days_sum"]), s["delivered"]),
         "review_score": ratio(Decimal(s["review_score_sum"]), s["reviews"]),
     }
+
+
+GRAINS = ("day", "week", "month")
+
+
+def auto_grain(f: Filters) -> str:
+    """Day up to two months, week up to a year and a bit, month beyond: charts keep 30 to 120 points."""
+    return "day" if f.days <= 62 else "week" if f.days <= 400 else "month"
+
+
+def timeseries(conn, f: Filters, grain: str) -> list[dict]:
+    """Revenue and orders per day, week or month of the range (rollup unless items are filtered)."""
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    if needs_items(f):
+        o, i, p = orders.c, items.c, products.c
+        matched = _matched_orders(f).cte("matched")
+        period = sa.func.date_trunc(grain, o.purchase_date).label("period")
+        item_rev = (sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
+                    .select_from(items.join(products, i.product_id == p.product_id)).group_by(i.order_id))
+        if f.categories:
+            item_rev = item_rev.where(p.product_category_name_english.in_(f.categories))
+        if f.sellers:
+            item_rev = item_rev.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+        item_rev = item_rev.subquery()
+        q = (sa.select(period, sa.func.coalesce(sa.func.sum(item_rev.c.revenue), 0).label("revenue"),
+                       sa.func.count().label("orders"))
+             .select_from(orders.join(matched, o.order_id == matched.c.order_id)
+                          .outerjoin(item_rev, item_rev.c.order_id == o.order_id))
+             .group_by(period).order_by(period))
+    else:
+        a = agg.c
+        period = sa.func.date_trunc(grain, a.purchase_date).label("period")
+        q = (sa.select(period, sa.func.coalesce(sa.func.sum(a.revenue), 0).label("revenue"),
+                       sa.func.coalesce(sa.func.sum(a.orders), 0).label("orders"))
+             .where(a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses),
+                    *([a.customer_state.in_(f.states)] if f.states else []))
+             .group_by(period).order_by(period))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def bounds(conn) -> dict:
+    """What the filter bar offers: the data's first and last purchase dates, categories, statuses."""
+    a = agg.c
+    first, last = conn.execute(sa.select(sa.func.min(a.purchase_date), sa.func.max(a.purchase_date))).one()
+    cats = conn.execute(sa.select(products.c.product_category_name_english).distinct()
+                        .order_by(products.c.product_category_name_english)).scalars().all()
+    statuses = conn.execute(sa.select(a.order_status).distinct().order_by(a.order_status)).scalars().all()
+    return {"first": first, "last": last, "categories": cats, "statuses": statuses}
+
+
+def seller_options(conn, typed: str, limit: int = 20) -> list[dict]:
+    """Sellers whose id starts with what was typed, for the filter bar's type-ahead."""
+    s = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
+    prefix = "".join(ch for ch in typed.lower() if ch in "0123456789abcdef-")
+    q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
+         .where(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%")).order_by(s.c.seller_id).limit(limit))
+    return [{"value": str(r[0]), "label": f"{str(r[0])[:8]}… ({r[1] or '?'}, {r[2] or '?'})"} for r in conn.execute(q)]

@@ -26,6 +26,8 @@ def test_nonsense_parameters_are_ignored_with_a_notice():
     assert f.states == ("SP",) and f.categories == ("health_beauty",) and f.sellers == ()
     assert f.statuses == ("delivered",)
     assert len(notices) == 7 and any("DROP TABLE" in n and "unknown state" in n for n in notices)
+    assert filters.parse({"start": ["nonsense"]}, FIRST, LAST)[1] == [
+        "ignored start='nonsense': not a date (use YYYY-MM-DD)"]  # URL values arrive as lists
 
 
 def test_end_before_start_and_default_statuses():

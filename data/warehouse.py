@@ -1,0 +1,36 @@
+"""The one object the web layer asks questions of: cached answers to the query layer's questions.
+
+It holds an engine getter and a QueryCache; it knows nothing of Dash or Flask, so the benchmarks
+call it exactly as the callbacks do.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from data import queries
+from data.cache import QueryCache
+from data.filters import Filters
+
+
+class Warehouse:
+    def __init__(self, engine_getter, cache_dir: Path):
+        self.engine = engine_getter
+        self.cache = QueryCache(cache_dir, engine_getter)
+
+    def _ask(self, name: str, args, fn):
+        def compute():
+            with self.engine().connect() as conn:
+                return fn(conn)
+        return self.cache.answer(name, args, compute)
+
+    def bounds(self) -> dict:
+        return self._ask("bounds", (), queries.bounds)
+
+    def kpis(self, f: Filters) -> dict:
+        return self._ask("kpis", f.key(), lambda conn: queries.kpis(conn, f))
+
+    def timeseries(self, f: Filters, grain: str) -> list[dict]:
+        return self._ask("timeseries", (f.key(), grain), lambda conn: queries.timeseries(conn, f, grain))
+
+    def sellers(self, typed: str) -> list[dict]:
+        return self._ask("sellers", typed.lower()[:36], lambda conn: queries.seller_options(conn, typed))

@@ -1,0 +1,55 @@
+"""The frame every page sits in: top bar, sticky filter bar, notices, the page itself.
+
+A module starting with "_" is not a page: Dash's page registry skips it.
+"""
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+PRESETS = [("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d"), ("Last 365 days", "365d"),
+           ("Month to date", "mtd"), ("Quarter to date", "qtd"), ("Year to date", "ytd"), ("All time", "all"),
+           ("Custom", "custom")]
+
+
+def navbar(username: str = ""):
+    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id=f"nav-{p['module'].split('.')[-1]}",
+                                     active="exact"))
+             for p in dash.page_registry.values() if not p.get("hidden")]
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand("Olist Analytics", href="/"),
+        dbc.Nav(links, navbar=True, className="me-auto"),
+        dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
+        html.Span(id="user-name", className="me-2 small text-light"),
+        dbc.Button("Sign out", href="/logout", external_link=True, size="sm", color="light", outline=True),
+    ], fluid=True), color="dark", dark=True, className="mb-0", sticky="top")
+
+
+def filter_bar():
+    multi = {"multi": True, "clearable": True}
+    return html.Div(dbc.Container(dbc.Row([
+        dbc.Col([dbc.Label("Dates", html_for="filter-preset", className="small mb-0"),
+                 dcc.Dropdown(id="filter-preset", options=[{"label": a, "value": b} for a, b in PRESETS],
+                              value="90d", clearable=False)], md=2),
+        dbc.Col([dbc.Label("Custom range", className="small mb-0"),
+                 dcc.DatePickerRange(id="filter-dates", display_format="YYYY-MM-DD", minimum_nights=0)], md=3),
+        dbc.Col([dbc.Label("State", className="small mb-0"),
+                 dcc.Dropdown(id="filter-state", placeholder="All states", **multi)], md=2),
+        dbc.Col([dbc.Label("Category", className="small mb-0"),
+                 dcc.Dropdown(id="filter-category", placeholder="All categories", **multi)], md=2),
+        dbc.Col([dbc.Label("Seller", className="small mb-0"),
+                 dcc.Dropdown(id="filter-seller", placeholder="Type a seller id", **multi)], md=1),
+        dbc.Col([dbc.Label("Status", className="small mb-0"),
+                 dcc.Dropdown(id="filter-status", placeholder="Statuses", **multi)], md=2),
+        dbc.Col(html.Div(id="filter-range", className="small text-body-secondary mt-1"), width=12),
+    ], className="g-2 py-2"), fluid=True), className="filter-bar border-bottom bg-body")
+
+
+def shell():
+    return html.Div([
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="filters"),
+        dcc.Store(id="theme", storage_type="local"),
+        navbar(),
+        filter_bar(),
+        dbc.Container([html.Div(id="notices"), dash.page_container], fluid=True, className="py-3"),
+    ])

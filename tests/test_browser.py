@@ -1,0 +1,164 @@
+"""The app in a real headless Chromium: sign in, read the Overview, change a preset, no console errors."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from data import users
+from data.db import make_engine
+from etl.generate import generate
+from etl.load import load
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "instance" / "screenshots"))
+
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium and chromium-driver for the browser tests")
+    pytest.skip("no chromium/chromedriver on this machine (.ci/run installs them)", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PASSWORD = "browser test 1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_app(server_url, template_db, tmp_path_factory):
+    """`python app.py` on its own database with 3,000 generated orders, as a user starts it."""
+    import psycopg
+    from tests.conftest import _with_database
+
+    name = f"olist_browser_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    url = _with_database(server_url, name)
+    data = tmp_path_factory.mktemp("data")
+    generate(data, 3000, seed=21)
+    load(url, data)
+    engine = make_engine(url)
+    users.create(engine, "tester", PASSWORD, "analyst")
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1",
+           "INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "ADMIN_PASSWORD": "admin password 1"}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def wait_for_text(driver, element_id, not_text="…", timeout=30):
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.find_element(By.ID, element_id).text not in ("", not_text))
+    return driver.find_element(By.ID, element_id).text
+
+
+def sign_in(driver, base, path="/"):
+    driver.get(base + path)
+    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "username")))
+    driver.find_element(By.ID, "username").send_keys("tester")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def choose(driver, dropdown_id, label):
+    """Open a Dash dropdown and click the option with this label."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                          driver.find_element(By.ID, dropdown_id))
+    try:
+        option = WebDriverWait(driver, 10).until(EC.presence_of_element_located(
+            (By.XPATH, f"//*[@role='option'][normalize-space()='{label}']")))
+    except Exception:
+        print("POPUP", driver.find_element(By.TAG_NAME, "body").get_attribute("innerHTML")[-4000:])
+        raise
+    driver.execute_script("arguments[0].click();", option)
+
+
+def errors(driver):
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
+    sign_in(browser, live_app, "/?start=2018-01-01&end=2018-06-30")
+    revenue = wait_for_text(browser, "overview-kpi-revenue")
+    assert revenue.startswith("R$ ")
+    assert "start=2018-01-01" in browser.current_url and "end=2018-06-30" in browser.current_url
+    assert "Showing 01 Jan 2018 to 30 Jun 2018" in browser.find_element(By.ID, "filter-range").text
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#overview-timeseries .bars path, #overview-timeseries .trace"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "overview.png"))
+
+    # Pick "Last 30 days": the URL, the range and the KPI follow.
+    choose(browser, "filter-preset", "Last 30 days")
+    WebDriverWait(browser, 30).until(lambda d: "(30 days;" in d.find_element(By.ID, "filter-range").text)
+    ends = browser.find_element(By.ID, "filter-range").text.split("the data ends on ")[1].split(")")[0]
+    assert f"to {ends} (30 days" in browser.find_element(By.ID, "filter-range").text  # ends on the data's last day
+    assert "start=2018-01-01" not in browser.current_url and "end=2018-10-" in browser.current_url
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("…", revenue))
+    assert "Last 30 days" in browser.find_element(By.ID, "filter-preset").text
+    browser.save_screenshot(str(SHOTS / "overview-30d.png"))
+
+    # Dark mode, and a phone's width: the cards stack, nothing errors.
+    browser.execute_script("arguments[0].click();", browser.find_element(By.ID, "theme-switch"))
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    browser.set_window_size(400, 900)
+    time.sleep(1)
+    browser.save_screenshot(str(SHOTS / "overview-dark-phone.png"))
+    assert errors(browser) == []
+
+
+def test_nonsense_parameters_open_the_page_with_a_notice(live_app, browser):
+    sign_in(browser, live_app, "/?start=nonsense&state=XX")
+    wait_for_text(browser, "overview-kpi-orders")
+    notices = browser.find_element(By.ID, "notices").text
+    assert "ignored start='nonsense'" in notices and "ignored state='XX'" in notices
+    assert errors(browser) == []
