@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import plotly.graph_objects as go
 from dash import Input, Output, callback
 
+from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import warehouse
 from data import queries
@@ -36,33 +36,51 @@ def kpi_cards(data):
     return values + [c[0] for c in changes] + [f"small {c[1]}" for c in changes]
 
 
-def empty_figure(message: str, template: str) -> go.Figure:
-    fig = go.Figure(layout={"template": template})
-    fig.add_annotation(text=message, showarrow=False, font={"size": 14})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
-
-
 @callback(Output("overview-timeseries", "figure"), Input("filters", "data"), Input("overview-grain", "value"),
           Input("theme", "data"))
 def timeseries(data, grain, theme):
-    template = "plotly_dark" if theme == "dark" else "plotly_white"
     f = filters_from(data)
     if f is None:
-        return empty_figure("No data matches the filters.", template)
+        return figures.empty(theme)
     grain = queries.auto_grain(f) if grain in (None, "auto") else grain
     rows = warehouse().timeseries(f, grain)
     if not rows:
-        return empty_figure("No data matches the filters.", template)
+        return figures.empty(theme)
     x = [r["period"] for r in rows]
-    fig = go.Figure(layout={"template": template})
+    fig = figures.base(theme)
     fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
                 hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
     fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
                     hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1},
+    fig.update_layout(legend={"orientation": "h", "y": 1.1}, bargap=0.15,
                       yaxis={"title": "Revenue (R$)", "tickprefix": "R$ ", "separatethousands": True},
-                      yaxis2={"title": "Orders", "overlaying": "y", "side": "right", "showgrid": False},
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", bargap=0.15)
+                      yaxis2={"title": "Orders", "overlaying": "y", "side": "right", "showgrid": False})
     return fig
+
+
+@callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))
+def status_mix(data, theme):
+    f = filters_from(data)
+    return figures.donut(warehouse().status_mix(f), "status", "orders", theme) if f else figures.empty(theme)
+
+
+@callback(Output("overview-categories", "figure"), Input("filters", "data"), Input("theme", "data"))
+def top_categories(data, theme):
+    f = filters_from(data)
+    rows = warehouse().top_categories(f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    rows = rows[::-1]  # largest on top
+    fig = figures.base(theme)
+    fig.add_bar(y=[r["category"].replace("_", " ") for r in rows], x=[float(r["revenue"]) for r in rows],
+                orientation="h", customdata=[r["orders"] for r in rows],
+                hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata:,} orders<extra></extra>")
+    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True})
+    return fig
+
+
+@callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))
+def payment_mix(data, theme):
+    f = filters_from(data)
+    return (figures.donut(warehouse().payment_mix(f), "payment_type", "value", theme, money=True)
+            if f else figures.empty(theme))

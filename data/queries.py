@@ -147,6 +147,12 @@ def auto_grain(f: Filters) -> str:
     return "day" if f.days <= 62 else "week" if f.days <= 400 else "month"
 
 
+def _period(grain: str, day):
+    """The first day of the day's week or month; via timestamp, since on a date date_trunc would go
+    through timestamptz and shift with the server's time zone."""
+    return sa.cast(sa.func.date_trunc(grain, sa.cast(day, sa.DateTime)), sa.Date).label("period")
+
+
 def timeseries(conn, f: Filters, grain: str) -> list[dict]:
     """Revenue and orders per day, week or month of the range (rollup unless items are filtered)."""
     if grain not in GRAINS:
@@ -154,7 +160,7 @@ def timeseries(conn, f: Filters, grain: str) -> list[dict]:
     if needs_items(f):
         o, i, p = orders.c, items.c, products.c
         matched = _matched_orders(f).cte("matched")
-        period = sa.func.date_trunc(grain, o.purchase_date).label("period")
+        period = _period(grain, o.purchase_date)
         item_rev = (sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
                     .select_from(items.join(products, i.product_id == p.product_id)).group_by(i.order_id))
         if f.categories:
@@ -169,7 +175,7 @@ def timeseries(conn, f: Filters, grain: str) -> list[dict]:
              .group_by(period).order_by(period))
     else:
         a = agg.c
-        period = sa.func.date_trunc(grain, a.purchase_date).label("period")
+        period = _period(grain, a.purchase_date)
         q = (sa.select(period, sa.func.coalesce(sa.func.sum(a.revenue), 0).label("revenue"),
                        sa.func.coalesce(sa.func.sum(a.orders), 0).label("orders"))
              .where(a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses),
@@ -195,3 +201,61 @@ def seller_options(conn, typed: str, limit: int = 20) -> list[dict]:
     q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
          .where(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%")).order_by(s.c.seller_id).limit(limit))
     return [{"value": str(r[0]), "label": f"{str(r[0])[:8]}… ({r[1] or '?'}, {r[2] or '?'})"} for r in conn.execute(q)]
+
+
+cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
+    "product_revenue", "freight_value", "revenue")))
+payments = sa.Table("fact_payments", W, *(sa.Column(c) for c in ("order_id", "payment_type", "payment_value")))
+
+
+def status_mix(conn, f: Filters) -> list[dict]:
+    """Orders by status within the other filters (every status, so the mix shows what is left out)."""
+    every = Filters(f.start, f.end, f.states, f.categories, f.sellers, tuple(sorted(set(f.statuses) | {
+        "delivered", "shipped", "invoiced", "processing", "approved", "created", "canceled", "unavailable"})))
+    if needs_items(f):
+        o = orders.c
+        m = _matched_orders(every).cte("matched")
+        q = (sa.select(o.order_status.label("status"), sa.func.count().label("orders"))
+             .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(o.order_status))
+    else:
+        a = agg.c
+        q = (sa.select(a.order_status.label("status"), sa.func.sum(a.orders).label("orders"))
+             .where(a.purchase_date.between(f.start, f.end), *([a.customer_state.in_(f.states)] if f.states else []))
+             .group_by(a.order_status))
+    return sorted((dict(r) for r in conn.execute(q).mappings()), key=lambda r: -r["orders"])
+
+
+def top_categories(conn, f: Filters, limit: int = 10) -> list[dict]:
+    """Categories by revenue (items of those categories), from the category rollup unless sellers are filtered."""
+    if f.sellers:
+        i, p, o = items.c, products.c, orders.c
+        m = _matched_orders(f).cte("matched")
+        q = (sa.select(p.product_category_name_english.label("category"),
+                       sa.func.sum(i.price + i.freight_value).label("revenue"),
+                       sa.func.count(sa.distinct(i.order_id)).label("orders"))
+             .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
+             .where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]),
+                    *([p.product_category_name_english.in_(f.categories)] if f.categories else []))
+             .group_by(p.product_category_name_english))
+    else:
+        c = cats.c
+        q = (sa.select(c.product_category_name_english.label("category"), sa.func.sum(c.revenue).label("revenue"),
+                       sa.func.sum(c.orders).label("orders"))
+             .where(c.purchase_date.between(f.start, f.end), c.order_status.in_(f.statuses),
+                    *([c.customer_state.in_(f.states)] if f.states else []),
+                    *([c.product_category_name_english.in_(f.categories)] if f.categories else []))
+             .group_by(c.product_category_name_english))
+    q = q.order_by(sa.desc("revenue")).limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def payment_mix(conn, f: Filters) -> list[dict]:
+    """Payment value and count by payment type for the selected orders."""
+    pc = payments.c
+    m = _matched_orders(f).cte("matched")
+    q = (sa.select(pc.payment_type.label("payment_type"), sa.func.sum(pc.payment_value).label("value"),
+                   sa.func.count().label("payments"))
+         .select_from(payments.join(m, pc.order_id == m.c.order_id)).group_by(pc.payment_type)
+         .order_by(sa.desc("value")))
+    return [dict(r) for r in conn.execute(q).mappings()]

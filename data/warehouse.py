@@ -34,3 +34,12 @@ class Warehouse:
 
     def sellers(self, typed: str) -> list[dict]:
         return self._ask("sellers", typed.lower()[:36], lambda conn: queries.seller_options(conn, typed))
+
+    def status_mix(self, f: Filters) -> list[dict]:
+        return self._ask("status_mix", f.key(), lambda conn: queries.status_mix(conn, f))
+
+    def top_categories(self, f: Filters) -> list[dict]:
+        return self._ask("top_categories", f.key(), lambda conn: queries.top_categories(conn, f))
+
+    def payment_mix(self, f: Filters) -> list[dict]:
+        return self._ask("payment_mix", f.key(), lambda conn: queries.payment_mix(conn, f))

@@ -14,7 +14,7 @@ PRESETS = [("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d
 def navbar(username: str = ""):
     links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id=f"nav-{p['module'].split('.')[-1]}",
                                      active="exact"))
-             for p in dash.page_registry.values() if not p.get("hidden")]
+             for p in dash.page_registry.values() if not p["module"].endswith("not_found_404")]
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Olist Analytics", href="/"),
         dbc.Nav(links, navbar=True, className="me-auto"),

@@ -23,6 +23,13 @@ def kpi_card(key: str):
     ])), xs=12, sm=6, lg=2, className="mb-3")
 
 
+def chart_card(title: str, definition: str, graph_id: str, width: int = 4):
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        card_title(title, definition),
+        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"})),
+    ])), xs=12, lg=width, className="mb-3")
+
+
 def layout(**_query):
     return html.Div([
         dbc.Row([kpi_card(k) for k in KPIS]),
@@ -35,5 +42,12 @@ def layout(**_query):
                              width="auto")]),
             dcc.Loading(dcc.Graph(id="overview-timeseries", config={"displaylogo": False},
                                   style={"height": "360px"})),
-        ])), width=12)]),
+        ])), width=12, className="mb-3")]),
+        dbc.Row([
+            chart_card("Order status mix", "Orders by order_status within the other filters; every status is "
+                       "shown, including those the Status filter leaves out.", "overview-status"),
+            chart_card("Top categories by revenue", METRICS["revenue"].definition + " Items of each category.",
+                       "overview-categories"),
+            chart_card("Payment types", METRICS["payments"].definition + " By payment_type.", "overview-payments"),
+        ]),
     ])

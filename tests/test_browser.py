@@ -130,9 +130,10 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
     assert revenue.startswith("R$ ")
     assert "start=2018-01-01" in browser.current_url and "end=2018-06-30" in browser.current_url
     assert "Showing 01 Jan 2018 to 30 Jun 2018" in browser.find_element(By.ID, "filter-range").text
-    WebDriverWait(browser, 30).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#overview-timeseries .bars path, #overview-timeseries .trace"))
+    for graph in ("overview-timeseries", "overview-status", "overview-categories", "overview-payments"):
+        WebDriverWait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
     SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(1400, 1300)
     browser.save_screenshot(str(SHOTS / "overview.png"))
 
     # Pick "Last 30 days": the URL, the range and the KPI follow.
@@ -153,6 +154,14 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
     browser.set_window_size(400, 900)
     time.sleep(1)
     browser.save_screenshot(str(SHOTS / "overview-dark-phone.png"))
+    assert errors(browser) == []
+
+
+def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
+    sign_in(browser, live_app, "/no-such-page")
+    WebDriverWait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
+    nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
+    assert nav == ["Overview"]
     assert errors(browser) == []
 
 

@@ -100,3 +100,21 @@ days = st.dates(min_value=date(2016, 9, 1), max_value=date(2018, 10, 31))
 def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses):
     f = Filters(min(a, b), max(a, b), tuple(states), (), (), tuple(statuses))
     assert queries.sums(demo_conn, f, "rollup") == queries.sums(demo_conn, f, "facts")
+
+
+def test_mixes_and_top_categories_on_the_fixture(tiny):
+    f = Filters(FIRST, LAST)
+    assert queries.status_mix(tiny, f) == [{"status": "delivered", "orders": 2}, {"status": "canceled", "orders": 1}]
+    assert queries.top_categories(tiny, f) == [{"category": "unknown", "revenue": D("141.46"), "orders": 1},
+                                               {"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
+    seller = Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000001",))
+    assert queries.top_categories(tiny, seller) == [{"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
+    assert queries.payment_mix(tiny, f) == [
+        {"payment_type": "credit_card", "value": D("168.88"), "payments": 2},
+        {"payment_type": "voucher", "value": D("50.00"), "payments": 1}]
+    assert queries.timeseries(tiny, f, "month") == [
+        {"period": date(2017, 10, 1), "revenue": D("77.42"), "orders": 1},
+        {"period": date(2017, 11, 1), "revenue": D("141.46"), "orders": 1}]
+    assert queries.timeseries(tiny, f, "week")[1]["period"] == date(2017, 11, 20)  # the Monday
+    beauty = Filters(FIRST, LAST, categories=("health_beauty",))
+    assert queries.timeseries(tiny, beauty, "day") == [{"period": date(2017, 10, 2), "revenue": D("77.42"), "orders": 1}]

@@ -1,0 +1,37 @@
+"""Figure helpers every page shares: one template per theme, empty states, compact margins."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
+NO_DATA = "No data matches the filters."
+
+
+def template(theme: str | None) -> str:
+    return "plotly_dark" if theme == "dark" else "plotly_white"
+
+
+def base(theme: str | None) -> go.Figure:
+    fig = go.Figure(layout={"template": template(theme)})
+    fig.update_layout(margin=MARGIN, paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def empty(theme: str | None, message: str = NO_DATA) -> go.Figure:
+    """An empty state inside the card: the layout keeps its size, the message says why."""
+    fig = base(theme)
+    fig.add_annotation(text=message, showarrow=False, font={"size": 14})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bool = False) -> go.Figure:
+    if not rows:
+        return empty(theme)
+    fig = base(theme)
+    fmt = "R$ %{value:,.2f}" if money else "%{value:,}"
+    fig.add_pie(labels=[str(r[label]).replace("_", " ") for r in rows], values=[float(r[value]) for r in rows],
+                hole=0.55, sort=False, textinfo="percent", hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent}}<extra></extra>")
+    fig.update_layout(legend={"orientation": "v"})
+    return fig
