@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, jsonify, redirect, render_template_string, request, url_for
+import sqlalchemy as sa
+from flask import Flask, jsonify, redirect, render_template_string, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -23,6 +24,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from data import users
+from data.db import DatabaseUnavailable
 
 PUBLIC_PREFIXES = ("/login", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 ADMIN_PREFIXES = ("/admin",)
@@ -98,7 +100,17 @@ def init_app(server: Flask, engine_getter, settings) -> None:
     )
     server.session_interface = _SessionInterface()
     manager = LoginManager(server)
-    manager.user_loader(lambda user_id: users.get(engine_getter(), int(user_id)))
+
+    @manager.user_loader
+    def load_user(user_id: str):
+        """The user, from the database; while it is unreachable, from the signed session, so a
+        signed-in user still gets pages that say the database is down rather than errors."""
+        try:
+            return users.get(engine_getter(), int(user_id))
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable):
+            known = session.get("identity")
+            return users.User(**known) if known and str(known["user_id"]) == user_id else None
+
     limiter = Limiter(get_remote_address, app=server, storage_uri=settings.redis_url or "memory://",
                       default_limits=[], headers_enabled=False)
     bp = _blueprint(engine_getter, limiter)
@@ -146,6 +158,8 @@ def _blueprint(engine_getter, limiter):
                 user = users.authenticate(engine_getter(), form.username.data, form.password.data)
                 if user is not None:
                     login_user(user)
+                    session["identity"] = {"user_id": user.user_id, "username": user.username,
+                                           "role": user.role, "active": user.active}
                     return redirect(target)
                 error = "Wrong user name or password."
         status = 400 if error else 200
@@ -161,6 +175,7 @@ def _blueprint(engine_getter, limiter):
     @bp.route("/logout")
     def logout():
         logout_user()
+        session.pop("identity", None)
         return redirect(url_for("auth.login"))
 
     return bp

@@ -1,6 +1,40 @@
-"""Reach the process's Warehouse from inside a callback."""
+"""Reach the process's Warehouse from inside a callback, and keep database outages out of sight.
+
+A callback that finds the database gone keeps what the page shows (PreventUpdate) instead of
+raising; the shell's health poll shows a banner meanwhile and refreshes the page's data when the
+database answers again.
+"""
+from functools import wraps
+
+import sqlalchemy as sa
+from dash.exceptions import PreventUpdate
 from flask import current_app
+
+from data.db import DatabaseUnavailable
+
+OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
 
 
 def warehouse():
     return current_app.extensions["warehouse"]()
+
+
+def guarded(fn):
+    """Wrap a callback: a lost database leaves the page as it is, no traceback."""
+    @wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OUTAGE:
+            current_app.logger.warning("database unreachable in %s", fn.__name__)
+            raise PreventUpdate from None
+    return run
+
+
+def database_ok() -> bool:
+    try:
+        with warehouse().engine().connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+    except OUTAGE:
+        return False

@@ -7,7 +7,7 @@ from dash import Input, Output, callback
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
-from callbacks._context import warehouse
+from callbacks._context import guarded, warehouse
 from data import queries
 from data.filters import Filters
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
@@ -26,6 +26,7 @@ def filters_from(data: dict | None) -> Filters | None:
           + [Output(f"overview-kpi-{k}-change", "children") for k in KPIS]
           + [Output(f"overview-kpi-{k}-change", "className") for k in KPIS],
           Input("filters", "data"))
+@guarded
 def kpi_cards(data):
     f = filters_from(data)
     if f is None:
@@ -38,6 +39,7 @@ def kpi_cards(data):
 
 @callback(Output("overview-timeseries", "figure"), Input("filters", "data"), Input("overview-grain", "value"),
           Input("theme", "data"))
+@guarded
 def timeseries(data, grain, theme):
     f = filters_from(data)
     if f is None:
@@ -59,12 +61,14 @@ def timeseries(data, grain, theme):
 
 
 @callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
 def status_mix(data, theme):
     f = filters_from(data)
     return figures.donut(warehouse().status_mix(f), "status", "orders", theme) if f else figures.empty(theme)
 
 
 @callback(Output("overview-categories", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
 def top_categories(data, theme):
     f = filters_from(data)
     rows = warehouse().top_categories(f) if f else []
@@ -80,6 +84,7 @@ def top_categories(data, theme):
 
 
 @callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
 def payment_mix(data, theme):
     f = filters_from(data)
     return (figures.donut(warehouse().payment_mix(f), "payment_type", "value", theme, money=True)

@@ -12,7 +12,7 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, html
 from flask_login import current_user
 
-from callbacks._context import warehouse
+from callbacks._context import database_ok, guarded, warehouse
 from data import filters as flt
 
 
@@ -37,15 +37,16 @@ def _preset_for(start: date, end: date, first: date, last: date) -> str:
     Output("filter-dates", "min_date_allowed"), Output("filter-dates", "max_date_allowed"),
     Input("url", "search"), Input("filter-preset", "value"), Input("filter-dates", "start_date"),
     Input("filter-dates", "end_date"), Input("filter-state", "value"), Input("filter-category", "value"),
-    Input("filter-seller", "value"), Input("filter-status", "value"),
+    Input("filter-seller", "value"), Input("filter-status", "value"), Input("db-ok", "data"),
 )
-def sync(search, preset, start, end, states, categories, sellers, statuses):
+@guarded
+def sync(search, preset, start, end, states, categories, sellers, statuses, _db_ok):
     first, last, b = _bounds()
     if first is None:  # an empty warehouse: nothing to filter
         return (dash.no_update,) * 9 + ("No data loaded yet.", None, [], [], [], None, None)
     trigger = ctx.triggered_id
     notices = []
-    if trigger in (None, "url"):
+    if trigger in (None, "url", "db-ok"):
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
         f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES)
     else:
@@ -73,6 +74,7 @@ def sync(search, preset, start, end, states, categories, sellers, statuses):
 
 @callback(Output("filter-seller", "options"), Input("filter-seller", "search_value"),
           State("filter-seller", "value"))
+@guarded
 def seller_options(typed, chosen):
     """Offer at most 20 sellers matching what was typed, never the whole list."""
     keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
@@ -98,3 +100,14 @@ clientside_callback(
     Output("theme", "data"), Output("theme-switch", "value"),
     Input("theme-switch", "value"), State("theme", "data"),
 )
+
+
+@callback(Output("db-banner", "children"), Output("db-ok", "data"), Input("health-poll", "n_intervals"),
+          State("db-ok", "data"))
+def database_banner(_n, was_ok):
+    """Say so while the database is unreachable; when it answers again, the data reloads by itself."""
+    ok = database_ok()
+    banner = None if ok else html.Div(
+        "The database is unreachable: the figures shown may be out of date. Retrying every few seconds…",
+        className="alert alert-danger py-2 mb-2", role="alert")
+    return banner, (ok if ok != was_ok else dash.no_update)

@@ -49,7 +49,10 @@ def shell():
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="filters"),
         dcc.Store(id="theme", storage_type="local"),
+        dcc.Store(id="db-ok", data=True),
+        dcc.Interval(id="health-poll", interval=5_000),
         navbar(),
         filter_bar(),
-        dbc.Container([html.Div(id="notices"), dash.page_container], fluid=True, className="py-3"),
+        dbc.Container([html.Div(id="db-banner"), html.Div(id="notices"), dash.page_container],
+                      fluid=True, className="py-3"),
     ])

@@ -60,8 +60,8 @@ def live_app(server_url, template_db, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1",
            "INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")), "ADMIN_PASSWORD": "admin password 1"}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(os.environ.get("APP_LOG", os.devnull), "w")  # APP_LOG=file keeps the app's log for debugging
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -71,10 +71,12 @@ def live_app(server_url, template_db, tmp_path_factory):
             time.sleep(0.5)
     else:
         proc.kill()
+        log.close()
         pytest.fail("the app did not start")
     yield base
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -163,6 +165,25 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
     assert nav == ["Overview"]
     assert errors(browser) == []
+
+
+def test_a_database_outage_shows_a_banner_and_recovers(live_app, browser, server_url):
+    import psycopg
+
+    sign_in(browser, live_app, "/?start=2018-01-01&end=2018-03-31")
+    wait_for_text(browser, "overview-kpi-orders")
+    name = f"olist_browser_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    try:
+        WebDriverWait(browser, 30).until(lambda d: "database is unreachable" in d.find_element(By.ID, "db-banner").text)
+        assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "db-banner").text == "")
+    assert wait_for_text(browser, "overview-kpi-orders").replace(",", "").isdigit()
 
 
 def test_nonsense_parameters_open_the_page_with_a_notice(live_app, browser):
