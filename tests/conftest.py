@@ -6,6 +6,7 @@ see each other's data and a failing test leaves nothing behind for the next one.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 import os
 import shutil
 import tempfile
@@ -60,15 +61,24 @@ def template_db(server_url):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def database(server_url: str, template_db: str, name: str):
+    """A new database cloned from the migrated template; dropped afterwards, whatever happened."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def db_url(server_url, template_db):
     """The URL of a fresh, migrated, empty warehouse database for one test."""
-    name = f"olist_t_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    yield _with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database(server_url, template_db, f"olist_t_{os.getpid()}_{next(_counter)}") as url:
+        yield url
 
 
 @pytest.fixture

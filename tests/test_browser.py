@@ -8,12 +8,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from data import users
 from data.db import make_engine
 from etl.generate import generate
 from etl.load import load
+from tests.conftest import database
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,14 +45,15 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def live_app(server_url, template_db, tmp_path_factory):
     """`python app.py` on its own database with 3,000 generated orders, as a user starts it."""
-    import psycopg
-    from tests.conftest import _with_database
+    with database(server_url, template_db, database_name()) as url:
+        yield from _serve(url, tmp_path_factory)
 
-    name = f"olist_browser_{os.getpid()}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    url = _with_database(server_url, name)
+
+def database_name() -> str:
+    return f"olist_browser_{os.getpid()}"
+
+
+def _serve(url, tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     generate(data, 3000, seed=21)
     load(url, data)
@@ -77,8 +80,6 @@ def live_app(server_url, template_db, tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=20)
     log.close()
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -168,11 +169,9 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
 
 
 def test_a_database_outage_shows_a_banner_and_recovers(live_app, browser, server_url):
-    import psycopg
-
     sign_in(browser, live_app, "/?start=2018-01-01&end=2018-03-31")
     wait_for_text(browser, "overview-kpi-orders")
-    name = f"olist_browser_{os.getpid()}"
+    name = database_name()
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))

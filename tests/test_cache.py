@@ -3,6 +3,8 @@ import threading
 import time
 from datetime import date
 
+import pytest
+
 from data.cache import QueryCache
 from data.db import make_engine
 from data.filters import Filters
@@ -10,9 +12,16 @@ from etl.load import load
 from tests.conftest import FIXTURES
 
 
-def test_cached_until_the_data_changes(tmp_path, db_url):
+@pytest.fixture
+def cache(tmp_path, db_url):
     engine = make_engine(db_url)
-    cache = QueryCache(tmp_path, lambda: engine)
+    found = QueryCache(tmp_path, lambda: engine)
+    yield found
+    found.close()
+    engine.dispose()
+
+
+def test_cached_until_the_data_changes(cache, db_url):
     calls = []
 
     def compute():
@@ -27,13 +36,9 @@ def test_cached_until_the_data_changes(tmp_path, db_url):
     assert cache.answer("kpis", f.key(), compute) == 3
     load(db_url, FIXTURES / "tiny")  # nothing changed: the version and the cache stand
     assert cache.answer("kpis", f.key(), compute) == 3
-    cache.close()
-    engine.dispose()
 
 
-def test_identical_concurrent_requests_are_computed_once(tmp_path, db_url):
-    engine = make_engine(db_url)
-    cache = QueryCache(tmp_path, lambda: engine)
+def test_identical_concurrent_requests_are_computed_once(cache):
     calls = []
 
     def slow():
@@ -48,5 +53,3 @@ def test_identical_concurrent_requests_are_computed_once(tmp_path, db_url):
     for t in threads:
         t.join()
     assert results == ["answer"] * 6 and len(calls) == 1
-    cache.close()
-    engine.dispose()

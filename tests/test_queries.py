@@ -1,10 +1,8 @@
 """The query layer: filters from URLs, KPIs against hand-computed answers, rollups equal facts."""
-import itertools
 import os
 from datetime import date
 from decimal import Decimal as D
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -13,7 +11,7 @@ from data.db import make_engine
 from data.filters import Filters
 from etl.generate import generate
 from etl.load import load
-from tests.conftest import FIXTURES, _with_database
+from tests.conftest import FIXTURES, database
 
 FIRST, LAST = date(2017, 10, 2), date(2018, 1, 15)
 
@@ -70,25 +68,17 @@ def test_kpis_on_the_hand_written_fixture(tiny):
     assert empty["orders"] == 0 and empty["aov"] is None and empty["review_score"] is None
 
 
-_seq = itertools.count()
-
-
 @pytest.fixture(scope="module")
 def demo_conn(server_url, template_db, tmp_path_factory):
     """A warehouse with 3,000 generated orders, shared by the property test's examples."""
-    name = f"olist_q_{os.getpid()}_{next(_seq)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    url = _with_database(server_url, name)
-    folder = tmp_path_factory.mktemp("demo")
-    generate(folder, 3000, seed=9)
-    load(url, folder)
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        yield conn
-    engine.dispose()
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database(server_url, template_db, f"olist_q_{os.getpid()}") as url:
+        folder = tmp_path_factory.mktemp("demo")
+        generate(folder, 3000, seed=9)
+        load(url, folder)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            yield conn
+        engine.dispose()
 
 
 days = st.dates(min_value=date(2016, 9, 1), max_value=date(2018, 10, 31))
