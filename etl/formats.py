@@ -112,8 +112,6 @@ REVIEWS = FileKind(
 KINDS: tuple[FileKind, ...] = (
     CATEGORIES, GEOLOCATION, CUSTOMERS, SELLERS, PRODUCTS, ORDERS, ITEMS, PAYMENTS, REVIEWS,
 )
-BY_KEY = {k.key: k for k in KINDS}
-BY_HEADER = {k.header: k for k in KINDS}
 
 
 def normalise_header(fields: list[str]) -> tuple[str, ...]:

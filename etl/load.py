@@ -88,7 +88,6 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
     book = db.connect(url, autocommit=True)
     conn = db.connect(url)
     try:
-        conn.execute("SET temp_buffers = '512MB'")
         conn.execute(f"SET work_mem = '{WORK_MEM}'")
         conn.execute("SET client_encoding = 'UTF8'")
         conn.execute("SET DateStyle = 'ISO, MDY'")
