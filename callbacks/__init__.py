@@ -1,2 +1,2 @@
 """Callbacks, one module per page (thin: inputs -> query -> figure); importing registers them."""
-from callbacks import overview, shell  # noqa: F401
+from callbacks import overview, sales, shell  # noqa: F401

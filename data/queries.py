@@ -20,7 +20,7 @@ agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
     "freight_value", "revenue", "payment_value", "delivered_orders", "on_time_orders", "late_orders",
     "delivery_days_sum", "reviews", "review_score_sum")))
 orders = sa.Table("fact_orders", W, *(sa.Column(c) for c in (
-    "order_id", "customer_id", "order_status", "purchase_date", "items_count", "product_revenue", "freight_value",
+    "order_id", "customer_id", "order_status", "order_purchase_timestamp", "purchase_date", "items_count", "product_revenue", "freight_value",
     "order_value", "payment_value", "delivery_days", "is_late", "order_delivered_customer_date",
     "reviews_count", "review_score_sum")))
 items = sa.Table("fact_order_items", W, *(sa.Column(c) for c in (
@@ -147,6 +147,18 @@ def auto_grain(f: Filters) -> str:
     return "day" if f.days <= 62 else "week" if f.days <= 400 else "month"
 
 
+def _item_revenue(f: Filters):
+    """Per order, the revenue of its items that the category and seller filters select."""
+    i, p = items.c, products.c
+    q = (sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
+         .select_from(items.join(products, i.product_id == p.product_id)).group_by(i.order_id))
+    if f.categories:
+        q = q.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    return q.subquery()
+
+
 def _period(grain: str, day):
     """The first day of the day's week or month; via timestamp, since on a date date_trunc would go
     through timestamptz and shift with the server's time zone."""
@@ -161,13 +173,7 @@ def timeseries(conn, f: Filters, grain: str) -> list[dict]:
         o, i, p = orders.c, items.c, products.c
         matched = _matched_orders(f).cte("matched")
         period = _period(grain, o.purchase_date)
-        item_rev = (sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
-                    .select_from(items.join(products, i.product_id == p.product_id)).group_by(i.order_id))
-        if f.categories:
-            item_rev = item_rev.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            item_rev = item_rev.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-        item_rev = item_rev.subquery()
+        item_rev = _item_revenue(f)
         q = (sa.select(period, sa.func.coalesce(sa.func.sum(item_rev.c.revenue), 0).label("revenue"),
                        sa.func.count().label("orders"))
              .select_from(orders.join(matched, o.order_id == matched.c.order_id)
@@ -258,4 +264,56 @@ def payment_mix(conn, f: Filters) -> list[dict]:
                    sa.func.count().label("payments"))
          .select_from(payments.join(m, pc.order_id == m.c.order_id)).group_by(pc.payment_type)
          .order_by(sa.desc("value")))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def revenue_by_state(conn, f: Filters) -> list[dict]:
+    """Revenue and orders by customer state (rollup unless items are filtered)."""
+    if needs_items(f):
+        o, c = orders.c, customers.c
+        m = _matched_orders(f).cte("matched")
+        rev = _item_revenue(f)
+        state = _state(c.customer_state).label("state")
+        q = (sa.select(state, sa.func.coalesce(sa.func.sum(rev.c.revenue), 0).label("revenue"),
+                       sa.func.count().label("orders"))
+             .select_from(orders.join(m, o.order_id == m.c.order_id)
+                          .outerjoin(rev, rev.c.order_id == o.order_id)
+                          .outerjoin(customers, o.customer_id == c.customer_id)).group_by(state))
+    else:
+        a = agg.c
+        q = (sa.select(a.customer_state.label("state"), sa.func.sum(a.revenue).label("revenue"),
+                       sa.func.sum(a.orders).label("orders"))
+             .where(a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses),
+                    *([a.customer_state.in_(f.states)] if f.states else []))
+             .group_by(a.customer_state))
+    return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"))).mappings()]
+
+
+def weekday_hour(conn, f: Filters) -> list[dict]:
+    """Orders by ISO day of week (1 = Monday) and hour of purchase."""
+    o = orders.c
+    m = _matched_orders(f).cte("matched")
+    dow = sa.cast(sa.extract("isodow", o.order_purchase_timestamp), sa.Integer).label("dow")
+    hour = sa.cast(sa.extract("hour", o.order_purchase_timestamp), sa.Integer).label("hour")
+    q = (sa.select(dow, hour, sa.func.count().label("orders"))
+         .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(dow, hour).order_by(dow, hour))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def top_products(conn, f: Filters, limit: int = 500) -> list[dict]:
+    """Products by revenue (their items within the filters), with items, orders and average price."""
+    i, p = items.c, products.c
+    m = _matched_orders(f).cte("matched")
+    q = (sa.select(sa.cast(i.product_id, sa.Text).label("product_id"),
+                   p.product_category_name_english.label("category"),
+                   sa.func.sum(i.price + i.freight_value).label("revenue"), sa.func.count().label("items"),
+                   sa.func.count(sa.distinct(i.order_id)).label("orders"),
+                   sa.func.round(sa.func.avg(i.price), 2).label("average_price"))
+         .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
+         .group_by(i.product_id, p.product_category_name_english)
+         .order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit))
+    if f.categories:
+        q = q.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
     return [dict(r) for r in conn.execute(q).mappings()]

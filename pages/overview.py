@@ -4,14 +4,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
+from pages._cards import card_title, chart_card
 
 dash.register_page(__name__, path="/", name="Overview", order=0, title="Overview · Olist Analytics")
 
-
-
-def card_title(text: str, definition: str):
-    return html.Div([text, html.Span("i", className="info", title=definition, tabIndex=0,
-                                     **{"aria-label": f"{text}: {definition}"})], className="card-title small")
 
 
 def kpi_card(key: str):
@@ -21,13 +17,6 @@ def kpi_card(key: str):
         dcc.Loading(html.Div([html.Div("…", id=f"overview-kpi-{key}", className="kpi-value"),
                               html.Div(id=f"overview-kpi-{key}-change", className="small")]), type="dot"),
     ])), xs=12, sm=6, lg=2, className="mb-3")
-
-
-def chart_card(title: str, definition: str, graph_id: str, width: int = 4):
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        card_title(title, definition),
-        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"})),
-    ])), xs=12, lg=width, className="mb-3")
 
 
 def layout(**_query):

@@ -59,6 +59,7 @@ def _serve(url, tmp_path_factory):
     load(url, data)
     engine = make_engine(url)
     users.create(engine, "tester", PASSWORD, "analyst")
+    users.create(engine, "viewer", PASSWORD, "viewer")
     engine.dispose()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1",
@@ -102,10 +103,10 @@ def wait_for_text(driver, element_id, not_text="…", timeout=30):
     return driver.find_element(By.ID, element_id).text
 
 
-def sign_in(driver, base, path="/"):
+def sign_in(driver, base, path="/", user="tester"):
     driver.get(base + path)
     WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "username")))
-    driver.find_element(By.ID, "username").send_keys("tester")
+    driver.find_element(By.ID, "username").send_keys(user)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
@@ -160,11 +161,38 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
     assert errors(browser) == []
 
 
+def test_sales_bars_filter_on_click_and_the_grid_fills(live_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sales-products .ag-row"))
+    for selector in ("#sales-by-category .trace", "#sales-by-state .trace", "#sales-heatmap .heatmaplayer .hm"):
+        WebDriverWait(browser, 30).until(lambda d, s=selector: d.find_elements(By.CSS_SELECTOR, s))
+    assert browser.find_element(By.ID, "sales-export-csv").is_enabled()
+    browser.set_window_size(1400, 1600)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "sales.png"))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#sales-by-category .bars .point path")
+    ActionChains(browser).move_to_element(bars[-1]).click().perform()  # the top bar: the largest category
+    WebDriverWait(browser, 20).until(lambda d: "category=" in d.current_url)
+    chosen = browser.current_url.split("category=")[1].split("&")[0]
+    WebDriverWait(browser, 20).until(
+        lambda d: chosen.replace("_", " ") in d.find_element(By.ID, "filter-category").text.replace("_", " "))
+    assert errors(browser) == []
+
+
+def test_viewers_cannot_export(live_app, browser):
+    sign_in(browser, live_app, "/sales", user="viewer")
+    WebDriverWait(browser, 30).until(lambda d: "Viewers cannot export" in d.find_element(By.ID, "sales-export-note").text)
+    assert not browser.find_element(By.ID, "sales-export-csv").is_enabled()
+    assert not browser.find_element(By.ID, "sales-export-xlsx").is_enabled()
+
+
 def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     WebDriverWait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview"]
+    assert nav == ["Overview", "Sales"]
     assert errors(browser) == []
 
 

@@ -108,3 +108,19 @@ def test_mixes_and_top_categories_on_the_fixture(tiny):
     assert queries.timeseries(tiny, f, "week")[1]["period"] == date(2017, 11, 20)  # the Monday
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
     assert queries.timeseries(tiny, beauty, "day") == [{"period": date(2017, 10, 2), "revenue": D("77.42"), "orders": 1}]
+
+def test_sales_queries_on_the_fixture(tiny):
+    f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
+    assert queries.revenue_by_state(tiny, f) == [{"state": "SP", "revenue": D("218.88"), "orders": 2},
+                                                 {"state": "RJ", "revenue": D("0"), "orders": 1}]
+    # 2017-10-02 10:56 was a Monday, 2017-11-24 20:00 a Friday, 2018-01-15 09:00 a Monday.
+    assert queries.weekday_hour(tiny, f) == [{"dow": 1, "hour": 9, "orders": 1}, {"dow": 1, "hour": 10, "orders": 1},
+                                             {"dow": 5, "hour": 20, "orders": 1}]
+    assert queries.top_products(tiny, f) == [
+        {"product_id": "b1000000-0000-0000-0000-000000000002", "category": "unknown", "revenue": D("141.46"),
+         "items": 1, "orders": 1, "average_price": D("118.70")},
+        {"product_id": "b1000000-0000-0000-0000-000000000001", "category": "health_beauty", "revenue": D("77.42"),
+         "items": 2, "orders": 1, "average_price": D("29.99")}]
+    beauty = Filters(FIRST, LAST, categories=("health_beauty",))
+    assert [r["category"] for r in queries.top_products(tiny, beauty)] == ["health_beauty"]
+    assert queries.revenue_by_state(tiny, beauty) == [{"state": "SP", "revenue": D("77.42"), "orders": 1}]

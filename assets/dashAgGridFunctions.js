@@ -1,0 +1,8 @@
+// Cell formatters for dash-ag-grid, referenced by name from the column definitions.
+var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
+
+// R$ amounts with thousands separators and two decimals.
+dagfuncs.money = function (value) {
+  if (value === null || value === undefined) { return ""; }
+  return Number(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+};

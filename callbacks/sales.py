@@ -1,0 +1,108 @@
+"""Sales callbacks: bars that filter on click, the weekday x hour heatmap, the products grid and its export."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, no_update
+from flask_login import current_user
+
+from callbacks import _figures as figures
+from callbacks._context import guarded, warehouse
+from callbacks.overview import filters_from
+
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _bars(rows, label, theme, prettify=True):
+    if not rows:
+        return figures.empty(theme)
+    rows = rows[::-1]
+    fig = figures.base(theme)
+    fig.add_bar(y=[r[label].replace("_", " ") if prettify else r[label] for r in rows],
+                x=[float(r["revenue"]) for r in rows], orientation="h",
+                customdata=[[r[label], r["orders"]] for r in rows],
+                hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata[1]:,} orders<extra></extra>")
+    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True},
+                      clickmode="event")
+    return fig
+
+
+@callback(Output("sales-by-category", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def by_category(data, theme):
+    f = filters_from(data)
+    return _bars(warehouse().categories(f), "category", theme) if f else figures.empty(theme)
+
+
+@callback(Output("sales-by-state", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def by_state(data, theme):
+    f = filters_from(data)
+    return _bars(warehouse().revenue_by_state(f), "state", theme, prettify=False) if f else figures.empty(theme)
+
+
+@callback(Output("url", "search", allow_duplicate=True), Input("sales-by-category", "clickData"),
+          Input("sales-by-state", "clickData"), State("url", "search"), prevent_initial_call=True)
+def filter_on_click(category_click, state_click, search):
+    """A click on a bar adds its category or state to the filters (and so to the URL)."""
+    click = category_click if ctx.triggered_id == "sales-by-category" else state_click
+    if not click or not click.get("points"):
+        return no_update
+    value = click["points"][0]["customdata"][0]
+    name = "category" if ctx.triggered_id == "sales-by-category" else "state"
+    args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    chosen = [v for v in args.get(name, "").split(",") if v]
+    if value not in chosen:
+        chosen.append(value)
+    args[name] = ",".join(chosen)
+    return "?" + urlencode(args)
+
+
+@callback(Output("sales-heatmap", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def heatmap(data, theme):
+    f = filters_from(data)
+    rows = warehouse().weekday_hour(f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    grid = [[0] * 24 for _ in DAYS]
+    for r in rows:
+        grid[r["dow"] - 1][r["hour"]] = r["orders"]
+    fig = figures.base(theme)
+    fig.add_heatmap(z=grid, x=[f"{h:02d}h" for h in range(24)], y=DAYS, colorscale="Blues",
+                    hovertemplate="%{y} %{x}<br>%{z:,} orders<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+@callback(Output("sales-products", "rowData"), Input("filters", "data"))
+@guarded
+def products(data):
+    f = filters_from(data)
+    if f is None:
+        return []
+    return [{**r, "revenue": float(r["revenue"]), "average_price": float(r["average_price"])}
+            for r in warehouse().top_products(f)]
+
+
+@callback(Output("sales-export-csv", "disabled"), Output("sales-export-xlsx", "disabled"),
+          Output("sales-export-note", "children"), Input("url", "pathname"))
+def export_allowed(_):
+    allowed = current_user.is_authenticated and current_user.role != "viewer"
+    return not allowed, not allowed, "" if allowed else "Viewers cannot export; ask an admin for the analyst role."
+
+
+@callback(Output("sales-download", "data"), Input("sales-export-csv", "n_clicks"),
+          Input("sales-export-xlsx", "n_clicks"), State("filters", "data"), prevent_initial_call=True)
+@guarded
+def export(_csv, _xlsx, data):
+    """The export is decided on the server: a viewer gets nothing, whatever the page shows."""
+    if not current_user.is_authenticated or current_user.role == "viewer":
+        return no_update
+    f = filters_from(data)
+    frame = pd.DataFrame(warehouse().top_products(f) if f else [])
+    name = f"top-products-{f.start}-{f.end}" if f else "top-products"
+    if ctx.triggered_id == "sales-export-xlsx":
+        return dcc.send_data_frame(frame.to_excel, f"{name}.xlsx", sheet_name="Top products", index=False)
+    return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)

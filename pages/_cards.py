@@ -1,0 +1,15 @@
+"""Card pieces every page uses: a title with the metric's definition, a chart card."""
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+
+def card_title(text: str, definition: str):
+    return html.Div([text, html.Span("i", className="info", title=definition, tabIndex=0,
+                                     **{"aria-label": f"{text}: {definition}"})], className="card-title small")
+
+
+def chart_card(title: str, definition: str, graph_id: str, width: int = 4):
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        card_title(title, definition),
+        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"})),
+    ])), xs=12, lg=width, className="mb-3")
