@@ -35,3 +35,18 @@ def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bo
                 hole=0.55, sort=False, textinfo="percent", hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent}}<extra></extra>")
     fig.update_layout(legend={"orientation": "v"})
     return fig
+
+
+def hbars(rows: list[dict], label: str, theme: str | None, prettify: bool = True) -> go.Figure:
+    """Revenue bars, largest on top; customdata carries the raw label (for click-to-filter) and orders."""
+    if not rows:
+        return empty(theme)
+    rows = rows[::-1]
+    fig = base(theme)
+    fig.add_bar(y=[r[label].replace("_", " ") if prettify else r[label] for r in rows],
+                x=[float(r["revenue"]) for r in rows], orientation="h",
+                customdata=[[r[label], r["orders"]] for r in rows],
+                hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata[1]:,} orders<extra></extra>")
+    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True},
+                      clickmode="event")
+    return fig

@@ -71,16 +71,7 @@ def status_mix(data, theme):
 @guarded
 def top_categories(data, theme):
     f = filters_from(data)
-    rows = warehouse().top_categories(f) if f else []
-    if not rows:
-        return figures.empty(theme)
-    rows = rows[::-1]  # largest on top
-    fig = figures.base(theme)
-    fig.add_bar(y=[r["category"].replace("_", " ") for r in rows], x=[float(r["revenue"]) for r in rows],
-                orientation="h", customdata=[r["orders"] for r in rows],
-                hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata:,} orders<extra></extra>")
-    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True})
-    return fig
+    return figures.hbars(warehouse().top_categories(f), "category", theme) if f else figures.empty(theme)
 
 
 @callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))

@@ -14,32 +14,19 @@ from callbacks.overview import filters_from
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def _bars(rows, label, theme, prettify=True):
-    if not rows:
-        return figures.empty(theme)
-    rows = rows[::-1]
-    fig = figures.base(theme)
-    fig.add_bar(y=[r[label].replace("_", " ") if prettify else r[label] for r in rows],
-                x=[float(r["revenue"]) for r in rows], orientation="h",
-                customdata=[[r[label], r["orders"]] for r in rows],
-                hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata[1]:,} orders<extra></extra>")
-    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True},
-                      clickmode="event")
-    return fig
-
-
 @callback(Output("sales-by-category", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def by_category(data, theme):
     f = filters_from(data)
-    return _bars(warehouse().categories(f), "category", theme) if f else figures.empty(theme)
+    return figures.hbars(warehouse().categories(f), "category", theme) if f else figures.empty(theme)
 
 
 @callback(Output("sales-by-state", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def by_state(data, theme):
     f = filters_from(data)
-    return _bars(warehouse().revenue_by_state(f), "state", theme, prettify=False) if f else figures.empty(theme)
+    return (figures.hbars(warehouse().revenue_by_state(f), "state", theme, prettify=False)
+            if f else figures.empty(theme))
 
 
 @callback(Output("url", "search", allow_duplicate=True), Input("sales-by-category", "clickData"),

@@ -40,11 +40,19 @@ def _state(column):
     return sa.func.coalesce(column, "??")
 
 
+def _rollup_where(c, f: Filters, statuses: bool = True) -> list:
+    """Dates, statuses and states of a rollup (c: its columns); the filters every rollup shares."""
+    where = [c.purchase_date.between(f.start, f.end)]
+    if statuses:
+        where.append(c.order_status.in_(f.statuses))
+    if f.states:
+        where.append(c.customer_state.in_(f.states))
+    return where
+
+
 def _rollup_sums(f: Filters):
     a = agg.c
-    where = [a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses)]
-    if f.states:
-        where.append(a.customer_state.in_(f.states))
+    where = _rollup_where(a, f)
     cols = [a.orders, a.orders_with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
             a.delivered_orders, a.on_time_orders, a.delivery_days_sum, a.reviews, a.review_score_sum]
     return sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS))).where(*where)
@@ -184,9 +192,7 @@ def timeseries(conn, f: Filters, grain: str) -> list[dict]:
         period = _period(grain, a.purchase_date)
         q = (sa.select(period, sa.func.coalesce(sa.func.sum(a.revenue), 0).label("revenue"),
                        sa.func.coalesce(sa.func.sum(a.orders), 0).label("orders"))
-             .where(a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses),
-                    *([a.customer_state.in_(f.states)] if f.states else []))
-             .group_by(period).order_by(period))
+             .where(*_rollup_where(a, f)).group_by(period).order_by(period))
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -227,8 +233,7 @@ def status_mix(conn, f: Filters) -> list[dict]:
     else:
         a = agg.c
         q = (sa.select(a.order_status.label("status"), sa.func.sum(a.orders).label("orders"))
-             .where(a.purchase_date.between(f.start, f.end), *([a.customer_state.in_(f.states)] if f.states else []))
-             .group_by(a.order_status))
+             .where(*_rollup_where(a, f, statuses=False)).group_by(a.order_status))
     return sorted((dict(r) for r in conn.execute(q).mappings()), key=lambda r: -r["orders"])
 
 
@@ -248,8 +253,7 @@ def top_categories(conn, f: Filters, limit: int = 10) -> list[dict]:
         c = cats.c
         q = (sa.select(c.product_category_name_english.label("category"), sa.func.sum(c.revenue).label("revenue"),
                        sa.func.sum(c.orders).label("orders"))
-             .where(c.purchase_date.between(f.start, f.end), c.order_status.in_(f.statuses),
-                    *([c.customer_state.in_(f.states)] if f.states else []),
+             .where(*_rollup_where(c, f),
                     *([c.product_category_name_english.in_(f.categories)] if f.categories else []))
              .group_by(c.product_category_name_english))
     q = q.order_by(sa.desc("revenue")).limit(limit)
@@ -283,9 +287,7 @@ def revenue_by_state(conn, f: Filters) -> list[dict]:
         a = agg.c
         q = (sa.select(a.customer_state.label("state"), sa.func.sum(a.revenue).label("revenue"),
                        sa.func.sum(a.orders).label("orders"))
-             .where(a.purchase_date.between(f.start, f.end), a.order_status.in_(f.statuses),
-                    *([a.customer_state.in_(f.states)] if f.states else []))
-             .group_by(a.customer_state))
+             .where(*_rollup_where(a, f)).group_by(a.customer_state))
     return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"))).mappings()]
 
 

@@ -28,12 +28,18 @@ if not (CHROMIUM and CHROMEDRIVER):
     pytest.skip("no chromium/chromedriver on this machine (.ci/run installs them)", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 PASSWORD = "browser test 1"
+
+
+def wait(driver, timeout: int) -> WebDriverWait:
+    """A wait that retries when Dash re-renders the element it is reading (a stale reference)."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def free_port() -> int:
@@ -98,14 +104,13 @@ def browser():
 
 
 def wait_for_text(driver, element_id, not_text="…", timeout=30):
-    WebDriverWait(driver, timeout).until(
-        lambda d: d.find_element(By.ID, element_id).text not in ("", not_text))
+    wait(driver, timeout).until(lambda d: d.find_element(By.ID, element_id).text not in ("", not_text))
     return driver.find_element(By.ID, element_id).text
 
 
 def sign_in(driver, base, path="/", user="tester"):
     driver.get(base + path)
-    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "username")))
+    wait(driver, 20).until(EC.presence_of_element_located((By.ID, "username")))
     driver.find_element(By.ID, "username").send_keys(user)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -116,7 +121,7 @@ def choose(driver, dropdown_id, label):
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
                           driver.find_element(By.ID, dropdown_id))
     try:
-        option = WebDriverWait(driver, 10).until(EC.presence_of_element_located(
+        option = wait(driver, 10).until(EC.presence_of_element_located(
             (By.XPATH, f"//*[@role='option'][normalize-space()='{label}']")))
     except Exception:
         print("POPUP", driver.find_element(By.TAG_NAME, "body").get_attribute("innerHTML")[-4000:])
@@ -133,27 +138,29 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
     revenue = wait_for_text(browser, "overview-kpi-revenue")
     assert revenue.startswith("R$ ")
     assert "start=2018-01-01" in browser.current_url and "end=2018-06-30" in browser.current_url
-    assert "Showing 01 Jan 2018 to 30 Jun 2018" in browser.find_element(By.ID, "filter-range").text
+    wait(browser, 10).until(lambda d: "Showing 01 Jan 2018 to 30 Jun 2018" in d.find_element(By.ID, "filter-range").text)
     for graph in ("overview-timeseries", "overview-status", "overview-categories", "overview-payments"):
-        WebDriverWait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.set_window_size(1400, 1300)
     browser.save_screenshot(str(SHOTS / "overview.png"))
 
     # Pick "Last 30 days": the URL, the range and the KPI follow.
     choose(browser, "filter-preset", "Last 30 days")
-    WebDriverWait(browser, 30).until(lambda d: "(30 days;" in d.find_element(By.ID, "filter-range").text)
-    ends = browser.find_element(By.ID, "filter-range").text.split("the data ends on ")[1].split(")")[0]
-    assert f"to {ends} (30 days" in browser.find_element(By.ID, "filter-range").text  # ends on the data's last day
+    wait(browser, 30).until(lambda d: "(30 days;" in d.find_element(By.ID, "filter-range").text)
+    def ends_on_the_last_data_day(d):
+        text = d.find_element(By.ID, "filter-range").text
+        return f"to {text.split('the data ends on ')[1].split(')')[0]} (30 days" in text
+    wait(browser, 10).until(ends_on_the_last_data_day)
     assert "start=2018-01-01" not in browser.current_url and "end=2018-10-" in browser.current_url
-    WebDriverWait(browser, 30).until(
+    wait(browser, 30).until(
         lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("…", revenue))
-    assert "Last 30 days" in browser.find_element(By.ID, "filter-preset").text
+    wait(browser, 10).until(lambda d: "Last 30 days" in d.find_element(By.ID, "filter-preset").text)
     browser.save_screenshot(str(SHOTS / "overview-30d.png"))
 
     # Dark mode, and a phone's width: the cards stack, nothing errors.
     browser.execute_script("arguments[0].click();", browser.find_element(By.ID, "theme-switch"))
-    WebDriverWait(browser, 10).until(
+    wait(browser, 10).until(
         lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
     browser.set_window_size(400, 900)
     time.sleep(1)
@@ -165,33 +172,33 @@ def test_sales_bars_filter_on_click_and_the_grid_fills(live_app, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
     sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31")
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sales-products .ag-row"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sales-products .ag-row"))
     for selector in ("#sales-by-category .trace", "#sales-by-state .trace", "#sales-heatmap .heatmaplayer .hm"):
-        WebDriverWait(browser, 30).until(lambda d, s=selector: d.find_elements(By.CSS_SELECTOR, s))
-    assert browser.find_element(By.ID, "sales-export-csv").is_enabled()
+        wait(browser, 30).until(lambda d, s=selector: d.find_elements(By.CSS_SELECTOR, s))
+    wait(browser, 10).until(lambda d: d.find_element(By.ID, "sales-export-csv").is_enabled())
     browser.set_window_size(1400, 1600)
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "sales.png"))
     bars = browser.find_elements(By.CSS_SELECTOR, "#sales-by-category .bars .point path")
     top = bars[-1]  # the top bar: the largest category; click near its left end, away from the modebar
     ActionChains(browser).move_to_element_with_offset(top, -top.size["width"] // 2 + 8, 0).click().perform()
-    WebDriverWait(browser, 20).until(lambda d: "category=" in d.current_url)
+    wait(browser, 20).until(lambda d: "category=" in d.current_url)
     chosen = browser.current_url.split("category=")[1].split("&")[0]
-    WebDriverWait(browser, 20).until(
+    wait(browser, 20).until(
         lambda d: chosen.replace("_", " ") in d.find_element(By.ID, "filter-category").text.replace("_", " "))
     assert errors(browser) == []
 
 
 def test_viewers_cannot_export(live_app, browser):
     sign_in(browser, live_app, "/sales", user="viewer")
-    WebDriverWait(browser, 30).until(lambda d: "Viewers cannot export" in d.find_element(By.ID, "sales-export-note").text)
-    assert not browser.find_element(By.ID, "sales-export-csv").is_enabled()
-    assert not browser.find_element(By.ID, "sales-export-xlsx").is_enabled()
+    wait(browser, 30).until(lambda d: "Viewers cannot export" in d.find_element(By.ID, "sales-export-note").text)
+    wait(browser, 10).until(lambda d: not d.find_element(By.ID, "sales-export-csv").is_enabled()
+                            and not d.find_element(By.ID, "sales-export-xlsx").is_enabled())
 
 
 def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
-    WebDriverWait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
+    wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
     assert nav == ["Overview", "Sales"]
     assert errors(browser) == []
@@ -205,12 +212,12 @@ def test_a_database_outage_shows_a_banner_and_recovers(live_app, browser, server
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
     try:
-        WebDriverWait(browser, 30).until(lambda d: "database is unreachable" in d.find_element(By.ID, "db-banner").text)
+        wait(browser, 30).until(lambda d: "database is unreachable" in d.find_element(By.ID, "db-banner").text)
         assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "db-banner").text == "")
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "db-banner").text == "")
     assert wait_for_text(browser, "overview-kpi-orders").replace(",", "").isdigit()
 
 
