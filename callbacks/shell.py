@@ -22,7 +22,7 @@ def _bounds():
 
 
 def _preset_for(start: date, end: date, first: date, last: date) -> str:
-    for _label, key in [(None, k) for k in ("7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all")]:
+    for key in ("7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all"):
         if flt.preset_range(key, first, last) == (start, end):
             return key
     return "custom"

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 ALL_STATUSES = ("delivered", "shipped", "invoiced", "processing", "approved", "created", "canceled", "unavailable")
 EXCLUDED_BY_DEFAULT = ("canceled", "unavailable")
+DEFAULT_STATUSES = tuple(s for s in ALL_STATUSES if s not in EXCLUDED_BY_DEFAULT)
 STATES = tuple("AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split())
 PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 
@@ -25,7 +26,7 @@ class Filters:
     states: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     sellers: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = field(default=tuple(s for s in ALL_STATUSES if s not in EXCLUDED_BY_DEFAULT))
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
 
     @property
     def days(self) -> int:
@@ -115,9 +116,7 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -
         except ValueError:
             notices.append(f"ignored seller={v[:40]!r}: not a seller id")
     status_values = _values(args.get("status"))
-    chosen = pick("status", set(statuses), str.lower) if status_values else Filters.__dataclass_fields__["statuses"].default
-    if status_values and not chosen:
-        chosen = Filters.__dataclass_fields__["statuses"].default
+    chosen = (pick("status", set(statuses), str.lower) if status_values else ()) or DEFAULT_STATUSES
     return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), notices
 
 
@@ -127,6 +126,6 @@ def to_query(f: Filters) -> dict[str, str]:
     for name, values in (("state", f.states), ("category", f.categories), ("seller", f.sellers)):
         if values:
             out[name] = ",".join(values)
-    if set(f.statuses) != set(Filters.__dataclass_fields__["statuses"].default):
+    if set(f.statuses) != set(DEFAULT_STATUSES):
         out["status"] = ",".join(f.statuses)
     return out
