@@ -4,6 +4,7 @@ A callback that finds the database gone keeps what the page shows (PreventUpdate
 raising; the shell's health poll shows a banner meanwhile and refreshes the page's data when the
 database answers again.
 """
+from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from data.db import DatabaseUnavailable
+from data.filters import Filters
 
 OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
 
@@ -38,3 +40,13 @@ def database_ok() -> bool:
         return True
     except OUTAGE:
         return False
+
+
+def filters_from(data: dict | None) -> Filters | None:
+    """The shell's `filters` store as Filters (None before the data is known)."""
+    if not data:
+        return None
+    return Filters(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]),
+                   tuple(filter(None, data.get("state", "").split(","))),
+                   tuple(filter(None, data.get("category", "").split(","))),
+                   tuple(filter(None, data.get("seller", "").split(","))), tuple(data["statuses"]))

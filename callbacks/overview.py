@@ -1,25 +1,13 @@
 """Overview callbacks: KPI cards with their change, and the revenue/orders time series."""
 from __future__ import annotations
 
-from datetime import date
-
 from dash import Input, Output, callback
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
-from callbacks._context import guarded, warehouse
+from callbacks._context import filters_from, guarded, warehouse
 from data import queries
-from data.filters import Filters
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
-
-
-def filters_from(data: dict | None) -> Filters | None:
-    if not data:
-        return None
-    return Filters(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]),
-                   tuple(filter(None, data.get("state", "").split(","))),
-                   tuple(filter(None, data.get("category", "").split(","))),
-                   tuple(filter(None, data.get("seller", "").split(","))), tuple(data["statuses"]))
 
 
 @callback([Output(f"overview-kpi-{k}", "children") for k in KPIS]

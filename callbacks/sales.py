@@ -8,8 +8,7 @@ from dash import Input, Output, State, callback, ctx, dcc, no_update
 from flask_login import current_user
 
 from callbacks import _figures as figures
-from callbacks._context import guarded, warehouse
-from callbacks.overview import filters_from
+from callbacks._context import filters_from, guarded, warehouse
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -18,7 +17,7 @@ DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 @guarded
 def by_category(data, theme):
     f = filters_from(data)
-    return figures.hbars(warehouse().categories(f), "category", theme) if f else figures.empty(theme)
+    return figures.hbars(warehouse().top_categories(f, 15), "category", theme) if f else figures.empty(theme)
 
 
 @callback(Output("sales-by-state", "figure"), Input("filters", "data"), Input("theme", "data"))

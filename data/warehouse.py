@@ -38,17 +38,14 @@ class Warehouse:
     def status_mix(self, f: Filters) -> list[dict]:
         return self._ask("status_mix", f.key(), lambda conn: queries.status_mix(conn, f))
 
-    def top_categories(self, f: Filters) -> list[dict]:
-        return self._ask("top_categories", f.key(), lambda conn: queries.top_categories(conn, f))
+    def top_categories(self, f: Filters, limit: int = 10) -> list[dict]:
+        return self._ask("top_categories", (f.key(), limit), lambda conn: queries.top_categories(conn, f, limit))
 
     def payment_mix(self, f: Filters) -> list[dict]:
         return self._ask("payment_mix", f.key(), lambda conn: queries.payment_mix(conn, f))
 
     def revenue_by_state(self, f: Filters) -> list[dict]:
         return self._ask("revenue_by_state", f.key(), lambda conn: queries.revenue_by_state(conn, f))
-
-    def categories(self, f: Filters, limit: int = 15) -> list[dict]:
-        return self._ask("categories", (f.key(), limit), lambda conn: queries.top_categories(conn, f, limit))
 
     def weekday_hour(self, f: Filters) -> list[dict]:
         return self._ask("weekday_hour", f.key(), lambda conn: queries.weekday_hour(conn, f))

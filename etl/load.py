@@ -239,15 +239,17 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
                     {"run_id": result.run_id, "table": kind.table})
         counts.quarantined += cur.rowcount
         if kind.key != "geolocation":
-            row = cur.execute(f"SELECT count(*) FILTER (WHERE duplicate AND reason IS NULL) "
-                              f"FROM {ts.typed_table(kind)} WHERE duplicate").fetchone()
+            row = cur.execute(f"SELECT count(*) FROM {ts.typed_table(kind)} "
+                              "WHERE duplicate AND reason IS NULL").fetchone()
             counts.skipped += row[0]
-        for file_name, line, table, reason, fields in staged[kind.key].extra_quarantine:
-            cur.execute("INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)",
-                        (result.run_id, file_name, line, table, reason,
-                         json.dumps({"fields": [x.replace("\x00", "") for x in fields]})))
-            counts.quarantined += 1
+        misfits = staged[kind.key].extra_quarantine
+        if misfits:
+            cur.executemany("INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw) "
+                            "VALUES (%s, %s, %s, %s, %s, %s)",
+                            [(result.run_id, file_name, line, table, reason,
+                              json.dumps({"fields": [x.replace("\x00", "") for x in fields]}))
+                             for file_name, line, table, reason, fields in misfits])
+            counts.quarantined += len(misfits)
 
     result.changed = any(c.loaded or c.unknown_members for c in result.tables.values())
     # Remember cleanly loaded files, so loading them again is a quick no-op.
