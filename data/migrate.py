@@ -44,14 +44,21 @@ def upgrade(engine: Engine) -> None:
 
 
 def upgrade_url(url: str) -> str:
-    """Migrate the database at `url` and return its revision; an unreachable one raises DatabaseUnavailable."""
+    """Migrate the database at `url`, bring its rollups to the code's definition, return its revision.
+
+    An unreachable database raises DatabaseUnavailable.
+    """
     import sqlalchemy as sa
 
     from data import db
 
+    from etl import rollups
+
     engine = db.make_engine(url)
     try:
         upgrade(engine)
+        with db.connect(url, autocommit=True) as conn:
+            rollups.ensure_current(conn)  # a migration may have added a rollup the facts must fill
         return current_revision(engine)
     except sa.exc.OperationalError as exc:
         raise db.DatabaseUnavailable(db.unavailable_message(url, exc.orig or exc)) from None

@@ -1,8 +1,10 @@
 """Answer the dashboard's questions in SQL: KPIs from the rollups where they can, facts otherwise.
 
-Order-level filters (dates, state, status) are answered by `agg_daily_orders`; a category or seller
-filter needs the items, so those answers come from the fact tables. Both paths implement the same
-glossary, and a property test checks that they agree. Everything is SQLAlchemy Core with bound
+Dates, states and statuses are answered by `agg_daily_orders`, one category by
+`agg_daily_categories`, products and payment types by their own daily rollups (etl/rollups.py).
+Sellers and several categories at once need the items, so those answers come from the fact
+tables. Every question has both paths, `source` forces one, and a property test checks that
+they agree. Everything is SQLAlchemy Core with bound
 parameters; dimension names come from a fixed whitelist, never from the request.
 """
 from __future__ import annotations
@@ -10,15 +12,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from data.filters import Filters
+from data.filters import ALL_STATUSES, Filters
 from data.metrics import ratio
 
 W = sa.MetaData(schema="warehouse")
+HOURS = [f"orders_h{h:02d}" for h in range(24)]
+ORDER_LEVEL = ("payment_value", "delivered_orders", "on_time_orders", "delivery_days_sum", "reviews",
+               "review_score_sum", "single_buyer_orders", *HOURS)
 agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "orders", "orders_with_items", "items", "product_revenue",
-    "freight_value", "revenue", "payment_value", "delivered_orders", "on_time_orders", "late_orders",
-    "delivery_days_sum", "reviews", "review_score_sum")))
+    "freight_value", "revenue", "late_orders", *ORDER_LEVEL)))
+cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
+    "product_revenue", "freight_value", "revenue", *ORDER_LEVEL)))
+agg_products = sa.Table("agg_daily_products", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "product_id", "product_category_name_english", "orders",
+    "items", "product_revenue", "freight_value")))
+agg_payments = sa.Table("agg_daily_payments", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "payment_type", "payments", "payment_value")))
+agg_category_payments = sa.Table("agg_daily_category_payments", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "product_category_name_english", "payment_type", "payments",
+    "payment_value")))
+repeat = sa.Table("repeat_buyer_orders", W, *(sa.Column(c) for c in (
+    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status")),
+                  sa.Column("categories", postgresql.ARRAY(sa.Text)))
 orders = sa.Table("fact_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_id", "order_status", "order_purchase_timestamp", "purchase_date", "items_count", "product_revenue", "freight_value",
     "order_value", "payment_value", "delivery_days", "is_late", "order_delivered_customer_date",
@@ -27,13 +46,35 @@ items = sa.Table("fact_order_items", W, *(sa.Column(c) for c in (
     "order_id", "product_id", "seller_id", "price", "freight_value")))
 customers = sa.Table("dim_customers", W, *(sa.Column(c) for c in ("customer_id", "customer_unique_id", "customer_state")))
 products = sa.Table("dim_products", W, *(sa.Column(c) for c in ("product_id", "product_category_name_english")))
+payments = sa.Table("fact_payments", W, *(sa.Column(c) for c in ("order_id", "payment_type", "payment_value")))
 
 SUMS = ("orders", "orders_with_items", "items", "product_revenue", "freight", "revenue", "payments",
         "delivered", "on_time", "delivery_days_sum", "reviews", "review_score_sum")
+SOURCES = ("auto", "rollup", "facts")
 
 
 def needs_items(f: Filters) -> bool:
     return bool(f.categories or f.sellers)
+
+
+def rollup_for(f: Filters) -> sa.Table | None:
+    """The rollup that answers order-level questions about `f` exactly, or None: only the facts can.
+
+    One category: the category rollup carries the measures of the orders holding it. Several
+    categories would count an order holding two of them twice, and sellers are not in any rollup.
+    """
+    if f.sellers or len(f.categories) > 1:
+        return None
+    return cats if f.categories else agg
+
+
+def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
+    """Resolve `source` ("auto", "rollup", "facts") to a rollup table or None (facts)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    if source == "rollup" and table is None:
+        raise ValueError("no rollup can answer these filters")
+    return None if source == "facts" else table
 
 
 def _state(column):
@@ -41,21 +82,24 @@ def _state(column):
 
 
 def _rollup_where(c, f: Filters, statuses: bool = True) -> list:
-    """Dates, statuses and states of a rollup (c: its columns); the filters every rollup shares."""
+    """Dates, statuses, states and, where the rollup has them, categories (c: a rollup's columns)."""
     where = [c.purchase_date.between(f.start, f.end)]
     if statuses:
         where.append(c.order_status.in_(f.statuses))
     if f.states:
         where.append(c.customer_state.in_(f.states))
+    if f.categories and "product_category_name_english" in c:
+        where.append(c.product_category_name_english.in_(f.categories))
     return where
 
 
-def _rollup_sums(f: Filters):
-    a = agg.c
-    where = _rollup_where(a, f)
-    cols = [a.orders, a.orders_with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
+def _rollup_sums(t: sa.Table, f: Filters):
+    a = t.c
+    with_items = a.orders_with_items if "orders_with_items" in a else a.orders  # a category's orders all have items
+    cols = [a.orders, with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
             a.delivered_orders, a.on_time_orders, a.delivery_days_sum, a.reviews, a.review_score_sum]
-    return sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS))).where(*where)
+    return sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS))).where(
+        *_rollup_where(a, f))
 
 
 def _matched_orders(f: Filters):
@@ -114,22 +158,33 @@ def _fact_sums(f: Filters):
                      ).select_from(ord_.join(its, sa.true()))  # two one-row answers side by side
 
 
-def customers_count(conn, f: Filters) -> int:
-    """Distinct people (customer_unique_id) among the selected orders: only the facts can say."""
-    o, c = orders.c, customers.c
-    matched = _matched_orders(f).cte("matched")
-    q = (sa.select(sa.func.count(sa.distinct(c.customer_unique_id)))
-         .select_from(orders.join(matched, o.order_id == matched.c.order_id)
-                      .join(customers, o.customer_id == c.customer_id)))
-    return conn.execute(q).scalar_one()
+def customers_count(conn, f: Filters, source: str = "auto") -> int:
+    """Distinct people (customer_unique_id) among the selected orders.
+
+    From the rollups: the orders of one-order people, plus the distinct people among the repeat
+    buyers' orders (a small table); see etl/rollups.py.
+    """
+    t = _choose(f, source, rollup_for(f))
+    if t is None:
+        o, c = orders.c, customers.c
+        matched = _matched_orders(f).cte("matched")
+        q = (sa.select(sa.func.count(sa.distinct(c.customer_unique_id)))
+             .select_from(orders.join(matched, o.order_id == matched.c.order_id)
+                          .join(customers, o.customer_id == c.customer_id)))
+        return conn.execute(q).scalar_one()
+    single = sa.select(sa.func.coalesce(sa.func.sum(t.c.single_buyer_orders), 0)).where(*_rollup_where(t.c, f))
+    r = repeat.c
+    where = _rollup_where(r, f)
+    if f.categories:
+        where.append(r.categories.contains(list(f.categories)))
+    repeats = sa.select(sa.func.count(sa.distinct(r.customer_unique_id))).where(*where)
+    return conn.execute(single).scalar_one() + conn.execute(repeats).scalar_one()
 
 
 def sums(conn, f: Filters, source: str = "auto") -> dict:
     """The additive sums behind the KPIs; `source` forces "rollup" or "facts" (tests compare them)."""
-    use_facts = source == "facts" or (source == "auto" and needs_items(f))
-    if source == "rollup" and needs_items(f):
-        raise ValueError("the rollup cannot answer a category or seller filter")
-    row = conn.execute(_fact_sums(f) if use_facts else _rollup_sums(f)).mappings().one()
+    t = _choose(f, source, rollup_for(f))
+    row = conn.execute(_fact_sums(f) if t is None else _rollup_sums(t, f)).mappings().one()
     return {k: row[k] for k in SUMS}
 
 
@@ -173,12 +228,13 @@ def _period(grain: str, day):
     return sa.cast(sa.func.date_trunc(grain, sa.cast(day, sa.DateTime)), sa.Date).label("period")
 
 
-def timeseries(conn, f: Filters, grain: str) -> list[dict]:
-    """Revenue and orders per day, week or month of the range (rollup unless items are filtered)."""
+def timeseries(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
+    """Revenue and orders per day, week or month of the range."""
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
-    if needs_items(f):
-        o, i, p = orders.c, items.c, products.c
+    t = _choose(f, source, rollup_for(f))
+    if t is None:
+        o = orders.c
         matched = _matched_orders(f).cte("matched")
         period = _period(grain, o.purchase_date)
         item_rev = _item_revenue(f)
@@ -188,11 +244,10 @@ def timeseries(conn, f: Filters, grain: str) -> list[dict]:
                           .outerjoin(item_rev, item_rev.c.order_id == o.order_id))
              .group_by(period).order_by(period))
     else:
-        a = agg.c
-        period = _period(grain, a.purchase_date)
-        q = (sa.select(period, sa.func.coalesce(sa.func.sum(a.revenue), 0).label("revenue"),
-                       sa.func.coalesce(sa.func.sum(a.orders), 0).label("orders"))
-             .where(*_rollup_where(a, f)).group_by(period).order_by(period))
+        period = _period(grain, t.c.purchase_date)
+        q = (sa.select(period, sa.func.coalesce(sa.func.sum(t.c.revenue), 0).label("revenue"),
+                       sa.func.coalesce(sa.func.sum(t.c.orders), 0).label("orders"))
+             .where(*_rollup_where(t.c, f)).group_by(period).order_by(period))
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -215,65 +270,64 @@ def seller_options(conn, typed: str, limit: int = 20) -> list[dict]:
     return [{"value": str(r[0]), "label": f"{str(r[0])[:8]}… ({r[1] or '?'}, {r[2] or '?'})"} for r in conn.execute(q)]
 
 
-cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
-    "product_revenue", "freight_value", "revenue")))
-payments = sa.Table("fact_payments", W, *(sa.Column(c) for c in ("order_id", "payment_type", "payment_value")))
-
-
-def status_mix(conn, f: Filters) -> list[dict]:
+def status_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
     """Orders by status within the other filters (every status, so the mix shows what is left out)."""
-    every = Filters(f.start, f.end, f.states, f.categories, f.sellers, tuple(sorted(set(f.statuses) | {
-        "delivered", "shipped", "invoiced", "processing", "approved", "created", "canceled", "unavailable"})))
-    if needs_items(f):
+    t = _choose(f, source, rollup_for(f))
+    if t is None:
+        every = Filters(f.start, f.end, f.states, f.categories, f.sellers, ALL_STATUSES)
         o = orders.c
         m = _matched_orders(every).cte("matched")
         q = (sa.select(o.order_status.label("status"), sa.func.count().label("orders"))
              .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(o.order_status))
     else:
-        a = agg.c
-        q = (sa.select(a.order_status.label("status"), sa.func.sum(a.orders).label("orders"))
-             .where(*_rollup_where(a, f, statuses=False)).group_by(a.order_status))
-    return sorted((dict(r) for r in conn.execute(q).mappings()), key=lambda r: -r["orders"])
+        q = (sa.select(t.c.order_status.label("status"), sa.func.sum(t.c.orders).label("orders"))
+             .where(*_rollup_where(t.c, f, statuses=False)).group_by(t.c.order_status))
+    return sorted((dict(r) for r in conn.execute(q).mappings()), key=lambda r: (-r["orders"], r["status"]))
 
 
-def top_categories(conn, f: Filters, limit: int = 10) -> list[dict]:
-    """Categories by revenue (items of those categories), from the category rollup unless sellers are filtered."""
-    if f.sellers:
-        i, p, o = items.c, products.c, orders.c
+def top_categories(conn, f: Filters, limit: int = 10, source: str = "auto") -> list[dict]:
+    """Categories by revenue (items of those categories); the category rollup unless sellers are filtered."""
+    t = _choose(f, source, None if f.sellers else cats)
+    if t is None:
+        i, p = items.c, products.c
         m = _matched_orders(f).cte("matched")
         q = (sa.select(p.product_category_name_english.label("category"),
                        sa.func.sum(i.price + i.freight_value).label("revenue"),
                        sa.func.count(sa.distinct(i.order_id)).label("orders"))
              .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
-             .where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]),
+             .where(*([i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers])] if f.sellers else []),
                     *([p.product_category_name_english.in_(f.categories)] if f.categories else []))
              .group_by(p.product_category_name_english))
     else:
-        c = cats.c
+        c = t.c
         q = (sa.select(c.product_category_name_english.label("category"), sa.func.sum(c.revenue).label("revenue"),
                        sa.func.sum(c.orders).label("orders"))
-             .where(*_rollup_where(c, f),
-                    *([c.product_category_name_english.in_(f.categories)] if f.categories else []))
-             .group_by(c.product_category_name_english))
-    q = q.order_by(sa.desc("revenue")).limit(limit)
+             .where(*_rollup_where(c, f)).group_by(c.product_category_name_english))
+    q = q.order_by(sa.desc("revenue"), sa.text("category")).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def payment_mix(conn, f: Filters) -> list[dict]:
+def payment_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
     """Payment value and count by payment type for the selected orders."""
-    pc = payments.c
-    m = _matched_orders(f).cte("matched")
-    q = (sa.select(pc.payment_type.label("payment_type"), sa.func.sum(pc.payment_value).label("value"),
-                   sa.func.count().label("payments"))
-         .select_from(payments.join(m, pc.order_id == m.c.order_id)).group_by(pc.payment_type)
-         .order_by(sa.desc("value")))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    table = {agg: agg_payments, cats: agg_category_payments}.get(rollup_for(f))
+    t = _choose(f, source, table)
+    if t is None:
+        pc = payments.c
+        m = _matched_orders(f).cte("matched")
+        q = (sa.select(pc.payment_type.label("payment_type"), sa.func.sum(pc.payment_value).label("value"),
+                       sa.func.count().label("payments"))
+             .select_from(payments.join(m, pc.order_id == m.c.order_id)).group_by(pc.payment_type))
+    else:
+        q = (sa.select(t.c.payment_type, sa.func.sum(t.c.payment_value).label("value"),
+                       sa.func.sum(t.c.payments).label("payments"))
+             .where(*_rollup_where(t.c, f)).group_by(t.c.payment_type))
+    return [dict(r) for r in conn.execute(q.order_by(sa.desc("value"), sa.text("payment_type"))).mappings()]
 
 
-def revenue_by_state(conn, f: Filters) -> list[dict]:
-    """Revenue and orders by customer state (rollup unless items are filtered)."""
-    if needs_items(f):
+def revenue_by_state(conn, f: Filters, source: str = "auto") -> list[dict]:
+    """Revenue and orders by customer state."""
+    t = _choose(f, source, rollup_for(f))
+    if t is None:
         o, c = orders.c, customers.c
         m = _matched_orders(f).cte("matched")
         rev = _item_revenue(f)
@@ -284,38 +338,55 @@ def revenue_by_state(conn, f: Filters) -> list[dict]:
                           .outerjoin(rev, rev.c.order_id == o.order_id)
                           .outerjoin(customers, o.customer_id == c.customer_id)).group_by(state))
     else:
-        a = agg.c
-        q = (sa.select(a.customer_state.label("state"), sa.func.sum(a.revenue).label("revenue"),
-                       sa.func.sum(a.orders).label("orders"))
-             .where(*_rollup_where(a, f)).group_by(a.customer_state))
-    return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"))).mappings()]
+        q = (sa.select(t.c.customer_state.label("state"), sa.func.sum(t.c.revenue).label("revenue"),
+                       sa.func.sum(t.c.orders).label("orders"))
+             .where(*_rollup_where(t.c, f)).group_by(t.c.customer_state))
+    return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"), sa.text("state"))).mappings()]
 
 
-def weekday_hour(conn, f: Filters) -> list[dict]:
-    """Orders by ISO day of week (1 = Monday) and hour of purchase."""
-    o = orders.c
-    m = _matched_orders(f).cte("matched")
-    dow = sa.cast(sa.extract("isodow", o.order_purchase_timestamp), sa.Integer).label("dow")
-    hour = sa.cast(sa.extract("hour", o.order_purchase_timestamp), sa.Integer).label("hour")
-    q = (sa.select(dow, hour, sa.func.count().label("orders"))
-         .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(dow, hour).order_by(dow, hour))
-    return [dict(r) for r in conn.execute(q).mappings()]
+def weekday_hour(conn, f: Filters, source: str = "auto") -> list[dict]:
+    """Orders by ISO day of week (1 = Monday) and hour of purchase (cells with no orders left out)."""
+    t = _choose(f, source, rollup_for(f))
+    if t is None:
+        o = orders.c
+        m = _matched_orders(f).cte("matched")
+        dow = sa.cast(sa.extract("isodow", o.order_purchase_timestamp), sa.Integer).label("dow")
+        hour = sa.cast(sa.extract("hour", o.order_purchase_timestamp), sa.Integer).label("hour")
+        q = (sa.select(dow, hour, sa.func.count().label("orders"))
+             .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(dow, hour).order_by(dow, hour))
+        return [dict(r) for r in conn.execute(q).mappings()]
+    dow = sa.cast(sa.extract("isodow", t.c.purchase_date), sa.Integer).label("dow")
+    q = (sa.select(dow, *(sa.func.sum(t.c[h]).label(h) for h in HOURS))
+         .where(*_rollup_where(t.c, f)).group_by(dow).order_by(dow))
+    return [{"dow": r["dow"], "hour": h, "orders": int(r[name])}
+            for r in conn.execute(q).mappings() for h, name in enumerate(HOURS) if r[name]]
 
 
-def top_products(conn, f: Filters, limit: int = 500) -> list[dict]:
+def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
     """Products by revenue (their items within the filters), with items, orders and average price."""
-    i, p = items.c, products.c
-    m = _matched_orders(f).cte("matched")
-    q = (sa.select(sa.cast(i.product_id, sa.Text).label("product_id"),
-                   p.product_category_name_english.label("category"),
-                   sa.func.sum(i.price + i.freight_value).label("revenue"), sa.func.count().label("items"),
-                   sa.func.count(sa.distinct(i.order_id)).label("orders"),
-                   sa.func.round(sa.func.avg(i.price), 2).label("average_price"))
-         .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
-         .group_by(i.product_id, p.product_category_name_english)
-         .order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit))
-    if f.categories:
-        q = q.where(p.product_category_name_english.in_(f.categories))
-    if f.sellers:
-        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    t = _choose(f, source, None if f.sellers else agg_products)
+    if t is None:
+        i, p = items.c, products.c
+        m = _matched_orders(f).cte("matched")
+        q = (sa.select(sa.cast(i.product_id, sa.Text).label("product_id"),
+                       p.product_category_name_english.label("category"),
+                       sa.func.sum(i.price + i.freight_value).label("revenue"), sa.func.count().label("items"),
+                       sa.func.count(sa.distinct(i.order_id)).label("orders"),
+                       sa.func.round(sa.func.avg(i.price), 2).label("average_price"))
+             .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
+             .group_by(i.product_id, p.product_category_name_english))
+        if f.categories:
+            q = q.where(p.product_category_name_english.in_(f.categories))
+        if f.sellers:
+            q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    else:
+        c = t.c
+        n = sa.func.sum(c["items"])
+        q = (sa.select(sa.cast(c.product_id, sa.Text).label("product_id"),
+                       c.product_category_name_english.label("category"),
+                       sa.func.sum(c.product_revenue + c.freight_value).label("revenue"), n.label("items"),
+                       sa.func.sum(c.orders).label("orders"),
+                       sa.func.round(sa.func.sum(c.product_revenue) / n, 2).label("average_price"))
+             .where(*_rollup_where(c, f)).group_by(c.product_id, c.product_category_name_english))
+    q = q.order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]

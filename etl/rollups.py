@@ -3,45 +3,150 @@
 A rollup row for a day is rebuilt from the fact tables whenever any order of that day (or a
 dimension row it points at) changed, so rollup answers always equal fact-table answers. A first
 load touches every day; a daily delta touches a few.
+
+Distinct customers are not additive, so the rollups count `single_buyer_orders` (orders of people
+with no other order) and `repeat_buyer_orders` lists every order of the other people (~6%): the
+customers of any view are the first summed plus the distinct people counted in the second. A
+load that gives someone a second order changes their first order's day too; the refresh finds
+those days by comparing the repeat buyers' orders before and after.
+
+`ROLLUP_VERSION` names the definition below; `ensure_current` rebuilds every rollup when the
+database's were built by another one (after a migration added a rollup, say).
 """
 from __future__ import annotations
 
-DAILY_ORDERS = """
-DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
-INSERT INTO warehouse.agg_daily_orders
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status,
+import logging
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
+
+ROLLUP_VERSION = 1
+REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
+
+HOURS = [f"orders_h{h:02d}" for h in range(24)]
+HOUR_COUNTS = ", ".join(f"count(*) FILTER (WHERE o.hour = {h})" for h in range(24))
+TOUCHED = "(SELECT purchase_date FROM touched_dates)"
+# Orders of the touched days, with the hour of purchase and whether the buyer bought only once.
+ORDERS_OF_DAYS = f"""
+    SELECT f.*, coalesce(c.customer_state, '??') AS state, extract(hour FROM f.order_purchase_timestamp)::int AS hour,
+           (c.customer_unique_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single
+    FROM warehouse.fact_orders f LEFT JOIN warehouse.dim_customers c USING (customer_id)
+    WHERE f.purchase_date IN {TOUCHED}"""
+DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
+
+REPEAT_BUYERS = """
+CREATE TEMP TABLE new_repeat_orders ON COMMIT DROP AS
+WITH people AS (
+    SELECT c.customer_unique_id FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
+    WHERE c.customer_unique_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+)
+SELECT o.order_id, c.customer_unique_id, o.purchase_date, coalesce(c.customer_state, '??') AS customer_state,
+       o.order_status,
+       coalesce((SELECT array_agg(DISTINCT p.product_category_name_english ORDER BY p.product_category_name_english)
+                 FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id)
+                 WHERE i.order_id = o.order_id), '{}') AS categories
+FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id) JOIN people USING (customer_unique_id);
+
+INSERT INTO touched_dates
+SELECT purchase_date FROM (
+    (TABLE new_repeat_orders EXCEPT TABLE warehouse.repeat_buyer_orders)
+    UNION ALL (TABLE warehouse.repeat_buyer_orders EXCEPT TABLE new_repeat_orders)) changed;
+
+DELETE FROM warehouse.repeat_buyer_orders;
+INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
+"""
+
+DAILY_ORDERS = f"""
+DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_orders (
+    purchase_date, customer_state, order_status, orders, orders_with_items, items, product_revenue, freight_value,
+    revenue, payment_value, delivered_orders, on_time_orders, late_orders, delivery_days_sum, reviews,
+    review_score_sum, single_buyer_orders, {", ".join(HOURS)})
+SELECT o.purchase_date, o.state, o.order_status,
        count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
        sum(o.product_revenue), sum(o.freight_value), sum(o.order_value), sum(o.payment_value),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL),
+       count(*) FILTER (WHERE {DELIVERED}),
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true),
        coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
-       sum(o.reviews_count), sum(o.review_score_sum)
-FROM warehouse.fact_orders o
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE o.purchase_date IN (SELECT purchase_date FROM touched_dates)
+       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS}
+FROM ({ORDERS_OF_DAYS}) o
 GROUP BY 1, 2, 3;
 """
 
 # Items are first summed per order and category, so each row of the second aggregate is one
-# order: counting rows counts distinct orders without sorting.
-DAILY_CATEGORIES = """
-DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN (SELECT purchase_date FROM touched_dates);
-INSERT INTO warehouse.agg_daily_categories
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.category,
-       count(*), sum(x.items), sum(x.price), sum(x.freight), sum(x.price) + sum(x.freight)
+# order: counting rows counts distinct orders without sorting, and order-level measures are
+# summed once per order and category.
+DAILY_CATEGORIES = f"""
+DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_categories (
+    purchase_date, customer_state, order_status, product_category_name_english, orders, items, product_revenue,
+    freight_value, revenue, payment_value, delivered_orders, on_time_orders, delivery_days_sum, reviews,
+    review_score_sum, single_buyer_orders, {", ".join(HOURS)})
+SELECT o.purchase_date, o.state, o.order_status, x.category,
+       count(*), sum(x.items), sum(x.price), sum(x.freight), sum(x.price) + sum(x.freight), sum(o.payment_value),
+       count(*) FILTER (WHERE {DELIVERED}),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
+       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS}
 FROM (
     SELECT i.order_id, p.product_category_name_english AS category, count(*) AS items,
            sum(i.price) AS price, sum(i.freight_value) AS freight
     FROM warehouse.fact_order_items i
     JOIN warehouse.dim_products p USING (product_id)
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders
-                         WHERE purchase_date IN (SELECT purchase_date FROM touched_dates))/*end*/
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
+    GROUP BY 1, 2
+) x
+JOIN ({ORDERS_OF_DAYS}) o USING (order_id)
+GROUP BY 1, 2, 3, 4;
+"""
+
+DAILY_PRODUCTS = f"""
+DELETE FROM warehouse.agg_daily_products WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_products
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.product_id, x.category,
+       count(*), sum(x.items), sum(x.price), sum(x.freight)
+FROM (
+    SELECT i.order_id, i.product_id, min(p.product_category_name_english) AS category, count(*) AS items,
+           sum(i.price) AS price, sum(i.freight_value) AS freight
+    FROM warehouse.fact_order_items i
+    JOIN warehouse.dim_products p USING (product_id)
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
     GROUP BY 1, 2
 ) x
 JOIN warehouse.fact_orders o USING (order_id)
 LEFT JOIN warehouse.dim_customers c USING (customer_id)
+GROUP BY 1, 2, 3, 4, 5;
+"""
+
+DAILY_PAYMENTS = f"""
+DELETE FROM warehouse.agg_daily_payments WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_payments
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, y.payment_type,
+       count(*), sum(y.payment_value)
+FROM warehouse.fact_payments y
+JOIN warehouse.fact_orders o USING (order_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+WHERE o.purchase_date IN {TOUCHED}
 GROUP BY 1, 2, 3, 4;
+"""
+
+CATEGORY_PAYMENTS = f"""
+DELETE FROM warehouse.agg_daily_category_payments WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_category_payments
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.category, y.payment_type,
+       count(*), sum(y.payment_value)
+FROM (
+    SELECT DISTINCT i.order_id, p.product_category_name_english AS category
+    FROM warehouse.fact_order_items i
+    JOIN warehouse.dim_products p USING (product_id)
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
+) x
+JOIN warehouse.fact_payments y USING (order_id)
+JOIN warehouse.fact_orders o USING (order_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+GROUP BY 1, 2, 3, 4, 5;
 """
 
 DIM_DATE = """
@@ -58,9 +163,15 @@ FROM generate_series(
 ON CONFLICT (date_key) DO NOTHING;
 """
 
+ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
+           ("agg_daily_products", DAILY_PRODUCTS), ("agg_daily_payments", DAILY_PAYMENTS),
+           ("agg_daily_category_payments", CATEGORY_PAYMENTS))
+
 
 def every_day(sql: str) -> str:
-    """Drop the touched-days filter of the items scan: for a load that touched every day."""
+    """Drop the touched-days filter of an items scan: for a load that touched every day."""
+    if "/*days*/" not in sql:
+        return sql
     return sql[:sql.index("/*days*/")] + sql[sql.index("/*end*/") + len("/*end*/"):]
 
 
@@ -71,13 +182,50 @@ def refresh(cur, rebuilt, all_days: bool = False) -> int:
     them again afterwards: used when a rollup is empty (a first load), where it is much cheaper.
     `all_days` says every day was touched, so scans need not be filtered by day.
     """
+    if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
+        return 0
+    cur.execute(REPEAT_BUYERS)
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
-    if days:
-        cur.execute("ANALYZE touched_dates")
-        categories = every_day(DAILY_CATEGORIES) if all_days else DAILY_CATEGORIES
-        for table, sql in (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", categories)):
-            empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
-            with rebuilt(cur, table, empty):
-                cur.execute(sql)
-        cur.execute(DIM_DATE)
+    cur.execute("ANALYZE touched_dates")
+    for table, sql in ROLLUPS:
+        empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
+        with rebuilt(cur, table, empty):
+            cur.execute(every_day(sql) if all_days else sql)
+    cur.execute(DIM_DATE)
     return days
+
+
+@contextmanager
+def _as_is(_cur, _table, _active):
+    yield
+
+
+def ensure_current(conn) -> bool:
+    """Rebuild every rollup from the facts if they were built by another definition; True if it did.
+
+    `conn` is a psycopg connection outside a transaction; the rebuild is one transaction, so
+    readers see the old rollups until it commits. A load in progress holds the lock: then nothing
+    is done here (that load's own start refused it or rebuilt them first), and the next caller
+    (the next load, or the app's next start) rebuilds.
+    """
+    with conn.transaction(), conn.cursor() as cur:
+        if cur.execute("SELECT version FROM etl.rollup_state").fetchone()[0] == ROLLUP_VERSION:
+            return False
+        if not cur.execute("SELECT EXISTS (SELECT 1 FROM warehouse.fact_orders)").fetchone()[0]:
+            cur.execute("UPDATE etl.rollup_state SET version = %s", (ROLLUP_VERSION,))
+            return False  # nothing to build from: the first load builds them
+        if not cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (REBUILD_LOCK,)).fetchone()[0]:
+            log.warning("the rollups are from an older definition, but a load is running: rebuilding them later")
+            return False
+        if cur.execute("SELECT version FROM etl.rollup_state FOR UPDATE").fetchone()[0] == ROLLUP_VERSION:
+            return False  # another process rebuilt them meanwhile
+        log.warning("rebuilding every rollup from the fact tables (their definition changed)")
+        cur.execute("CREATE TEMP TABLE touched_dates ON COMMIT DROP AS "
+                    "SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
+        cur.execute("SET LOCAL work_mem = '512MB'")
+        cur.execute("DELETE FROM warehouse.repeat_buyer_orders")  # rebuilt in full below
+        refresh(cur, _as_is, all_days=True)
+        for table, _sql in ROLLUPS:
+            cur.execute(f"ANALYZE warehouse.{table}")
+        cur.execute("UPDATE etl.rollup_state SET version = %s", (ROLLUP_VERSION,))
+        return True
