@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import jsonify
 
 import auth
-import callbacks  # noqa: F401 - registers the callbacks
+import callbacks
 from data import db, migrate, users
 from data.settings import SettingsError, load_settings
 from data.version import data_version
@@ -60,6 +60,7 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     server.extensions["warehouse"] = warehouse
     auth.init_app(server, engine, settings)
     app.layout = shell
+    callbacks.attach(app)
 
     @server.get("/healthz")
     def healthz():

@@ -6,3 +6,9 @@ dagfuncs.money = function (value) {
   if (value === null || value === undefined) { return ""; }
   return Number(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 };
+
+// Counts with thousands separators.
+dagfuncs.count = function (value) {
+  if (value === null || value === undefined) { return ""; }
+  return Number(value).toLocaleString("en-US", { maximumFractionDigits: 0 });
+};

@@ -125,3 +125,32 @@ def test_users_cli(app):
     assert sign_in(app.test_client(), "bob", "another one 2").status_code == 400
     again = runner.invoke(args=["users", "create", "BOB", "--password", "long enough 1"])
     assert again.exit_code == 1 and "exists already" in again.output
+
+
+def admin_callback(client, output, outputs, inputs):
+    return client.post("/_dash-update-component", json={
+        "output": output, "outputs": outputs, "inputs": inputs, "changedPropIds": [inputs[0]["id"] + ".x"],
+        "state": []})
+
+
+def test_the_admin_callbacks_answer_admins_only(app, db_url):
+    from etl.load import load
+    from tests.conftest import FIXTURES
+
+    load(db_url, FIXTURES / "tiny")
+    outputs = [{"id": "admin-runs", "property": "rowData"}, {"id": "admin-users", "property": "rowData"},
+               {"id": "admin-q-run", "property": "options"}]
+    inputs = [{"id": "url", "property": "pathname", "value": "/admin"}]
+    analyst, admin = app.test_client(), app.test_client()
+    sign_in(analyst, "alan")
+    sign_in(admin, "ana")
+    deps = admin.get("/_dash-dependencies").get_json()
+    spec = next(d["output"] for d in deps if "admin-runs.rowData" in d["output"])
+    refused = admin_callback(analyst, spec, outputs, inputs)
+    assert refused.status_code == 204 and b"ana" not in refused.data  # PreventUpdate: nothing sent
+    answer = admin_callback(admin, spec, outputs, inputs).get_json()["response"]
+    runs = answer["admin-runs"]["rowData"]
+    assert runs[0]["status"] == "succeeded" and runs[0]["inserted"] > 0 and runs[0]["seconds"] >= 0
+    assert [u["username"] for u in answer["admin-users"]["rowData"]] == ["alan", "ana", "vera"]
+    assert all("password" not in str(u) for u in answer["admin-users"]["rowData"])
+    assert [u["last_login_at"] == "never" for u in answer["admin-users"]["rowData"]] == [False, False, True]

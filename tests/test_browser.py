@@ -63,9 +63,16 @@ def _serve(url, tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     generate(data, 3000, seed=21)
     load(url, data)
+    bad = tmp_path_factory.mktemp("bad")  # a second run with a row the loader must quarantine
+    header = (data / "olist_orders_dataset.csv").read_text().splitlines()[0]
+    (bad / "orders.csv").write_text(header + "\nd9000000000000000000000000000001,c9000000000000000000000000000001,"
+                                    "delivered,not a date,,,,2018-02-20 00:00:00\n")
+    load(url, bad)
     engine = make_engine(url)
     users.create(engine, "tester", PASSWORD, "analyst")
     users.create(engine, "viewer", PASSWORD, "viewer")
+    users.create(engine, "boss", PASSWORD, "admin")
+    users.create(engine, "idle", PASSWORD, "viewer")  # never signs in
     engine.dispose()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1",
@@ -227,3 +234,28 @@ def test_nonsense_parameters_open_the_page_with_a_notice(live_app, browser):
     notices = browser.find_element(By.ID, "notices").text
     assert "ignored start='nonsense'" in notices and "ignored state='XX'" in notices
     assert errors(browser) == []
+
+
+def test_admins_browse_runs_and_the_quarantine(live_app, browser):
+    sign_in(browser, live_app, "/admin", user="boss")
+    wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#admin-runs .ag-row")) >= 2)
+    assert "Admin" in [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
+    wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#admin-users .ag-row")) == 4)
+    wait(browser, 10).until(lambda d: "never" in d.find_element(By.ID, "admin-users").text)  # idle's last sign-in
+    latest = browser.find_element(By.CSS_SELECTOR, "#admin-runs .ag-row[row-index='0'] .ag-cell")
+    browser.execute_script("arguments[0].click();", latest)
+    wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#admin-run-tables .ag-row"))
+    wait(browser, 20).until(lambda d: "1 quarantined row" in d.find_element(By.ID, "admin-q-count").text)
+    reason = wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#admin-quarantine .ag-row"))
+    assert "order_purchase_timestamp" in reason[0].text and "not a date" in reason[0].text
+    browser.set_window_size(1400, 1700)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "admin.png"))
+    assert errors(browser) == []
+
+
+def test_analysts_neither_see_nor_open_admin(live_app, browser):
+    sign_in(browser, live_app, "/admin")
+    wait(browser, 20).until(lambda d: "Admins only" in d.find_element(By.TAG_NAME, "body").text)
+    assert "Admin" not in [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
+    assert not browser.find_elements(By.CSS_SELECTOR, "#admin-runs .ag-row")
