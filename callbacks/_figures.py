@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 NO_DATA = "No data matches the filters."
 
 
-def template(theme: str | None) -> str:
-    return "plotly_dark" if theme == "dark" else "plotly_white"
+TEMPLATES = {name: pio.templates[name].to_plotly_json() for name in ("plotly_white", "plotly_dark")}
+
+
+def template(theme: str | None) -> dict:
+    return TEMPLATES["plotly_dark" if theme == "dark" else "plotly_white"]
 
 
 def base(theme: str | None) -> go.Figure:
-    fig = go.Figure(layout={"template": template(theme)})
+    """A figure in the theme's template. Built unvalidated (as plotly.express does): validation cost
+    about 10 ms per chart, most of a cached answer's time; the helpers here only set known properties."""
+    fig = go.Figure(layout={"template": template(theme)}, _validate=False)
     fig.update_layout(margin=MARGIN, paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig
 
@@ -32,7 +38,8 @@ def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bo
     fig = base(theme)
     fmt = "R$ %{value:,.2f}" if money else "%{value:,}"
     fig.add_pie(labels=[str(r[label]).replace("_", " ") for r in rows], values=[float(r[value]) for r in rows],
-                hole=0.55, sort=False, textinfo="percent", hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent}}<extra></extra>")
+                hole=0.55, sort=False, texttemplate="%{percent:.1%}",
+                hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent:.1%}}<extra></extra>")
     fig.update_layout(legend={"orientation": "v"})
     return fig
 

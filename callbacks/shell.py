@@ -111,3 +111,27 @@ def database_banner(_n, was_ok):
         "The database is unreachable: the figures shown may be out of date. Retrying every few seconds…",
         className="alert alert-danger py-2 mb-2", role="alert")
     return banner, (ok if ok != was_ok else dash.no_update)
+
+
+# On a narrow screen the links fold behind the toggler; following a link folds them again.
+clientside_callback(
+    """function(clicks, path, open) {
+        const trigger = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+        return trigger.startsWith("navbar-toggler") ? !open : false;
+    }""",
+    Output("navbar-collapse", "is_open"),
+    Input("navbar-toggler", "n_clicks"), Input("url", "pathname"), State("navbar-collapse", "is_open"),
+)
+
+
+# The filter bar means nothing on Admin: hide it there.
+clientside_callback(
+    """function(path) { return (path || "").startsWith("/admin") ? {display: "none"} : {}; }""",
+    Output("filter-bar", "style"), Input("url", "pathname"),
+)
+
+
+clientside_callback(
+    """function(clicks, open) { return clicks ? !open : open; }""",
+    Output("filter-collapse", "is_open"), Input("filter-toggle", "n_clicks"), State("filter-collapse", "is_open"),
+)

@@ -5,28 +5,38 @@ A module starting with "_" is not a page: Dash's page registry skips it.
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask_login import current_user
 
 PRESETS = [("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d"), ("Last 365 days", "365d"),
            ("Month to date", "mtd"), ("Quarter to date", "qtd"), ("Year to date", "ytd"), ("All time", "all"),
            ("Custom", "custom")]
 
 
-def navbar(username: str = ""):
+def navbar():
+    """Links from the page registry (Admin for admins only); on a phone they fold behind a toggler."""
+    is_admin = current_user.is_authenticated and current_user.role == "admin"
     links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id=f"nav-{p['module'].split('.')[-1]}",
                                      active="exact"))
-             for p in dash.page_registry.values() if not p["module"].endswith("not_found_404")]
+             for p in dash.page_registry.values()
+             if not p["module"].endswith("not_found_404") and (is_admin or p["path"] != "/admin")]
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Olist Analytics", href="/"),
-        dbc.Nav(links, navbar=True, className="me-auto"),
-        dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
-        html.Span(id="user-name", className="me-2 small text-light"),
-        dbc.Button("Sign out", href="/logout", external_link=True, size="sm", color="light", outline=True),
-    ], fluid=True), color="dark", dark=True, className="mb-0", sticky="top")
+        dbc.NavbarToggler(id="navbar-toggler", n_clicks=0),
+        dbc.Collapse([
+            dbc.Nav(links, navbar=True, className="me-auto"),
+            html.Div([
+                dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
+                html.Span(id="user-name", className="me-2 small text-light"),
+                dbc.Button("Sign out", href="/logout", external_link=True, size="sm", color="light", outline=True),
+            ], className="d-flex align-items-center py-2 py-md-0"),
+        ], id="navbar-collapse", navbar=True, is_open=False),
+    ], fluid=True), color="dark", dark=True, expand="md", className="mb-0", sticky="top")
 
 
 def filter_bar():
+    """The filters; on a phone they fold behind a button, and the line saying what is shown stays."""
     multi = {"multi": True, "clearable": True}
-    return html.Div(dbc.Container(dbc.Row([
+    controls = dbc.Row([
         dbc.Col([dbc.Label("Dates", html_for="filter-preset", className="small mb-0"),
                  dcc.Dropdown(id="filter-preset", options=[{"label": a, "value": b} for a, b in PRESETS],
                               value="90d", clearable=False)], md=2),
@@ -40,8 +50,14 @@ def filter_bar():
                  dcc.Dropdown(id="filter-seller", placeholder="Type a seller id", **multi)], md=1),
         dbc.Col([dbc.Label("Status", className="small mb-0"),
                  dcc.Dropdown(id="filter-status", placeholder="Statuses", **multi)], md=2),
-        dbc.Col(html.Div(id="filter-range", className="small text-body-secondary mt-1"), width=12),
-    ], className="g-2 py-2"), fluid=True), className="filter-bar border-bottom bg-body")
+    ], className="g-2")
+    return html.Div(dbc.Container([
+        dbc.Button("Filters", id="filter-toggle", size="sm", color="secondary", outline=True, n_clicks=0,
+                   className="d-md-none mt-2"),
+        # Folded on a phone until asked for; always open from the md breakpoint up (d-md-block).
+        dbc.Collapse(controls, id="filter-collapse", is_open=False, className="d-md-block pt-2"),
+        html.Div(id="filter-range", className="small text-body-secondary mt-1 pb-2"),
+    ], fluid=True), className="filter-bar border-bottom bg-body", id="filter-bar")
 
 
 def shell():
