@@ -29,7 +29,7 @@ cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
     "product_revenue", "freight_value", "revenue", *ORDER_LEVEL)))
 agg_products = sa.Table("agg_daily_products", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "product_id", "product_category_name_english", "orders",
-    "items", "product_revenue", "freight_value")))
+    "items", "product_revenue_cents", "freight_value_cents")))
 agg_payments = sa.Table("agg_daily_payments", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "payment_type", "payments", "payment_value")))
 agg_category_payments = sa.Table("agg_daily_category_payments", W, *(sa.Column(c) for c in (
@@ -380,13 +380,19 @@ def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> li
         if f.sellers:
             q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
     else:
+        # Rank by integer cents per product first, then name the few hundred winners' categories.
         c = t.c
-        n = sa.func.sum(c["items"])
-        q = (sa.select(sa.cast(c.product_id, sa.Text).label("product_id"),
-                       c.product_category_name_english.label("category"),
-                       sa.func.sum(c.product_revenue + c.freight_value).label("revenue"), n.label("items"),
-                       sa.func.sum(c.orders).label("orders"),
-                       sa.func.round(sa.func.sum(c.product_revenue) / n, 2).label("average_price"))
-             .where(*_rollup_where(c, f)).group_by(c.product_id, c.product_category_name_english))
+        cents = sa.func.sum(c.product_revenue_cents + c.freight_value_cents)
+        top = (sa.select(c.product_id, cents.label("cents"), sa.func.sum(c["items"]).label("items"),
+                         sa.func.sum(c.orders).label("orders"), sa.func.sum(c.product_revenue_cents).label("price"))
+               .where(*_rollup_where(c, f)).group_by(c.product_id)
+               .order_by(sa.desc("cents"), c.product_id).limit(limit).subquery())
+        p = products.c
+        hundred = sa.literal(100, sa.Numeric)
+        q = (sa.select(sa.cast(top.c.product_id, sa.Text).label("product_id"),
+                       p.product_category_name_english.label("category"),
+                       sa.func.round(top.c.cents / hundred, 2).label("revenue"), top.c["items"], top.c.orders,
+                       sa.func.round(top.c.price / hundred / top.c["items"], 2).label("average_price"))
+             .select_from(top.join(products, p.product_id == top.c.product_id)))
     q = q.order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]

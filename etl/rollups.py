@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 1
+ROLLUP_VERSION = 2
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -106,7 +106,7 @@ DAILY_PRODUCTS = f"""
 DELETE FROM warehouse.agg_daily_products WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_products
 SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.product_id, x.category,
-       count(*), sum(x.items), sum(x.price), sum(x.freight)
+       count(*), sum(x.items), sum(x.price * 100)::bigint, sum(x.freight * 100)::bigint
 FROM (
     SELECT i.order_id, i.product_id, min(p.product_category_name_english) AS category, count(*) AS items,
            sum(i.price) AS price, sum(i.freight_value) AS freight

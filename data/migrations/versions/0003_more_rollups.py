@@ -63,8 +63,9 @@ def upgrade() -> None:
         product_category_name_english  text NOT NULL,
         orders                         integer NOT NULL,  -- additive: an order lies in one (day, state, status)
         items                          integer NOT NULL,
-        product_revenue                numeric(16, 2) NOT NULL,
-        freight_value                  numeric(16, 2) NOT NULL,
+        -- Integer cents: exact, and summing a million of them takes half the time numeric does.
+        product_revenue_cents          bigint NOT NULL,
+        freight_value_cents            bigint NOT NULL,
         PRIMARY KEY (purchase_date, customer_state, order_status, product_id)
     );
 
