@@ -1,0 +1,261 @@
+"""Benchmark the dashboard's callbacks through the real HTTP endpoint, against naive SQL over the facts.
+
+    python -m bench.dashboard --orders 1000000
+
+Generates (or reuses, under bench-data/) a data set and loads it into a database of one server
+(BENCH_DATABASE_URL, or an embedded PostgreSQL kept under bench-data/pgdata so later runs skip the
+load), starts the app under gunicorn, logs in, and for each of --sets random filter sets:
+  1. empties the cache and fires every callback of a page at once, as the browser does: "page";
+  2. empties the cache and calls each callback alone: "cold";
+  3. calls each callback again: "warm" (the answer comes from the cache);
+then runs, in the same run, the naive statements that answer the same charts from the fact
+tables (bench/naive.py). "naive/cold" is the naive time over all views divided by the cold time
+over the same views. Machines here are shared and noisy: read the ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import diskcache
+import psycopg
+import requests
+
+from bench import naive
+from bench.etl import ROOT, etl_load, files_of, with_db
+from data import db, migrate, queries, users
+from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset_range
+from etl import formats
+from etl.generate import generate
+
+PAGES = ("overview", "sales")
+USER, PASSWORD = "bench", "bench password 1"
+
+
+def prepared_database(orders: int, seed: int) -> tuple[str, object]:
+    """A database holding the generated data set, loaded once and reused by later runs."""
+    folder = ROOT / "bench-data" / f"orders-{orders}-seed-{seed}"
+    if not (folder / formats.ORDERS.file_name).exists():
+        started = time.perf_counter()
+        generate(folder, orders, seed)
+        print(f"generated {orders:,} orders in {time.perf_counter() - started:.1f}s")
+    embedded = None
+    server = os.environ.get("BENCH_DATABASE_URL")
+    if not server:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+
+            embedded = pgserver.get_server(ROOT / "bench-data" / "pgdata", cleanup_mode=None)
+        server = embedded.get_uri("postgres")
+        db.tune_embedded(server)
+    name = f"dashboard_{orders}_{seed}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')  # name built from two integers
+    url = with_db(server, name)
+    migrate.upgrade_url(url)
+    started = time.perf_counter()
+    etl_load(url, folder)  # unchanged files are skipped by fingerprint
+    print(f"data set ready ({time.perf_counter() - started:.1f}s): {len(files_of(folder))} files, {orders:,} orders")
+    engine = db.make_engine(url)
+    try:
+        users.create(engine, USER, PASSWORD, "analyst")
+    except users.UserError:
+        pass  # made by an earlier run
+    engine.dispose()
+    return url, embedded
+
+
+def filter_sets(url: str, count: int, seed: int) -> list[Filters]:
+    """Random views as analysts make them: presets and custom ranges, some states, a category, a seller."""
+    rng = random.Random(seed)
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        b = queries.bounds(conn)
+        sellers = [str(s) for s in conn.exec_driver_sql(
+            "SELECT seller_id FROM warehouse.fact_order_items GROUP BY 1 ORDER BY count(*) DESC LIMIT 200").scalars()]
+    engine.dispose()
+    first, last = b["first"], b["last"]
+    out = []
+    for _ in range(count):
+        if rng.random() < 0.6:
+            start, end = preset_range(rng.choice(["7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all"]), first, last)
+        else:
+            start = first + timedelta(days=rng.randrange((last - first).days))
+            end = min(last, start + timedelta(days=rng.randrange(7, 500)))
+        states = tuple(rng.sample(STATES, rng.randint(1, 3))) if rng.random() < 0.4 else ()
+        roll = rng.random()
+        categories = (tuple(rng.sample(b["categories"], 1)) if roll < 0.25 else
+                      tuple(rng.sample(b["categories"], 2)) if roll < 0.3 else ())
+        seller = (rng.choice(sellers),) if rng.random() < 0.1 else ()
+        statuses = (tuple(rng.sample(ALL_STATUSES, rng.randint(1, 8))) if rng.random() < 0.2
+                    else DEFAULT_STATUSES)
+        out.append(Filters(start, end, states, categories, seller, statuses))
+    return out
+
+
+class Client:
+    """A logged-in browser session, reduced to the HTTP calls Dash's renderer makes."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+        page = self.http.get(base + "/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        answer = self.http.post(base + "/login", data={"username": USER, "password": PASSWORD, "csrf_token": token})
+        answer.raise_for_status()
+        deps = self.http.get(base + "/_dash-dependencies")
+        deps.raise_for_status()
+        self.callbacks = [d for d in deps.json()
+                          if any(i["id"] == "filters" for i in d["inputs"]) and self.page_of(d) in PAGES]
+
+    @staticmethod
+    def outputs(dep) -> list[dict]:
+        spec = dep["output"]
+        parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
+        return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+    @classmethod
+    def page_of(cls, dep) -> str:
+        return cls.outputs(dep)[0]["id"].split("-")[0]
+
+    @classmethod
+    def name_of(cls, dep) -> str:
+        first = cls.outputs(dep)[0]["id"]
+        return "overview-kpi (6 cards)" if first.startswith("overview-kpi-") else first
+
+    def call(self, dep, f: Filters) -> float:
+        """POST one callback as the renderer does; return the seconds until its answer arrived."""
+        store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": ",".join(f.states),
+                 "category": ",".join(f.categories), "seller": ",".join(f.sellers), "statuses": list(f.statuses)}
+        values = {"filters": store, "theme": "light", "overview-grain": "auto"}
+        outputs = self.outputs(dep)
+        body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+                "inputs": [{**i, "value": values.get(i["id"])} for i in dep["inputs"]],
+                "changedPropIds": ["filters.data"], "state": [{**s, "value": None} for s in dep["state"]]}
+        started = time.perf_counter()
+        answer = self.http.post(self.base + "/_dash-update-component", json=body)
+        elapsed = time.perf_counter() - started
+        if answer.status_code != 200:
+            sys.exit(f"{self.name_of(dep)} answered {answer.status_code}: {answer.text[:200]}")
+        return elapsed
+
+
+def start_app(url: str, instance: Path) -> tuple[subprocess.Popen, str]:
+    port = 8600 + os.getpid() % 300
+    env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "b" * 32,
+           "LOG_LEVEL": "WARNING"}
+    gunicorn = shutil.which("gunicorn") or sys.exit("gunicorn is not installed (pip install -r requirements.txt)")
+    log = open(ROOT / "bench-data" / "dashboard-app.log", "w")  # the app's own log, for when a call fails
+    proc = subprocess.Popen([gunicorn, "app:server", "-w", "1", "--threads", "8", "--timeout", "600",
+                             "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if requests.get(base + "/healthz", timeout=2).ok:
+                return proc, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    sys.exit("the app did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sets", type=int, default=20, help="random filter sets (at least 20 for the README)")
+    parser.add_argument("--json", action="store_true", help="also print the raw timings as JSON")
+    args = parser.parse_args()
+
+    url, embedded = prepared_database(args.orders, args.seed)
+    views = filter_sets(url, args.sets, args.seed)
+    instance = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    proc, base = start_app(url, instance)
+    cold, warm, naive_s = {}, {}, {}
+    page_cold, page_naive = {p: [] for p in PAGES}, {p: [] for p in PAGES}
+    try:
+        client = Client(base)
+        cache = diskcache.Cache(str(instance / "cache"))
+        by_page = {p: [d for d in client.callbacks if client.page_of(d) == p] for p in PAGES}
+        client.call(client.callbacks[0], views[0])  # the app's engine and migrations check, once
+        with psycopg.connect(url) as conn, ThreadPoolExecutor(16) as pool:
+            for n, f in enumerate(views, 1):
+                for page, deps in by_page.items():
+                    cache.clear()
+                    started = time.perf_counter()
+                    list(pool.map(lambda d: client.call(d, f), deps))
+                    page_cold[page].append(time.perf_counter() - started)
+                cache.clear()
+                for dep in client.callbacks:
+                    cold.setdefault(client.name_of(dep), []).append(client.call(dep, f))
+                for dep in client.callbacks:
+                    warm.setdefault(client.name_of(dep), []).append(client.call(dep, f))
+                for page, deps in by_page.items():
+                    total = 0.0
+                    for dep in deps:
+                        started = time.perf_counter()
+                        for sql, params in naive.statements(client.outputs(dep)[0]["id"], f, queries.auto_grain(f)):
+                            conn.execute(sql, params).fetchall()
+                        spent = time.perf_counter() - started
+                        naive_s.setdefault(client.name_of(dep), []).append(spent)
+                        total += spent
+                    page_naive[page].append(total)
+                print(f"  filter set {n}/{len(views)} done", file=sys.stderr)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(instance, ignore_errors=True)
+        if embedded is not None:
+            embedded.cleanup()
+
+    ms = 1000
+    print(f"\nDashboard benchmark: {args.orders:,} orders, {len(views)} random filter sets, "
+          "callbacks over HTTP with a logged-in session (milliseconds)\n")
+    print(f"{'callback':<26}{'cold p50':>9}{'cold p95':>9}{'warm p50':>9}{'warm p95':>9}"
+          f"{'naive p50':>10}{'naive p95':>10}{'naive/cold':>11}")
+    for name in cold:
+        ratio = sum(naive_s[name]) / sum(cold[name])
+        print(f"{name:<26}{pct(cold[name], .5) * ms:>9.1f}{pct(cold[name], .95) * ms:>9.1f}"
+              f"{pct(warm[name], .5) * ms:>9.1f}{pct(warm[name], .95) * ms:>9.1f}"
+              f"{pct(naive_s[name], .5) * ms:>10.1f}{pct(naive_s[name], .95) * ms:>10.1f}{ratio:>10.1f}x")
+    print(f"\n{'page (all callbacks at once)':<30}{'cold p50':>9}{'cold p95':>9}{'naive p50':>10}{'naive p95':>10}")
+    for page in PAGES:
+        print(f"{page:<30}{pct(page_cold[page], .5) * ms:>9.1f}{pct(page_cold[page], .95) * ms:>9.1f}"
+              f"{pct(page_naive[page], .5) * ms:>10.1f}{pct(page_naive[page], .95) * ms:>10.1f}")
+    all_cold = [t for ts in cold.values() for t in ts]
+    all_warm = [t for ts in warm.values() for t in ts]
+    ratios = [sum(naive_s[k]) / sum(cold[k]) for k in cold]
+    medians = [statistics.median(n / c for n, c in zip(naive_s[k], cold[k])) for k in cold]
+    print(f"\nwarm p95 over all callbacks: {pct(all_warm, .95) * ms:.1f} ms (goal < 30)")
+    print(f"cold p95 over all callbacks: {pct(all_cold, .95) * ms:.1f} ms (goal < 250)")
+    print(f"page cold p95: " + ", ".join(f"{p} {pct(page_cold[p], .95) * ms:.0f} ms" for p in PAGES) + " (goal < 1000)")
+    print(f"naive / cold over the {len(views)} views, per callback: lowest {min(ratios):.1f}x (goal >= 10x); "
+          f"per view, median of the lowest callback: {min(medians):.1f}x")
+    if args.json:
+        print(json.dumps({"cold": cold, "warm": warm, "naive": naive_s, "page_cold": page_cold,
+                          "page_naive": page_naive}))
+
+
+if __name__ == "__main__":
+    main()

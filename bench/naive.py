@@ -1,0 +1,82 @@
+"""The dashboard's questions asked the naive way: one plain SQL statement over the fact tables each.
+
+This is what a BI tool pointed at the star schema runs for the same charts (no rollups, no
+cache). The dashboard benchmark times it beside the product's answers, in the same run.
+"""
+from __future__ import annotations
+
+from data.filters import Filters
+
+SELECTED = """
+    o.purchase_date BETWEEN %(start)s AND %(end)s AND o.order_status = ANY(%(statuses)s)
+    AND (cardinality(%(states)s::text[]) = 0 OR coalesce(c.customer_state, '??') = ANY(%(states)s))
+    AND (cardinality(%(categories)s::text[]) = 0 OR EXISTS (
+        SELECT 1 FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id)
+        WHERE i.order_id = o.order_id AND p.product_category_name_english = ANY(%(categories)s)))
+    AND (cardinality(%(sellers)s::uuid[]) = 0 OR EXISTS (
+        SELECT 1 FROM warehouse.fact_order_items i WHERE i.order_id = o.order_id AND i.seller_id = ANY(%(sellers)s)))
+"""
+ORDERS = "warehouse.fact_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id)"
+
+KPIS = f"""
+SELECT sum(o.order_value), count(*), sum(o.order_value) / nullif(count(*) FILTER (WHERE o.items_count > 0), 0),
+       count(DISTINCT c.customer_unique_id),
+       (SELECT avg(r.review_score) FROM warehouse.fact_reviews r JOIN {ORDERS} ON o.order_id = r.order_id
+        WHERE {SELECTED}),
+       avg((NOT o.is_late)::int) FILTER (WHERE o.order_status = 'delivered')
+FROM {ORDERS} WHERE {SELECTED}
+"""
+TIMESERIES = f"""
+SELECT date_trunc(%(grain)s, o.order_purchase_timestamp) AS period, sum(o.order_value), count(*)
+FROM {ORDERS} WHERE {SELECTED} GROUP BY 1 ORDER BY 1
+"""
+STATUS = f"""
+SELECT o.order_status, count(*) FROM {ORDERS}
+WHERE {SELECTED.replace("o.order_status = ANY(%(statuses)s)", "true")} GROUP BY 1
+"""
+CATEGORIES = f"""
+SELECT p.product_category_name_english, sum(i.price + i.freight_value) AS revenue, count(DISTINCT o.order_id)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+JOIN warehouse.dim_products p ON p.product_id = i.product_id
+WHERE {SELECTED} GROUP BY 1 ORDER BY revenue DESC LIMIT %(limit)s
+"""
+PAYMENTS = f"""
+SELECT y.payment_type, sum(y.payment_value), count(*)
+FROM {ORDERS} JOIN warehouse.fact_payments y ON y.order_id = o.order_id WHERE {SELECTED} GROUP BY 1
+"""
+STATES = f"""
+SELECT c.customer_state, sum(o.order_value) AS revenue, count(*) FROM {ORDERS}
+WHERE {SELECTED} GROUP BY 1 ORDER BY revenue DESC
+"""
+HEATMAP = f"""
+SELECT extract(isodow FROM o.order_purchase_timestamp), extract(hour FROM o.order_purchase_timestamp), count(*)
+FROM {ORDERS} WHERE {SELECTED} GROUP BY 1, 2
+"""
+PRODUCTS = f"""
+SELECT i.product_id, p.product_category_name_english, sum(i.price + i.freight_value) AS revenue, count(*),
+       count(DISTINCT o.order_id), avg(i.price)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+JOIN warehouse.dim_products p ON p.product_id = i.product_id
+WHERE {SELECTED} GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 500
+"""
+
+
+def params(f: Filters, **extra) -> dict:
+    return {"start": f.start, "end": f.end, "statuses": list(f.statuses), "states": list(f.states),
+            "categories": list(f.categories), "sellers": list(f.sellers), **extra}
+
+
+def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]:
+    """The naive statements behind the callback that fills `output_id`, as (sql, parameters)."""
+    if output_id.startswith("overview-kpi-"):
+        return [(KPIS, params(f)), (KPIS, params(f.previous()))]  # the cards show the change too
+    return {
+        "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
+        "overview-status": [(STATUS, params(f))],
+        "overview-categories": [(CATEGORIES, params(f, limit=10))],
+        "overview-payments": [(PAYMENTS, params(f))],
+        "sales-by-category": [(CATEGORIES, params(f, limit=15))],
+        "sales-by-state": [(STATES, params(f))],
+        "sales-heatmap": [(HEATMAP, params(f))],
+        "sales-products": [(PRODUCTS, params(f))],
+    }[output_id]
