@@ -12,3 +12,17 @@ dagfuncs.count = function (value) {
   if (value === null || value === undefined) { return ""; }
   return Number(value).toLocaleString("en-US", { maximumFractionDigits: 0 });
 };
+
+// Shares as percentages with one decimal; review scores with two; days with one.
+dagfuncs.pct = function (value) {
+  if (value === null || value === undefined) { return "no data"; }
+  return (Number(value) * 100).toFixed(1) + "%";
+};
+dagfuncs.score = function (value) {
+  if (value === null || value === undefined) { return "no data"; }
+  return Number(value).toFixed(2);
+};
+dagfuncs.days = function (value) {
+  if (value === null || value === undefined) { return "no data"; }
+  return Number(value).toFixed(1);
+};

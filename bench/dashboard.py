@@ -41,7 +41,7 @@ from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset
 from etl import formats
 from etl.generate import generate
 
-PAGES = ("overview", "sales")
+PAGES = ("overview", "sales", "delivery", "geography")
 USER, PASSWORD = "bench", "bench password 1"
 
 
@@ -136,13 +136,15 @@ class Client:
     @classmethod
     def name_of(cls, dep) -> str:
         first = cls.outputs(dep)[0]["id"]
-        return "overview-kpi (6 cards)" if first.startswith("overview-kpi-") else first
+        if first.startswith(("overview-kpi-", "delivery-kpi-")):
+            return first.split("-kpi-")[0] + "-kpi (all cards)"
+        return first
 
     def call(self, dep, f: Filters) -> float:
         """POST one callback as the renderer does; return the seconds until its answer arrived."""
         store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": ",".join(f.states),
                  "category": ",".join(f.categories), "seller": ",".join(f.sellers), "statuses": list(f.statuses)}
-        values = {"filters": store, "theme": "light", "overview-grain": "auto"}
+        values = {"filters": store, "theme": "light", "overview-grain": "auto", "geography-metric": "revenue"}
         outputs = self.outputs(dep)
         body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
                 "inputs": [{**i, "value": values.get(i["id"])} for i in dep["inputs"]],

@@ -59,6 +59,46 @@ FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
 JOIN warehouse.dim_products p ON p.product_id = i.product_id
 WHERE {SELECTED} GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 500
 """
+STATE_METRICS = f"""
+SELECT c.customer_state, sum(o.order_value), count(*), count(DISTINCT c.customer_unique_id),
+       sum(o.order_value) / nullif(count(*) FILTER (WHERE o.items_count > 0), 0),
+       avg((NOT o.is_late)::int) FILTER (WHERE o.order_status = 'delivered'),
+       sum(o.review_score_sum)::numeric / nullif(sum(o.reviews_count), 0),
+       sum(o.freight_value) / nullif(count(*) FILTER (WHERE o.items_count > 0), 0)
+FROM {ORDERS} WHERE {SELECTED} GROUP BY 1
+"""
+FLOWS = f"""
+SELECT s.seller_state, c.customer_state, count(DISTINCT o.order_id) AS orders, count(*),
+       sum(i.price + i.freight_value) AS revenue, sum(i.freight_value), avg(o.delivery_days)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+LEFT JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id
+WHERE {SELECTED} GROUP BY 1, 2 ORDER BY orders DESC, revenue DESC LIMIT 50
+"""
+DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
+DELIVERY_KPIS = f"""
+SELECT avg((NOT o.is_late)::int) FILTER (WHERE {DELIVERED}), avg(o.is_late::int) FILTER (WHERE {DELIVERED}),
+       avg(o.delivery_days) FILTER (WHERE {DELIVERED}),
+       avg(o.order_estimated_delivery_date::date - o.purchase_date) FILTER (WHERE {DELIVERED}),
+       avg(extract(epoch FROM o.order_delivered_carrier_date - o.order_approved_at) / 86400)
+FROM {ORDERS} WHERE {SELECTED}
+"""
+DELIVERY_TREND = f"""
+SELECT date_trunc(%(grain)s, o.order_purchase_timestamp), avg((NOT o.is_late)::int), avg(o.is_late::int),
+       avg(o.delivery_days), avg(o.order_estimated_delivery_date::date - o.purchase_date)
+FROM {ORDERS} WHERE {SELECTED} AND {DELIVERED} GROUP BY 1 ORDER BY 1
+"""
+DELIVERY_HISTOGRAM = f"""
+SELECT least(floor(o.delivery_days), 60), count(*) FROM {ORDERS} WHERE {SELECTED} AND {DELIVERED} GROUP BY 1
+"""
+DELIVERY_STATES = f"""
+SELECT c.customer_state, avg(o.delivery_days), avg(o.is_late::int)
+FROM {ORDERS} WHERE {SELECTED} AND {DELIVERED} GROUP BY 1
+"""
+DELIVERY_REVIEWS = f"""
+SELECT o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date, avg(r.review_score), count(*)
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
+WHERE {SELECTED} AND {DELIVERED} GROUP BY 1
+"""
 
 
 def params(f: Filters, **extra) -> dict:
@@ -70,6 +110,8 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
     """The naive statements behind the callback that fills `output_id`, as (sql, parameters)."""
     if output_id.startswith("overview-kpi-"):
         return [(KPIS, params(f)), (KPIS, params(f.previous()))]  # the cards show the change too
+    if output_id.startswith("delivery-kpi-"):
+        return [(DELIVERY_KPIS, params(f))]
     return {
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
@@ -79,4 +121,12 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "sales-by-state": [(STATES, params(f))],
         "sales-heatmap": [(HEATMAP, params(f))],
         "sales-products": [(PRODUCTS, params(f))],
+        "geography-map": [(STATE_METRICS, params(f))],
+        "geography-states": [(STATE_METRICS, params(f))],
+        "geography-flows": [(FLOWS, params(f))],
+        "delivery-trend": [(DELIVERY_TREND, params(f, grain=grain))],
+        "delivery-promise": [(DELIVERY_TREND, params(f, grain=grain))],
+        "delivery-histogram": [(DELIVERY_HISTOGRAM, params(f))],
+        "delivery-states": [(DELIVERY_STATES, params(f))],
+        "delivery-reviews": [(DELIVERY_REVIEWS, params(f))],
     }[output_id]

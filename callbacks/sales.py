@@ -1,14 +1,12 @@
 """Sales callbacks: bars that filter on click, the weekday x hour heatmap, the products grid and its export."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode
-
-import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, no_update
-from flask_login import current_user
+from dash import Input, Output, State, callback, ctx, no_update
 
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
+from callbacks._export import can_export, send
+from callbacks._urls import with_filter
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -36,13 +34,7 @@ def filter_on_click(category_click, state_click, search):
     if not click or not click.get("points"):
         return no_update
     value = click["points"][0]["customdata"][0]
-    name = "category" if ctx.triggered_id == "sales-by-category" else "state"
-    args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
-    chosen = [v for v in args.get(name, "").split(",") if v]
-    if value not in chosen:
-        chosen.append(value)
-    args[name] = ",".join(chosen)
-    return "?" + urlencode(args)
+    return with_filter(search, "category" if ctx.triggered_id == "sales-by-category" else "state", value)
 
 
 @callback(Output("sales-heatmap", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -75,7 +67,7 @@ def products(data):
 @callback(Output("sales-export-csv", "disabled"), Output("sales-export-xlsx", "disabled"),
           Output("sales-export-note", "children"), Input("url", "pathname"))
 def export_allowed(_):
-    allowed = current_user.is_authenticated and current_user.role != "viewer"
+    allowed = can_export()
     return not allowed, not allowed, "" if allowed else "Viewers cannot export; ask an admin for the analyst role."
 
 
@@ -84,11 +76,9 @@ def export_allowed(_):
 @guarded
 def export(_csv, _xlsx, data):
     """The export is decided on the server: a viewer gets nothing, whatever the page shows."""
-    if not current_user.is_authenticated or current_user.role == "viewer":
+    if not can_export():
         return no_update
     f = filters_from(data)
-    frame = pd.DataFrame(warehouse().top_products(f) if f else [])
     name = f"top-products-{f.start}-{f.end}" if f else "top-products"
-    if ctx.triggered_id == "sales-export-xlsx":
-        return dcc.send_data_frame(frame.to_excel, f"{name}.xlsx", sheet_name="Top products", index=False)
-    return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)
+    return send(warehouse().top_products(f) if f else [], name, ctx.triggered_id == "sales-export-xlsx",
+                "Top products")

@@ -32,6 +32,7 @@ METRICS = {m.key: m for m in (
            "Mean of order_delivered_customer_date - order_purchase_timestamp, in days, over delivered orders.",
            "days"),
     Metric("review_score", "Average review score", "Mean review_score of the reviews of those orders.", "score"),
+    Metric("freight_per_order", "Average freight", "Freight / orders that have at least one item.", "money"),
 )}
 
 

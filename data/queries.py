@@ -23,7 +23,8 @@ ORDER_LEVEL = ("payment_value", "delivered_orders", "on_time_orders", "delivery_
                "review_score_sum", "single_buyer_orders", *HOURS)
 agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "orders", "orders_with_items", "items", "product_revenue",
-    "freight_value", "revenue", "late_orders", *ORDER_LEVEL)))
+    "freight_value", "revenue", "late_orders", *ORDER_LEVEL, "handoff_orders", "handoff_days_sum",
+    "estimated_days_sum")))
 cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
     "product_revenue", "freight_value", "revenue", *ORDER_LEVEL)))
@@ -93,13 +94,16 @@ def _rollup_where(c, f: Filters, statuses: bool = True) -> list:
     return where
 
 
-def _rollup_sums(t: sa.Table, f: Filters):
+def _rollup_sums(t: sa.Table, f: Filters, by_state: bool = False):
     a = t.c
     with_items = a.orders_with_items if "orders_with_items" in a else a.orders  # a category's orders all have items
     cols = [a.orders, with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
             a.delivered_orders, a.on_time_orders, a.delivery_days_sum, a.reviews, a.review_score_sum]
-    return sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS))).where(
-        *_rollup_where(a, f))
+    sums = [sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS)]
+    if by_state:
+        return (sa.select(a.customer_state.label("state"), *sums).where(*_rollup_where(a, f))
+                .group_by(a.customer_state))
+    return sa.select(*sums).where(*_rollup_where(a, f))
 
 
 def _matched_orders(f: Filters):
@@ -120,42 +124,50 @@ def _matched_orders(f: Filters):
     return q
 
 
-def _fact_sums(f: Filters):
+def _selected_items(f: Filters):
+    """Per order, the count, price and freight of the items the category and seller filters select."""
+    i, p = items.c, products.c
+    q = (sa.select(i.order_id, sa.func.count().label("n"), sa.func.sum(i.price).label("price"),
+                   sa.func.sum(i.freight_value).label("freight"))
+         .select_from(items.join(products, i.product_id == p.product_id)).group_by(i.order_id))
+    if f.categories:
+        q = q.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    return q.subquery()
+
+
+def _fact_sums(f: Filters, by_state: bool = False):
     """The same sums from the facts; with a category or seller filter, item measures count those items only."""
-    o = orders.c
+    o, c = orders.c, customers.c
     matched = _matched_orders(f).cte("matched")
     base = orders.join(matched, o.order_id == matched.c.order_id)
+    if needs_items(f):
+        sel = _selected_items(f)
+        base = base.join(sel, sel.c.order_id == o.order_id)  # every matched order has selected items
+        n, price, freight = sel.c.n, sel.c.price, sel.c.freight
+    else:
+        n, price, freight = o.items_count, o.product_revenue, o.freight_value
     delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-    order_level = [
-        sa.func.count().label("orders"),
-        sa.func.count().filter(o.items_count > 0).label("orders_with_items"),
-        sa.func.coalesce(sa.func.sum(o.payment_value), 0).label("payments"),
+
+    def total(x, where=None):
+        summed = sa.func.sum(x) if where is None else sa.func.sum(x).filter(where)
+        return sa.func.coalesce(summed, 0)
+
+    cols = [
+        sa.func.count().label("orders"), sa.func.count().filter(n > 0).label("orders_with_items"),
+        total(n).label("items"), total(price).label("product_revenue"), total(freight).label("freight"),
+        total(price + freight).label("revenue"), total(o.payment_value).label("payments"),
         sa.func.count().filter(delivered).label("delivered"),
         sa.func.count().filter(sa.and_(delivered, o.is_late.is_(False))).label("on_time"),
-        sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0).label("delivery_days_sum"),
-        sa.func.coalesce(sa.func.sum(o.reviews_count), 0).label("reviews"),
-        sa.func.coalesce(sa.func.sum(o.review_score_sum), 0).label("review_score_sum"),
+        total(o.delivery_days, o.order_status == "delivered").label("delivery_days_sum"),
+        total(o.reviews_count).label("reviews"), total(o.review_score_sum).label("review_score_sum"),
     ]
-    if not needs_items(f):
-        item_level = [sa.func.coalesce(sa.func.sum(o.items_count), 0).label("items"),
-                      sa.func.coalesce(sa.func.sum(o.product_revenue), 0).label("product_revenue"),
-                      sa.func.coalesce(sa.func.sum(o.freight_value), 0).label("freight"),
-                      sa.func.coalesce(sa.func.sum(o.order_value), 0).label("revenue")]
-        return sa.select(*order_level, *item_level).select_from(base)
-    i, p = items.c, products.c
-    its = (sa.select(sa.func.count().label("items"), sa.func.coalesce(sa.func.sum(i.price), 0).label("product_revenue"),
-                     sa.func.coalesce(sa.func.sum(i.freight_value), 0).label("freight"))
-           .select_from(items.join(products, i.product_id == p.product_id)
-                        .join(matched, i.order_id == matched.c.order_id)))
-    if f.categories:
-        its = its.where(p.product_category_name_english.in_(f.categories))
-    if f.sellers:
-        its = its.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-    its = its.subquery()
-    ord_ = sa.select(*order_level).select_from(base).subquery()
-    return sa.select(ord_, its.c["items"], its.c.product_revenue, its.c.freight,
-                     (its.c.product_revenue + its.c.freight).label("revenue")
-                     ).select_from(ord_.join(its, sa.true()))  # two one-row answers side by side
+    if not by_state:
+        return sa.select(*cols).select_from(base)
+    state = _state(c.customer_state).label("state")
+    return (sa.select(state, *cols).select_from(base.outerjoin(customers, o.customer_id == c.customer_id))
+            .group_by(state))
 
 
 def customers_count(conn, f: Filters, source: str = "auto") -> int:
@@ -396,3 +408,99 @@ def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> li
              .select_from(top.join(products, p.product_id == top.c.product_id)))
     q = q.order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+flows_table = sa.Table("agg_daily_flows", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "seller_state", "orders", "items", "product_revenue",
+    "freight_value", "delivered_orders", "delivery_days_sum")))
+sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_state")))
+
+
+def _customers_by_state(conn, f: Filters, t) -> dict[str, int]:
+    """Distinct people per customer state (a person who bought in two states counts in each)."""
+    if t is None:
+        o, c = orders.c, customers.c
+        m = _matched_orders(f).cte("matched")
+        state = _state(c.customer_state).label("state")
+        q = (sa.select(state, sa.func.count(sa.distinct(c.customer_unique_id)))
+             .select_from(orders.join(m, o.order_id == m.c.order_id)
+                          .outerjoin(customers, o.customer_id == c.customer_id)).group_by(state))
+        return dict(conn.execute(q).all())
+    single = (sa.select(t.c.customer_state, sa.func.sum(t.c.single_buyer_orders))
+              .where(*_rollup_where(t.c, f)).group_by(t.c.customer_state))
+    r = repeat.c
+    where = _rollup_where(r, f)
+    if f.categories:
+        where.append(r.categories.contains(list(f.categories)))
+    repeats = (sa.select(r.customer_state, sa.func.count(sa.distinct(r.customer_unique_id)))
+               .where(*where).group_by(r.customer_state))
+    out = {s: int(n) for s, n in conn.execute(single).all()}
+    for s, n in conn.execute(repeats).all():
+        out[s] = out.get(s, 0) + n
+    return out
+
+
+def state_metrics(conn, f: Filters, source: str = "auto") -> list[dict]:
+    """Per customer state: the glossary's metrics for the map (revenue, orders, customers, AOV,
+    on-time rate, average review, average freight per order), largest revenue first."""
+    t = _choose(f, source, rollup_for(f))
+    q = _fact_sums(f, by_state=True) if t is None else _rollup_sums(t, f, by_state=True)
+    people = _customers_by_state(conn, f, t)
+    out = []
+    for r in conn.execute(q).mappings():
+        out.append({
+            "state": r["state"], "revenue": r["revenue"], "orders": r["orders"],
+            "customers": people.get(r["state"], 0),
+            "aov": ratio(Decimal(r["revenue"]), r["orders_with_items"]),
+            "on_time_rate": ratio(r["on_time"], r["delivered"]),
+            "review_score": ratio(Decimal(r["review_score_sum"]), r["reviews"]),
+            "freight_per_order": ratio(Decimal(r["freight"]), r["orders_with_items"]),
+        })
+    return sorted(out, key=lambda r: (-r["revenue"], r["state"]))
+
+
+def flows(conn, f: Filters, limit: int = 50, source: str = "auto") -> list[dict]:
+    """The busiest seller-state to customer-state flows: orders, items, revenue and delivery days.
+
+    An order with items from two seller states counts in both flows."""
+    t = _choose(f, source, None if needs_items(f) else flows_table)
+    if t is None:
+        i, p, s, o, c = items.c, products.c, sellers.c, orders.c, customers.c
+        m = _matched_orders(f).cte("matched")
+        seller_state = _state(s.seller_state).label("seller_state")
+        x = (sa.select(i.order_id, seller_state, sa.func.count().label("items"),
+                       sa.func.sum(i.price).label("price"), sa.func.sum(i.freight_value).label("freight"))
+             .select_from(items.join(m, i.order_id == m.c.order_id).join(products, i.product_id == p.product_id)
+                          .outerjoin(sellers, i.seller_id == s.seller_id))
+             .group_by(i.order_id, seller_state))
+        if f.categories:
+            x = x.where(p.product_category_name_english.in_(f.categories))
+        if f.sellers:
+            x = x.where(i.seller_id.in_([sa.cast(v, sa.Uuid) for v in f.sellers]))
+        x = x.subquery()
+        delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
+        customer_state = _state(c.customer_state).label("customer_state")
+        q = (sa.select(x.c.seller_state, customer_state, sa.func.count().label("orders"),
+                       sa.func.sum(x.c["items"]).label("items"),
+                       sa.func.sum(x.c.price + x.c.freight).label("revenue"),
+                       sa.func.sum(x.c.freight).label("freight"),
+                       sa.func.count().filter(delivered).label("delivered"),
+                       sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0)
+                       .label("delivery_days_sum"))
+             .select_from(x.join(orders, o.order_id == x.c.order_id)
+                          .outerjoin(customers, o.customer_id == c.customer_id))
+             .group_by(x.c.seller_state, customer_state))
+    else:
+        a = t.c
+        q = (sa.select(a.seller_state, a.customer_state, sa.func.sum(a.orders).label("orders"),
+                       sa.func.sum(a["items"]).label("items"),
+                       sa.func.sum(a.product_revenue + a.freight_value).label("revenue"),
+                       sa.func.sum(a.freight_value).label("freight"),
+                       sa.func.sum(a.delivered_orders).label("delivered"),
+                       sa.func.sum(a.delivery_days_sum).label("delivery_days_sum"))
+             .where(*_rollup_where(a, f)).group_by(a.seller_state, a.customer_state))
+    q = q.order_by(sa.desc("orders"), sa.desc("revenue"), sa.text("seller_state"), sa.text("customer_state"))
+    rows = conn.execute(q.limit(limit)).mappings()
+    return [{"seller_state": r["seller_state"], "customer_state": r["customer_state"], "orders": r["orders"],
+             "items": int(r["items"]), "revenue": r["revenue"], "freight": r["freight"],
+             "delivery_days": ratio(Decimal(r["delivery_days_sum"]), r["delivered"])} for r in rows]

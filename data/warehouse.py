@@ -52,3 +52,16 @@ class Warehouse:
 
     def top_products(self, f: Filters) -> list[dict]:
         return self._ask("top_products", f.key(), lambda conn: queries.top_products(conn, f))
+
+    def state_metrics(self, f: Filters) -> list[dict]:
+        return self._ask("state_metrics", f.key(), lambda conn: queries.state_metrics(conn, f))
+
+    def flows(self, f: Filters, limit: int = 50) -> list[dict]:
+        return self._ask("flows", (f.key(), limit), lambda conn: queries.flows(conn, f, limit))
+
+    def delivery(self, name: str, f: Filters, *args):
+        """One of data/delivery.py's questions (kpis, trend, by_state, histogram, reviews_by_lateness)."""
+        from data import delivery
+
+        ask = getattr(delivery, name)
+        return self._ask(f"delivery.{name}", (f.key(), args), lambda conn: ask(conn, f, *args))

@@ -20,15 +20,24 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 2
+ROLLUP_VERSION = 4
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
 HOUR_COUNTS = ", ".join(f"count(*) FILTER (WHERE o.hour = {h})" for h in range(24))
 TOUCHED = "(SELECT purchase_date FROM touched_dates)"
+# Per order, shared with the fact-table answers in data/queries.py (kept in step by the property test).
+HANDOFF_DAYS = ("round((extract(epoch FROM {o}.order_delivered_carrier_date - {o}.order_approved_at) / 86400)"
+                "::numeric, 2)")
+ESTIMATED_DAYS = "({o}.order_estimated_delivery_date::date - {o}.purchase_date)"
+DELIVERY_BUCKET = "least(floor({o}.delivery_days), 60)::int"
+NO_ESTIMATE = 999  # days_late of a delivered order without an estimated date
+LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date - {o}.order_estimated_delivery_date::date,"
+               " 30), -30), " + str(NO_ESTIMATE) + ")")
 # Orders of the touched days, with the hour of purchase and whether the buyer bought only once.
 ORDERS_OF_DAYS = f"""
     SELECT f.*, coalesce(c.customer_state, '??') AS state, extract(hour FROM f.order_purchase_timestamp)::int AS hour,
+           {HANDOFF_DAYS.format(o="f")} AS handoff_days, {ESTIMATED_DAYS.format(o="f")} AS estimated_days,
            (c.customer_unique_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single
     FROM warehouse.fact_orders f LEFT JOIN warehouse.dim_customers c USING (customer_id)
@@ -62,7 +71,7 @@ DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_orders (
     purchase_date, customer_state, order_status, orders, orders_with_items, items, product_revenue, freight_value,
     revenue, payment_value, delivered_orders, on_time_orders, late_orders, delivery_days_sum, reviews,
-    review_score_sum, single_buyer_orders, {", ".join(HOURS)})
+    review_score_sum, single_buyer_orders, {", ".join(HOURS)}, handoff_orders, handoff_days_sum, estimated_days_sum)
 SELECT o.purchase_date, o.state, o.order_status,
        count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
        sum(o.product_revenue), sum(o.freight_value), sum(o.order_value), sum(o.payment_value),
@@ -70,7 +79,9 @@ SELECT o.purchase_date, o.state, o.order_status,
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
        count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true),
        coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
-       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS}
+       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS},
+       count(o.handoff_days), coalesce(sum(o.handoff_days), 0),
+       coalesce(sum(o.estimated_days) FILTER (WHERE {DELIVERED}), 0)
 FROM ({ORDERS_OF_DAYS}) o
 GROUP BY 1, 2, 3;
 """
@@ -149,6 +160,37 @@ LEFT JOIN warehouse.dim_customers c USING (customer_id)
 GROUP BY 1, 2, 3, 4, 5;
 """
 
+DAILY_FLOWS = f"""
+DELETE FROM warehouse.agg_daily_flows WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_flows
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.seller_state,
+       count(*), sum(x.items), sum(x.price), sum(x.freight),
+       count(*) FILTER (WHERE {DELIVERED}),
+       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0)
+FROM (
+    SELECT i.order_id, coalesce(s.seller_state, '??') AS seller_state, count(*) AS items,
+           sum(i.price) AS price, sum(i.freight_value) AS freight
+    FROM warehouse.fact_order_items i
+    LEFT JOIN warehouse.dim_sellers s USING (seller_id)
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
+    GROUP BY 1, 2
+) x
+JOIN warehouse.fact_orders o USING (order_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+GROUP BY 1, 2, 3, 4;
+"""
+
+DAILY_DELIVERY = f"""
+DELETE FROM warehouse.agg_daily_delivery WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_delivery
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), {DELIVERY_BUCKET.format(o="o")},
+       {LATE_BUCKET.format(o="o")}, count(*), sum(o.reviews_count), sum(o.review_score_sum)
+FROM warehouse.fact_orders o
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+WHERE o.purchase_date IN {TOUCHED} AND {DELIVERED}
+GROUP BY 1, 2, 3, 4;
+"""
+
 DIM_DATE = """
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
@@ -165,7 +207,8 @@ ON CONFLICT (date_key) DO NOTHING;
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
            ("agg_daily_products", DAILY_PRODUCTS), ("agg_daily_payments", DAILY_PAYMENTS),
-           ("agg_daily_category_payments", CATEGORY_PAYMENTS))
+           ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
+           ("agg_daily_delivery", DAILY_DELIVERY))
 
 
 def every_day(sql: str) -> str:

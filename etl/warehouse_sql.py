@@ -17,6 +17,7 @@ CREATE TEMP TABLE child_orders (order_id uuid);
 CREATE TEMP TABLE touched_dates (purchase_date date);
 CREATE TEMP TABLE chg_customers (customer_id uuid);
 CREATE TEMP TABLE chg_products (product_id uuid);
+CREATE TEMP TABLE chg_sellers (seller_id uuid);
 CREATE TEMP TABLE chg_categories (product_category_name text);
 """
 
@@ -117,8 +118,9 @@ def dimension_sql(kind: FileKind) -> str:
     c = cols(kind) + ["is_unknown"]
     select = f"SELECT {select_list(kind)}, false FROM typ_{kind.key} WHERE {GOOD}"
     capture = None
-    if kind.key == "customers":
-        capture = "INSERT INTO chg_customers SELECT customer_id FROM w WHERE NOT inserted"
+    if kind.key in ("customers", "sellers"):  # their state is in the rollups: a change touches their orders
+        key = kind.key_columns[0]
+        capture = f"INSERT INTO chg_{kind.key} SELECT {key} FROM w WHERE NOT inserted"
     return upsert(kind.table, c, select, kind.key_columns, capture=capture)
 
 
@@ -251,6 +253,7 @@ WHERE o.order_id IN (
     SELECT order_id FROM child_orders
     UNION SELECT f.order_id FROM warehouse.fact_orders f JOIN chg_customers c USING (customer_id)
     UNION SELECT i.order_id FROM warehouse.fact_order_items i JOIN chg_products p USING (product_id)
+    UNION SELECT i.order_id FROM warehouse.fact_order_items i JOIN chg_sellers s USING (seller_id)
 )
 """
 

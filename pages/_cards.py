@@ -13,3 +13,12 @@ def chart_card(title: str, definition: str, graph_id: str, width: int = 4):
         card_title(title, definition),
         dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"})),
     ])), xs=12, lg=width, className="mb-3")
+
+
+def export_buttons(prefix: str):
+    """CSV and Excel buttons for a table card: ids `{prefix}-csv` and `{prefix}-xlsx`."""
+    return html.Div([
+        dbc.Button("CSV", id=f"{prefix}-csv", size="sm", color="secondary", outline=True, className="me-1",
+                   title="Export as CSV"),
+        dbc.Button("Excel", id=f"{prefix}-xlsx", size="sm", color="secondary", outline=True, title="Export as Excel"),
+    ])

@@ -16,7 +16,8 @@ dash.register_page(__name__, path="/admin", name="Admin", order=90, title="Admin
 # cellDataType False: AG Grid would otherwise guess types from the first row and blank out values
 # that do not fit the guess (a "never" among sign-in dates).
 GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
-        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "rowSelection": "single",
+        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
+                            "rowSelection": "single",
                             "domLayout": "autoHeight"},
         "className": "ag-theme-alpine"}
 SMALL_GRID = {"defaultColDef": {"sortable": True, "resizable": True, "cellDataType": False}, "dashGridOptions": {"domLayout": "autoHeight"},

@@ -207,7 +207,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview", "Sales"]
+    assert nav == ["Overview", "Sales", "Delivery", "Geography"]  # from the page registry; no Admin
     assert errors(browser) == []
 
 
@@ -259,3 +259,41 @@ def test_analysts_neither_see_nor_open_admin(live_app, browser):
     wait(browser, 20).until(lambda d: "Admins only" in d.find_element(By.TAG_NAME, "body").text)
     assert "Admin" not in [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
     assert not browser.find_elements(By.CSS_SELECTOR, "#admin-runs .ag-row")
+
+
+def test_geography_map_filters_on_click_and_tables_fill(live_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sign_in(browser, live_app, "/geography?start=2017-01-01&end=2018-08-31")
+    wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#geography-map path.choroplethlocation")) > 20)
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-states .ag-row"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-flows .ag-row"))
+    choose(browser, "geography-metric", "On-time rate")
+    wait(browser, 20).until(lambda d: "On-time rate" in d.find_element(By.CSS_SELECTOR, "#geography-map .colorbar").text)
+    browser.set_window_size(1400, 1300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "geography.png"))
+    shapes = browser.find_elements(By.CSS_SELECTOR, "#geography-map path.choroplethlocation")
+    largest = max(shapes, key=lambda p: p.size["width"] * p.size["height"])
+    ActionChains(browser).move_to_element(largest).click().perform()
+    wait(browser, 20).until(lambda d: "state=" in d.current_url)
+    chosen = browser.current_url.split("state=")[1].split("&")[0]
+    wait(browser, 20).until(lambda d: chosen in d.find_element(By.ID, "filter-state").text)
+    assert errors(browser) == []
+
+
+def test_delivery_page_draws_every_chart(live_app, browser):
+    sign_in(browser, live_app, "/delivery?start=2017-01-01&end=2018-08-31")
+    assert wait_for_text(browser, "delivery-kpi-on_time_rate").endswith("%")
+    assert wait_for_text(browser, "delivery-kpi-handoff_days").endswith("days")
+    for graph in ("delivery-trend", "delivery-promise", "delivery-histogram", "delivery-states", "delivery-reviews"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    browser.set_window_size(1400, 1500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "delivery.png"))
+    browser.execute_script("arguments[0].click();", browser.find_element(By.ID, "theme-switch"))
+    wait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    time.sleep(1)
+    browser.save_screenshot(str(SHOTS / "delivery-dark.png"))
+    assert errors(browser) == []

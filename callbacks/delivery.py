@@ -1,0 +1,115 @@
+"""Delivery callbacks: KPI cards, trends, the distribution, states, and reviews by lateness."""
+from __future__ import annotations
+
+from dash import Input, Output, callback
+
+from callbacks import _figures as figures
+from callbacks import _format as fmt
+from callbacks._context import filters_from, guarded, warehouse
+from data import queries
+
+KPI_FORMATS = {"on_time_rate": fmt.pct, "late_share": fmt.pct, "delivery_days": fmt.days,
+               "estimated_days": fmt.days, "handoff_days": fmt.days}
+
+
+@callback([Output(f"delivery-kpi-{k}", "children") for k in KPI_FORMATS], Input("filters", "data"))
+@guarded
+def kpis(data):
+    f = filters_from(data)
+    if f is None:
+        return ["no data"] * len(KPI_FORMATS)
+    k = warehouse().delivery("kpis", f)
+    return [show(k[key]) for key, show in KPI_FORMATS.items()]
+
+
+def _trend(f):
+    return warehouse().delivery("trend", f, queries.auto_grain(f))
+
+
+@callback(Output("delivery-trend", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def trend(data, theme):
+    f = filters_from(data)
+    rows = _trend(f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    x = [r["period"] for r in rows]
+    fig = figures.base(theme)
+    fig.add_scatter(x=x, y=[float(r["on_time_rate"]) for r in rows], name="On-time rate", mode="lines+markers",
+                    hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} on time<extra></extra>")
+    fig.add_bar(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", opacity=0.5,
+                hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} late<extra></extra>")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12},
+                      yaxis={"tickformat": ".0%", "title": "On time", "rangemode": "tozero"},
+                      yaxis2={"tickformat": ".0%", "title": "Late", "overlaying": "y", "side": "right",
+                              "showgrid": False, "rangemode": "tozero"})
+    return fig
+
+
+@callback(Output("delivery-promise", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def promise(data, theme):
+    f = filters_from(data)
+    rows = _trend(f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    x = [r["period"] for r in rows]
+    fig = figures.base(theme)
+    for key, name in (("estimated_days", "Promised"), ("delivery_days", "Actual")):
+        fig.add_scatter(x=x, y=[float(r[key]) for r in rows], name=name, mode="lines+markers",
+                        hovertemplate=f"%{{x|%d %b %Y}}<br>{name}: %{{y:.1f}} days<extra></extra>")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis={"title": "Days", "rangemode": "tozero"})
+    return fig
+
+
+@callback(Output("delivery-histogram", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def histogram(data, theme):
+    f = filters_from(data)
+    rows = warehouse().delivery("histogram", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    fig.add_bar(x=[r["days"] for r in rows], y=[r["orders"] for r in rows],
+                customdata=[["60 or more" if r["days"] == 60 else str(r["days"])] for r in rows],
+                hovertemplate="%{customdata[0]} days<br>%{y:,} orders<extra></extra>")
+    fig.update_layout(bargap=0.05, xaxis={"title": "Days from purchase to delivery"},
+                      yaxis={"title": "Orders", "separatethousands": True})
+    return fig
+
+
+@callback(Output("delivery-states", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def states(data, theme):
+    f = filters_from(data)
+    rows = warehouse().delivery("by_state", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    x = [r["state"] for r in rows]
+    fig = figures.base(theme)
+    fig.add_bar(x=x, y=[float(r["delivery_days"]) for r in rows], name="Delivery days",
+                hovertemplate="%{x}<br>%{y:.1f} days<extra></extra>")
+    fig.add_scatter(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", mode="markers",
+                    hovertemplate="%{x}<br>%{y:.1%} late<extra></extra>")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis={"title": "Days"},
+                      yaxis2={"tickformat": ".0%", "title": "Late", "overlaying": "y", "side": "right",
+                              "showgrid": False, "rangemode": "tozero"})
+    return fig
+
+
+@callback(Output("delivery-reviews", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def reviews(data, theme):
+    f = filters_from(data)
+    rows = [r for r in warehouse().delivery("reviews_by_lateness", f) if r["review_score"] is not None] if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    fig.add_bar(x=[r["days_late"] for r in rows], y=[float(r["review_score"]) for r in rows],
+                customdata=[[r["orders"], r["reviews"]] for r in rows],
+                marker_color=["#2a9d8f" if r["days_late"] <= 0 else "#e76f51" for r in rows],
+                hovertemplate="%{x} days late<br>mean score %{y:.2f}<br>%{customdata[0]:,} orders, "
+                              "%{customdata[1]:,} reviews<extra></extra>")
+    fig.update_layout(bargap=0.1, xaxis={"title": "Days late (negative: early)"},
+                      yaxis={"title": "Mean review score", "range": [0, 5.2]})
+    return fig

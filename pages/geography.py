@@ -1,0 +1,83 @@
+"""Geography: the filtered view on a map of Brazil's states, and where orders travel (layout only)."""
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from data.metrics import METRICS
+from pages._cards import card_title, export_buttons
+
+dash.register_page(__name__, path="/geography", name="Geography", order=7, title="Geography · Olist Analytics")
+
+MAP_METRICS = ("revenue", "orders", "customers", "aov", "on_time_rate", "review_score", "freight_per_order")
+MONEY = {"function": "money(params.value)"}
+PCT = {"function": "pct(params.value)"}
+COUNT = {"function": "count(params.value)"}
+NUMBER = {"type": "numericColumn"}
+STATE_COLUMNS = [
+    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
+    {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
+    {"field": "customers", "headerName": "Customers", "valueFormatter": COUNT, **NUMBER},
+    {"field": "aov", "headerName": "AOV (R$)", "valueFormatter": MONEY, **NUMBER},
+    {"field": "on_time_rate", "headerName": "On-time", "valueFormatter": PCT, **NUMBER},
+    {"field": "review_score", "headerName": "Review", "valueFormatter": {"function": "score(params.value)"},
+     **NUMBER},
+    {"field": "freight_per_order", "headerName": "Freight / order (R$)", "valueFormatter": MONEY, **NUMBER},
+]
+FLOW_COLUMNS = [
+    {"field": "seller_state", "headerName": "From (seller state)"},
+    {"field": "customer_state", "headerName": "To (customer state)"},
+    {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
+    {"field": "items", "headerName": "Items", "valueFormatter": COUNT, **NUMBER},
+    {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
+    {"field": "freight", "headerName": "Freight (R$)", "valueFormatter": MONEY, **NUMBER},
+    {"field": "delivery_days", "headerName": "Delivery days", "valueFormatter": {"function": "days(params.value)"},
+     **NUMBER},
+]
+GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 90,
+                          "cellDataType": False},
+        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
+                            "domLayout": "autoHeight"},
+        "className": "ag-theme-alpine", "style": {"height": None}}
+
+
+def layout(**_query):
+    return html.Div([
+        dbc.Row([
+            dbc.Col(dbc.Card(dbc.CardBody([
+                dbc.Row([
+                    dbc.Col(card_title("Customer states on the map (click a state to filter)",
+                                       "Each state colours by the chosen metric, computed over the orders of "
+                                       "customers in that state. " + " ".join(
+                                           f"{METRICS[m].label}: {METRICS[m].definition}" for m in MAP_METRICS))),
+                    dbc.Col(dcc.Dropdown(id="geography-metric", clearable=False, value="revenue",
+                                         options=[{"label": METRICS[m].label, "value": m} for m in MAP_METRICS],
+                                         style={"minWidth": "190px"}), width="auto"),
+                ]),
+                dcc.Loading(dcc.Graph(id="geography-map", config={"displaylogo": False, "scrollZoom": False,
+                                              # no base map: an empty one from assets/, not the CDN
+                                              "topojsonURL": "/assets/topojson/"},
+                                      style={"height": "520px"})),
+                html.Div(["State outlines: ", html.A("click_that_hood", href="/assets/LICENSE-brazil-states.txt"),
+                          " (Code for America, MIT), from CodeGeo's shapefiles; simplified."],
+                         className="small text-body-secondary"),
+            ])), xs=12, lg=6, className="mb-3"),
+            dbc.Col(dbc.Card(dbc.CardBody([
+                dbc.Row([dbc.Col(card_title("States", "The map's metrics per customer state.")),
+                         dbc.Col(export_buttons("geography-states"), width="auto")]),
+                dcc.Loading(dag.AgGrid(id="geography-states", columnDefs=STATE_COLUMNS, rowData=[], **GRID)),
+                dcc.Download(id="geography-states-download"),
+            ])), xs=12, lg=6, className="mb-3"),
+        ]),
+        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+            dbc.Row([dbc.Col(card_title("Busiest flows, seller state to customer state",
+                                        "Orders with at least one item sent from the seller state to a customer "
+                                        "in the customer state (an order from two seller states counts in both); "
+                                        "items, revenue and freight of those items; mean delivery days of the "
+                                        "delivered orders. Top 50 by orders.")),
+                     dbc.Col(export_buttons("geography-flows"), width="auto")]),
+            dcc.Loading(dag.AgGrid(id="geography-flows", columnDefs=FLOW_COLUMNS, rowData=[], **GRID)),
+            dcc.Download(id="geography-flows-download"),
+        ])), width=12, className="mb-3")]),
+    ])
