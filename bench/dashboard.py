@@ -41,7 +41,7 @@ from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset
 from etl import formats
 from etl.generate import generate
 
-PAGES = ("overview", "sales", "delivery", "geography")
+PAGES = ("overview", "sales", "delivery", "reviews", "geography")
 USER, PASSWORD = "bench", "bench password 1"
 
 
@@ -136,7 +136,7 @@ class Client:
     @classmethod
     def name_of(cls, dep) -> str:
         first = cls.outputs(dep)[0]["id"]
-        if first.startswith(("overview-kpi-", "delivery-kpi-")):
+        if first.startswith(("overview-kpi-", "delivery-kpi-", "reviews-kpi-")):
             return first.split("-kpi-")[0] + "-kpi (all cards)"
         return first
 

@@ -99,6 +99,33 @@ SELECT o.order_delivered_customer_date::date - o.order_estimated_delivery_date::
 FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
 WHERE {SELECTED} AND {DELIVERED} GROUP BY 1
 """
+REVIEW_MIX = f"""
+SELECT r.review_score, count(*), count(*) FILTER (WHERE btrim(coalesce(r.review_comment_message, '')) <> '')
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id WHERE {SELECTED} GROUP BY 1
+"""
+REVIEW_TREND = f"""
+SELECT date_trunc(%(grain)s, o.order_purchase_timestamp), avg(r.review_score), count(*)
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id WHERE {SELECTED} GROUP BY 1 ORDER BY 1
+"""
+REVIEW_CATEGORIES = f"""
+SELECT p.product_category_name_english, avg(r.review_score), count(DISTINCT r.review_id) AS n
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
+JOIN warehouse.fact_order_items i ON i.order_id = o.order_id JOIN warehouse.dim_products p USING (product_id)
+WHERE {SELECTED} GROUP BY 1 ORDER BY n DESC LIMIT 12
+"""
+REVIEW_LOW = f"""
+SELECT r.review_creation_date, r.review_score, o.order_id, c.customer_state, r.review_comment_title,
+       r.review_comment_message
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
+WHERE {SELECTED} AND r.review_score <= 2 ORDER BY r.review_creation_date DESC LIMIT 100
+"""
+REVIEW_SELLERS = f"""
+SELECT i.seller_id, avg(r.review_score), count(DISTINCT r.review_id) AS n, count(DISTINCT o.order_id),
+       sum(i.price + i.freight_value)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
+WHERE {SELECTED} GROUP BY 1 ORDER BY n DESC LIMIT 500
+"""
 
 
 def params(f: Filters, **extra) -> dict:
@@ -112,6 +139,8 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         return [(KPIS, params(f)), (KPIS, params(f.previous()))]  # the cards show the change too
     if output_id.startswith("delivery-kpi-"):
         return [(DELIVERY_KPIS, params(f))]
+    if output_id.startswith("reviews-kpi-"):
+        return [(REVIEW_MIX, params(f))]
     return {
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
@@ -129,4 +158,10 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "delivery-histogram": [(DELIVERY_HISTOGRAM, params(f))],
         "delivery-states": [(DELIVERY_STATES, params(f))],
         "delivery-reviews": [(DELIVERY_REVIEWS, params(f))],
+        "reviews-mix": [(REVIEW_MIX, params(f))],
+        "reviews-trend": [(REVIEW_TREND, params(f, grain=grain))],
+        "reviews-categories": [(REVIEW_CATEGORIES, params(f))],
+        "reviews-lateness": [(DELIVERY_REVIEWS, params(f))],
+        "reviews-low": [(REVIEW_LOW, params(f))],
+        "reviews-sellers": [(REVIEW_SELLERS, params(f))],
     }[output_id]

@@ -97,10 +97,8 @@ def states(data, theme):
     return fig
 
 
-@callback(Output("delivery-reviews", "figure"), Input("filters", "data"), Input("theme", "data"))
-@guarded
-def reviews(data, theme):
-    f = filters_from(data)
+def lateness_figure(f, theme):
+    """Mean review score by days late; Delivery and Reviews both show it."""
     rows = [r for r in warehouse().delivery("reviews_by_lateness", f) if r["review_score"] is not None] if f else []
     if not rows:
         return figures.empty(theme)
@@ -113,3 +111,9 @@ def reviews(data, theme):
     fig.update_layout(bargap=0.1, xaxis={"title": "Days late (negative: early)"},
                       yaxis={"title": "Mean review score", "range": [0, 5.2]})
     return fig
+
+
+@callback(Output("delivery-reviews", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def reviews(data, theme):
+    return lateness_figure(filters_from(data), theme)

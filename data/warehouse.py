@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import queries
+from data import delivery, queries, reviews
 from data.cache import QueryCache
 from data.filters import Filters
 
@@ -61,7 +61,12 @@ class Warehouse:
 
     def delivery(self, name: str, f: Filters, *args):
         """One of data/delivery.py's questions (kpis, trend, by_state, histogram, reviews_by_lateness)."""
-        from data import delivery
+        return self._page(delivery, name, f, args)
 
-        ask = getattr(delivery, name)
-        return self._ask(f"delivery.{name}", (f.key(), args), lambda conn: ask(conn, f, *args))
+    def reviews(self, name: str, f: Filters, *args):
+        """One of data/reviews.py's questions (score_mix, trend, by_category, by_seller, low_scores)."""
+        return self._page(reviews, name, f, args)
+
+    def _page(self, module, name: str, f: Filters, args: tuple):
+        ask = getattr(module, name)
+        return self._ask(f"{module.__name__}.{name}", (f.key(), args), lambda conn: ask(conn, f, *args))

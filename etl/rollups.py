@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 4
+ROLLUP_VERSION = 5
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -191,6 +191,38 @@ WHERE o.purchase_date IN {TOUCHED} AND {DELIVERED}
 GROUP BY 1, 2, 3, 4;
 """
 
+DAILY_REVIEW_SCORES = f"""
+DELETE FROM warehouse.agg_daily_review_scores WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_review_scores
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, r.review_score, count(*),
+       count(*) FILTER (WHERE btrim(coalesce(r.review_comment_message, '')) <> '')
+FROM warehouse.fact_reviews r
+JOIN warehouse.fact_orders o USING (order_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+WHERE o.purchase_date IN {TOUCHED}
+GROUP BY 1, 2, 3, 4;
+"""
+
+DAILY_SELLERS = f"""
+DELETE FROM warehouse.agg_daily_sellers WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_sellers
+SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.seller_id,
+       count(*), sum(x.items), sum(x.price), sum(x.freight),
+       count(*) FILTER (WHERE {DELIVERED}),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
+       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       sum(o.reviews_count), sum(o.review_score_sum)
+FROM (
+    SELECT i.order_id, i.seller_id, count(*) AS items, sum(i.price) AS price, sum(i.freight_value) AS freight
+    FROM warehouse.fact_order_items i
+    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
+    GROUP BY 1, 2
+) x
+JOIN warehouse.fact_orders o USING (order_id)
+LEFT JOIN warehouse.dim_customers c USING (customer_id)
+GROUP BY 1, 2, 3, 4;
+"""
+
 DIM_DATE = """
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
@@ -208,7 +240,8 @@ ON CONFLICT (date_key) DO NOTHING;
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
            ("agg_daily_products", DAILY_PRODUCTS), ("agg_daily_payments", DAILY_PAYMENTS),
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
-           ("agg_daily_delivery", DAILY_DELIVERY))
+           ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
+           ("agg_daily_sellers", DAILY_SELLERS))
 
 
 def every_day(sql: str) -> str:

@@ -68,6 +68,14 @@ def _serve(url, tmp_path_factory):
     (bad / "orders.csv").write_text(header + "\nd9000000000000000000000000000001,c9000000000000000000000000000001,"
                                     "delivered,not a date,,,,2018-02-20 00:00:00\n")
     load(url, bad)
+    # A review whose text is markup: the Reviews page must show it as typed.
+    first_order = (data / "olist_orders_dataset.csv").read_text().splitlines()[1].split(",")[0]
+    hostile = tmp_path_factory.mktemp("hostile")
+    (hostile / "reviews.csv").write_text(
+        "review_id,order_id,review_score,review_comment_title,review_comment_message,review_creation_date,"
+        f"review_answer_timestamp\nf9000000000000000000000000000001,{first_order},1,<b>bold</b>,"
+        "\"<img src=x onerror=window.__xss=1><script>window.__xss=1</script>\",2030-01-01 00:00:00,\n")
+    load(url, hostile)
     engine = make_engine(url)
     users.create(engine, "tester", PASSWORD, "analyst")
     users.create(engine, "viewer", PASSWORD, "viewer")
@@ -207,7 +215,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview", "Sales", "Delivery", "Geography"]  # from the page registry; no Admin
+    assert nav == ["Overview", "Sales", "Delivery", "Reviews", "Geography"]  # from the page registry; no Admin
     assert errors(browser) == []
 
 
@@ -296,4 +304,21 @@ def test_delivery_page_draws_every_chart(live_app, browser):
         lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
     time.sleep(1)
     browser.save_screenshot(str(SHOTS / "delivery-dark.png"))
+    assert errors(browser) == []
+
+
+def test_reviews_page_shows_markup_as_text(live_app, browser):
+    sign_in(browser, live_app, "/reviews?start=2016-01-01&end=2018-12-31&status=delivered,shipped,canceled,"
+                               "invoiced,processing,approved,created,unavailable")
+    assert wait_for_text(browser, "reviews-kpi-review_score").replace(".", "").isdigit()
+    for graph in ("reviews-mix", "reviews-trend", "reviews-categories", "reviews-lateness"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#reviews-sellers .ag-row"))
+    first = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#reviews-low .ag-row[row-index='0']"))
+    assert "<script>window.__xss=1</script>" in first[0].text and "<b>bold</b>" in first[0].text
+    assert browser.execute_script("return window.__xss") is None
+    assert not browser.find_elements(By.CSS_SELECTOR, "#reviews-low img, #reviews-low b")
+    browser.set_window_size(1400, 1800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "reviews.png"))
     assert errors(browser) == []

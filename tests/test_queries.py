@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from data import delivery, filters, queries
+from data import delivery, filters, queries, reviews
 from data.db import make_engine
 from data.filters import Filters
 from etl.generate import generate
@@ -99,7 +99,11 @@ QUESTIONS = {
 ITEM_ROLLUP_ONLY = {"flows"}
 ITEM_ROLLUP_ONLY |= {"delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram",
                      "reviews_by_lateness"}
+ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller"}
 QUESTIONS.update({
+    "review_scores": reviews.score_mix,
+    "review_trend": lambda conn, f, source: reviews.trend(conn, f, "week", source=source), "reviews_by_category": reviews.by_category,
+    "reviews_by_seller": lambda conn, f, source: reviews.by_seller(conn, f, 5000, source=source),
     "delivery_kpis": delivery.kpis, "delivery_by_state": delivery.by_state,
     "delivery_trend": lambda conn, f, source: delivery.trend(conn, f, "month", source=source),
     "delivery_histogram": delivery.histogram, "reviews_by_lateness": delivery.reviews_by_lateness,
@@ -245,3 +249,18 @@ def test_delivery_queries_on_the_fixture(tiny):
     seller = Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",))  # from the facts
     assert delivery.kpis(tiny, seller)["late_share"] == 1 and delivery.histogram(tiny, seller) == [
         {"days": 15, "orders": 1}]
+
+
+def test_review_queries_on_the_fixture(tiny):
+    f = Filters(FIRST, LAST)
+    assert reviews.score_mix(tiny, f) == [{"score": 1, "reviews": 1, "with_comment": 1}] + [
+        {"score": s, "reviews": 0, "with_comment": 0} for s in (2, 3, 4)] + [
+        {"score": 5, "reviews": 1, "with_comment": 1}]
+    assert reviews.by_category(tiny, f) == [{"category": "health_beauty", "reviews": 1, "review_score": 5},
+                                            {"category": "unknown", "reviews": 1, "review_score": 1}]
+    assert [(r["seller_id"][:8], r["orders"], r["revenue"], r["review_score"]) for r in reviews.by_seller(tiny, f)] == [
+        ("e1000000", 1, D("77.42"), 5), ("e1000000", 1, D("141.46"), 1)]
+    assert reviews.low_scores(tiny, f) == [{
+        "date": "2017-12-11", "score": 1, "order_id": "d1000000-0000-0000-0000-000000000002", "state": "SP",
+        "title": "Atrasou", "message": 'Produto "otimo" mas\nchegou atrasado'}]
+    assert reviews.low_scores(tiny, Filters(FIRST, LAST, categories=("health_beauty",))) == []

@@ -1,0 +1,77 @@
+"""Reviews: how customers score their orders, where scores are low, and what they wrote (layout only)."""
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from data.metrics import METRICS
+from pages._cards import card_title, chart_card, export_buttons
+
+dash.register_page(__name__, path="/reviews", name="Reviews", order=6, title="Reviews · Olist Analytics")
+
+SCORE = METRICS["review_score"].definition
+KPIS = [("review_score", "Average review score", SCORE),
+        ("reviews", "Reviews", "Reviews of the selected orders."),
+        ("low_share", "Scores of 1 or 2", "Reviews scoring 1 or 2, over all reviews of the selected orders."),
+        ("comment_share", "With a comment", "Reviews whose review_comment_message is not blank, over all reviews.")]
+GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
+        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
+                            "domLayout": "autoHeight", "tooltipShowDelay": 300},
+        "className": "ag-theme-alpine", "style": {"height": None}}
+SELLER_COLUMNS = [
+    {"field": "seller_id", "headerName": "Seller", "minWidth": 290, "flex": 2},
+    {"field": "reviews", "headerName": "Reviews", "type": "numericColumn", "flex": 1,
+     "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "review_score", "headerName": "Average score", "type": "numericColumn", "flex": 1,
+     "valueFormatter": {"function": "score(params.value)"}},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1,
+     "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1,
+     "valueFormatter": {"function": "money(params.value)"}},
+]
+# Text cells: AG Grid writes them as text, so markup in a review shows as typed, never as HTML.
+LOW_COLUMNS = [
+    {"field": "date", "headerName": "Reviewed", "width": 120},
+    {"field": "score", "headerName": "Score", "width": 90},
+    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "title", "headerName": "Title", "width": 180, "tooltipField": "title"},
+    {"field": "message", "headerName": "Comment (hover for all of it)", "flex": 1, "minWidth": 300,
+     "tooltipField": "message"},
+    {"field": "order_id", "headerName": "Order", "width": 300},
+]
+
+
+def kpi_card(key: str, label: str, definition: str):
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        card_title(label, definition),
+        dcc.Loading(html.Div("…", id=f"reviews-kpi-{key}", className="kpi-value"), type="dot"),
+    ])), xs=12, sm=6, lg=3, className="mb-3")
+
+
+def table_card(title: str, definition: str, grid_id: str, columns: list):
+    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+        dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(export_buttons(grid_id), width="auto")]),
+        dcc.Loading(dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], **GRID)),
+        dcc.Download(id=f"{grid_id}-download"),
+    ])), width=12, className="mb-3")])
+
+
+def layout(**_query):
+    return html.Div([
+        dbc.Row([kpi_card(*k) for k in KPIS]),
+        dbc.Row([
+            chart_card("Scores", "Reviews of the selected orders by review_score, 1 to 5.", "reviews-mix", width=4),
+            chart_card("Average score over time", SCORE + " By the orders' purchase period.", "reviews-trend",
+                       width=8),
+        ]),
+        dbc.Row([
+            chart_card("Average score by category", SCORE + " Orders holding each category; the 12 categories "
+                       "with most reviews.", "reviews-categories", width=6),
+            chart_card("Review score by days late", "Mean review_score of delivered orders by days between the "
+                       "estimated and the actual delivery date (negative: early).", "reviews-lateness", width=6),
+        ]),
+        table_card("Latest scores of 1 or 2", "The 100 newest reviews scoring 1 or 2 among the selected orders, "
+                   "with their title and comment as written.", "reviews-low", LOW_COLUMNS),
+        table_card("Sellers by reviews", SCORE + " Orders holding the seller's items (an order of two sellers "
+                   "counts for both); up to 500 sellers, most reviewed first.", "reviews-sellers", SELLER_COLUMNS),
+    ])
