@@ -163,8 +163,11 @@ def start_app(url: str, instance: Path) -> tuple[subprocess.Popen, str]:
            "LOG_LEVEL": "WARNING"}
     gunicorn = shutil.which("gunicorn") or sys.exit("gunicorn is not installed (pip install -r requirements.txt)")
     log = open(ROOT / "bench-data" / "dashboard-app.log", "w")  # the app's own log, for when a call fails
+    # A keep-alive longer than any pause of the client: gunicorn's default (2 s) closes pooled
+    # connections just as the next request goes out on them.
     proc = subprocess.Popen([gunicorn, "app:server", "-w", "1", "--threads", "8", "--timeout", "600",
-                             "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=log)
+                             "--keep-alive", "300", "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log,
+                            stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(240):
         try:
