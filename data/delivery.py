@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, agg, customers, \
-    needs_items, orders
+    needs_items
 from etl.rollups import DELIVERY_BUCKET, ESTIMATED_DAYS, HANDOFF_DAYS, LATE_BUCKET, NO_ESTIMATE
 
 delivery = sa.Table("agg_daily_delivery", W, *(sa.Column(c) for c in (

@@ -114,14 +114,19 @@ def _matched_orders(f: Filters):
     if f.states:
         q = q.where(_state(c.customer_state).in_(f.states))
     if needs_items(f):
-        i, p = items.c, products.c
-        hit = sa.select(i.order_id).select_from(items.join(products, i.product_id == p.product_id))
-        if f.categories:
-            hit = hit.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            hit = hit.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-        q = q.where(o.order_id.in_(hit))
+        q = q.where(o.order_id.in_(item_hits(f)))
     return q
+
+
+def item_hits(f: Filters):
+    """The orders holding an item of the filtered categories or sellers."""
+    i, p = items.c, products.c
+    hit = sa.select(i.order_id).select_from(items.join(products, i.product_id == p.product_id))
+    if f.categories:
+        hit = hit.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        hit = hit.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    return hit
 
 
 def _selected_items(f: Filters):

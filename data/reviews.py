@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, customers, \
-    items, needs_items, orders, products, rollup_for
+    item_hits, items, needs_items, orders, products, rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "review_score", "reviews", "with_comment")))
@@ -121,15 +121,21 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
 
 
 def low_scores(conn, f: Filters, limit: int = 100) -> list[dict]:
-    """The latest reviews scoring 1 or 2 among the selected orders, newest first, with their text."""
+    """The latest reviews scoring 1 or 2 among the selected orders, newest first, with their text.
+
+    The filters are applied row by row while walking the partial index of low scores newest
+    first, so the query stops after `limit` matches instead of sorting every low review."""
     r, o, c = reviews.c, orders.c, customers.c
-    m = _matched_orders(f).cte("matched")
     q = (sa.select(r.review_creation_date, r.review_score, sa.cast(r.order_id, sa.Text).label("order_id"),
                    _state(c.customer_state).label("state"), r.review_comment_title, r.review_comment_message)
-         .select_from(reviews.join(m, r.order_id == m.c.order_id).join(orders, o.order_id == r.order_id)
+         .select_from(reviews.join(orders, o.order_id == r.order_id)
                       .outerjoin(customers, o.customer_id == c.customer_id))
-         .where(r.review_score <= 2)
+         .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses))
          .order_by(r.review_creation_date.desc().nulls_last(), r.review_id).limit(limit))
+    if f.states:
+        q = q.where(_state(c.customer_state).in_(f.states))
+    if needs_items(f):
+        q = q.where(o.order_id.in_(item_hits(f)))
     return [{"date": x["review_creation_date"].strftime("%Y-%m-%d") if x["review_creation_date"] else "",
              "score": x["review_score"], "order_id": x["order_id"], "state": x["state"],
              "title": x["review_comment_title"] or "", "message": x["review_comment_message"] or ""}

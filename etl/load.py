@@ -228,7 +228,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     cur.execute(ws.TOUCHED_DATES)
     if orders_all_new:  # a first load touched every day there is
         cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
-    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, all_days=orders_all_new)
+    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
 

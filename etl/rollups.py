@@ -34,15 +34,34 @@ DELIVERY_BUCKET = "least(floor({o}.delivery_days), 60)::int"
 NO_ESTIMATE = 999  # days_late of a delivered order without an estimated date
 LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date - {o}.order_estimated_delivery_date::date,"
                " 30), -30), " + str(NO_ESTIMATE) + ")")
-# Orders of the touched days, with the hour of purchase and whether the buyer bought only once.
-ORDERS_OF_DAYS = f"""
-    SELECT f.*, coalesce(c.customer_state, '??') AS state, extract(hour FROM f.order_purchase_timestamp)::int AS hour,
-           {HANDOFF_DAYS.format(o="f")} AS handoff_days, {ESTIMATED_DAYS.format(o="f")} AS estimated_days,
-           (c.customer_unique_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single
-    FROM warehouse.fact_orders f LEFT JOIN warehouse.dim_customers c USING (customer_id)
-    WHERE f.purchase_date IN {TOUCHED}"""
-DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
+# Built once per refresh: the touched days' orders with everything the rollups group or sum by
+# (state, hour, one-time buyer, delivery buckets ...), and their items with category and seller
+# state. Every rollup then reads these two instead of joining the facts and dimensions again.
+ROLLUP_INPUTS = f"""
+CREATE TEMP TABLE rollup_orders ON COMMIT DROP AS
+SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status,
+       extract(hour FROM f.order_purchase_timestamp)::int AS hour,
+       (c.customer_unique_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single,
+       f.order_status = 'delivered' AND f.order_delivered_customer_date IS NOT NULL AS delivered,
+       f.is_late, f.delivery_days, f.items_count, f.product_revenue, f.freight_value, f.order_value,
+       f.payment_value, f.reviews_count, f.review_score_sum,
+       {HANDOFF_DAYS.format(o="f")} AS handoff_days, {ESTIMATED_DAYS.format(o="f")} AS estimated_days,
+       {DELIVERY_BUCKET.format(o="f")} AS delivery_bucket, {LATE_BUCKET.format(o="f")} AS late_bucket
+FROM warehouse.fact_orders f LEFT JOIN warehouse.dim_customers c USING (customer_id)
+WHERE f.purchase_date IN {TOUCHED};
+ANALYZE rollup_orders;
+
+CREATE TEMP TABLE rollup_items ON COMMIT DROP AS
+SELECT i.order_id, i.product_id, i.seller_id, p.product_category_name_english AS category,
+       coalesce(s.seller_state, '??') AS seller_state, i.price, i.freight_value
+FROM warehouse.fact_order_items i
+JOIN rollup_orders USING (order_id)
+JOIN warehouse.dim_products p USING (product_id)
+LEFT JOIN warehouse.dim_sellers s USING (seller_id);
+ANALYZE rollup_items;
+"""
+DELIVERED = "o.delivered"
 
 REPEAT_BUYERS = """
 CREATE TEMP TABLE new_repeat_orders ON COMMIT DROP AS
@@ -66,6 +85,9 @@ DELETE FROM warehouse.repeat_buyer_orders;
 INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
 """
 
+ON_TIME = "o.order_status = 'delivered' AND o.is_late = false"
+DELIVERY_DAYS_SUM = "coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0)"
+
 DAILY_ORDERS = f"""
 DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_orders (
@@ -75,20 +97,23 @@ INSERT INTO warehouse.agg_daily_orders (
 SELECT o.purchase_date, o.state, o.order_status,
        count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
        sum(o.product_revenue), sum(o.freight_value), sum(o.order_value), sum(o.payment_value),
-       count(*) FILTER (WHERE {DELIVERED}),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true),
-       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}),
+       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true), {DELIVERY_DAYS_SUM},
        sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS},
        count(o.handoff_days), coalesce(sum(o.handoff_days), 0),
        coalesce(sum(o.estimated_days) FILTER (WHERE {DELIVERED}), 0)
-FROM ({ORDERS_OF_DAYS}) o
+FROM rollup_orders o
 GROUP BY 1, 2, 3;
 """
 
-# Items are first summed per order and category, so each row of the second aggregate is one
-# order: counting rows counts distinct orders without sorting, and order-level measures are
-# summed once per order and category.
+
+def _per_order(key: str) -> str:
+    """The touched days' items summed per order and `key`: each row of the outer aggregate is then
+    one order, so counting rows counts distinct orders without sorting."""
+    return (f"(SELECT order_id, {key}, count(*) AS items, sum(price) AS price, sum(freight_value) AS freight "
+            f"FROM rollup_items GROUP BY 1, 2) x JOIN rollup_orders o USING (order_id)")
+
+
 DAILY_CATEGORIES = f"""
 DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_categories (
@@ -97,129 +122,76 @@ INSERT INTO warehouse.agg_daily_categories (
     review_score_sum, single_buyer_orders, {", ".join(HOURS)})
 SELECT o.purchase_date, o.state, o.order_status, x.category,
        count(*), sum(x.items), sum(x.price), sum(x.freight), sum(x.price) + sum(x.freight), sum(o.payment_value),
-       count(*) FILTER (WHERE {DELIVERED}),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
-       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
        sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS}
-FROM (
-    SELECT i.order_id, p.product_category_name_english AS category, count(*) AS items,
-           sum(i.price) AS price, sum(i.freight_value) AS freight
-    FROM warehouse.fact_order_items i
-    JOIN warehouse.dim_products p USING (product_id)
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
-    GROUP BY 1, 2
-) x
-JOIN ({ORDERS_OF_DAYS}) o USING (order_id)
+FROM {_per_order("category")}
 GROUP BY 1, 2, 3, 4;
 """
 
 DAILY_PRODUCTS = f"""
 DELETE FROM warehouse.agg_daily_products WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_products
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.product_id, x.category,
+SELECT o.purchase_date, o.state, o.order_status, x.product_id, p.product_category_name_english,
        count(*), sum(x.items), sum(x.price * 100)::bigint, sum(x.freight * 100)::bigint
-FROM (
-    SELECT i.order_id, i.product_id, min(p.product_category_name_english) AS category, count(*) AS items,
-           sum(i.price) AS price, sum(i.freight_value) AS freight
-    FROM warehouse.fact_order_items i
-    JOIN warehouse.dim_products p USING (product_id)
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
-    GROUP BY 1, 2
-) x
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
+FROM {_per_order("product_id")}
+JOIN warehouse.dim_products p USING (product_id)
 GROUP BY 1, 2, 3, 4, 5;
 """
 
 DAILY_PAYMENTS = f"""
 DELETE FROM warehouse.agg_daily_payments WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_payments
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, y.payment_type,
-       count(*), sum(y.payment_value)
-FROM warehouse.fact_payments y
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE o.purchase_date IN {TOUCHED}
+SELECT o.purchase_date, o.state, o.order_status, y.payment_type, count(*), sum(y.payment_value)
+FROM warehouse.fact_payments y JOIN rollup_orders o USING (order_id)
 GROUP BY 1, 2, 3, 4;
 """
 
 CATEGORY_PAYMENTS = f"""
 DELETE FROM warehouse.agg_daily_category_payments WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_category_payments
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.category, y.payment_type,
-       count(*), sum(y.payment_value)
-FROM (
-    SELECT DISTINCT i.order_id, p.product_category_name_english AS category
-    FROM warehouse.fact_order_items i
-    JOIN warehouse.dim_products p USING (product_id)
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
-) x
+SELECT o.purchase_date, o.state, o.order_status, x.category, y.payment_type, count(*), sum(y.payment_value)
+FROM (SELECT DISTINCT order_id, category FROM rollup_items) x
 JOIN warehouse.fact_payments y USING (order_id)
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
+JOIN rollup_orders o USING (order_id)
 GROUP BY 1, 2, 3, 4, 5;
 """
 
 DAILY_FLOWS = f"""
 DELETE FROM warehouse.agg_daily_flows WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_flows
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.seller_state,
-       count(*), sum(x.items), sum(x.price), sum(x.freight),
-       count(*) FILTER (WHERE {DELIVERED}),
-       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0)
-FROM (
-    SELECT i.order_id, coalesce(s.seller_state, '??') AS seller_state, count(*) AS items,
-           sum(i.price) AS price, sum(i.freight_value) AS freight
-    FROM warehouse.fact_order_items i
-    LEFT JOIN warehouse.dim_sellers s USING (seller_id)
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
-    GROUP BY 1, 2
-) x
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
+SELECT o.purchase_date, o.state, o.order_status, x.seller_state,
+       count(*), sum(x.items), sum(x.price), sum(x.freight), count(*) FILTER (WHERE {DELIVERED}), {DELIVERY_DAYS_SUM}
+FROM {_per_order("seller_state")}
 GROUP BY 1, 2, 3, 4;
 """
 
 DAILY_DELIVERY = f"""
 DELETE FROM warehouse.agg_daily_delivery WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_delivery
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), {DELIVERY_BUCKET.format(o="o")},
-       {LATE_BUCKET.format(o="o")}, count(*), sum(o.reviews_count), sum(o.review_score_sum)
-FROM warehouse.fact_orders o
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE o.purchase_date IN {TOUCHED} AND {DELIVERED}
+SELECT o.purchase_date, o.state, o.delivery_bucket, o.late_bucket, count(*), sum(o.reviews_count),
+       sum(o.review_score_sum)
+FROM rollup_orders o
+WHERE {DELIVERED}
 GROUP BY 1, 2, 3, 4;
 """
 
 DAILY_REVIEW_SCORES = f"""
 DELETE FROM warehouse.agg_daily_review_scores WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_review_scores
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, r.review_score, count(*),
+SELECT o.purchase_date, o.state, o.order_status, r.review_score, count(*),
        count(*) FILTER (WHERE btrim(coalesce(r.review_comment_message, '')) <> '')
-FROM warehouse.fact_reviews r
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE o.purchase_date IN {TOUCHED}
+FROM warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)
 GROUP BY 1, 2, 3, 4;
 """
 
 DAILY_SELLERS = f"""
 DELETE FROM warehouse.agg_daily_sellers WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_sellers
-SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, x.seller_id,
+SELECT o.purchase_date, o.state, o.order_status, x.seller_id,
        count(*), sum(x.items), sum(x.price), sum(x.freight),
-       count(*) FILTER (WHERE {DELIVERED}),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = false),
-       coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0),
+       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
        sum(o.reviews_count), sum(o.review_score_sum)
-FROM (
-    SELECT i.order_id, i.seller_id, count(*) AS items, sum(i.price) AS price, sum(i.freight_value) AS freight
-    FROM warehouse.fact_order_items i
-    /*days*/WHERE i.order_id IN (SELECT order_id FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED})/*end*/
-    GROUP BY 1, 2
-) x
-JOIN warehouse.fact_orders o USING (order_id)
-LEFT JOIN warehouse.dim_customers c USING (customer_id)
+FROM {_per_order("seller_id")}
 GROUP BY 1, 2, 3, 4;
 """
 
@@ -244,29 +216,23 @@ ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CA
            ("agg_daily_sellers", DAILY_SELLERS))
 
 
-def every_day(sql: str) -> str:
-    """Drop the touched-days filter of an items scan: for a load that touched every day."""
-    if "/*days*/" not in sql:
-        return sql
-    return sql[:sql.index("/*days*/")] + sql[sql.index("/*end*/") + len("/*end*/"):]
-
-
-def refresh(cur, rebuilt, all_days: bool = False) -> int:
+def refresh(cur, rebuilt) -> int:
     """Rebuild the rollups for the touched days; return how many days were rebuilt.
 
     `rebuilt(cur, table, active)` is the loader's context that drops a table's indexes and builds
     them again afterwards: used when a rollup is empty (a first load), where it is much cheaper.
-    `all_days` says every day was touched, so scans need not be filtered by day.
     """
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
     cur.execute(REPEAT_BUYERS)
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
+    cur.execute(ROLLUP_INPUTS)
     for table, sql in ROLLUPS:
         empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
         with rebuilt(cur, table, empty):
-            cur.execute(every_day(sql) if all_days else sql)
+            cur.execute(sql)
+    cur.execute("DROP TABLE rollup_orders, rollup_items")
     cur.execute(DIM_DATE)
     return days
 
@@ -300,7 +266,7 @@ def ensure_current(conn) -> bool:
                     "SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
         cur.execute("SET LOCAL work_mem = '512MB'")
         cur.execute("DELETE FROM warehouse.repeat_buyer_orders")  # rebuilt in full below
-        refresh(cur, _as_is, all_days=True)
+        refresh(cur, _as_is)
         for table, _sql in ROLLUPS:
             cur.execute(f"ANALYZE warehouse.{table}")
         cur.execute("UPDATE etl.rollup_state SET version = %s", (ROLLUP_VERSION,))

@@ -2,7 +2,6 @@
 import csv
 import hashlib
 from collections import Counter
-from datetime import date
 
 import pytest
 

@@ -47,7 +47,7 @@ def upgrade() -> None:
     );
 
     -- The latest low scores, newest first, without sorting every review.
-    CREATE INDEX fact_reviews_low_latest ON warehouse.fact_reviews (review_creation_date DESC)
+    CREATE INDEX fact_reviews_low_latest ON warehouse.fact_reviews (review_creation_date DESC NULLS LAST)
         WHERE review_score <= 2;
     """)
 
