@@ -126,6 +126,20 @@ FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
 JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
 WHERE {SELECTED} GROUP BY 1 ORDER BY n DESC LIMIT 500
 """
+PAYMENT_INSTALLMENTS = f"""
+SELECT y.payment_type, y.payment_installments, count(*), sum(y.payment_value)
+FROM {ORDERS} JOIN warehouse.fact_payments y ON y.order_id = o.order_id WHERE {SELECTED} GROUP BY 1, 2
+"""
+PAYMENT_TYPES = f"""
+SELECT date_trunc(%(grain)s, o.order_purchase_timestamp), y.payment_type, count(*), sum(y.payment_value)
+FROM {ORDERS} JOIN warehouse.fact_payments y ON y.order_id = o.order_id WHERE {SELECTED} GROUP BY 1, 2 ORDER BY 1
+"""
+RECONCILE = f"""
+SELECT o.order_id, o.purchase_date, o.order_status, c.customer_state, o.order_value, o.payment_value,
+       o.payment_value - o.order_value
+FROM {ORDERS} WHERE {SELECTED} AND abs(o.payment_value - o.order_value) > 1
+ORDER BY abs(o.payment_value - o.order_value) DESC LIMIT 500
+"""
 
 
 def params(f: Filters, **extra) -> dict:
@@ -141,6 +155,8 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         return [(DELIVERY_KPIS, params(f))]
     if output_id.startswith("reviews-kpi-"):
         return [(REVIEW_MIX, params(f))]
+    if output_id.startswith("payments-kpi-"):
+        return [(PAYMENT_INSTALLMENTS, params(f))]
     return {
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
@@ -158,6 +174,10 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "delivery-histogram": [(DELIVERY_HISTOGRAM, params(f))],
         "delivery-states": [(DELIVERY_STATES, params(f))],
         "delivery-reviews": [(DELIVERY_REVIEWS, params(f))],
+        "payments-value": [(PAYMENT_TYPES, params(f, grain=grain))],
+        "payments-count": [(PAYMENT_TYPES, params(f, grain=grain))],
+        "payments-installments": [(PAYMENT_INSTALLMENTS, params(f))],
+        "payments-reconcile": [(RECONCILE, params(f))],
         "reviews-mix": [(REVIEW_MIX, params(f))],
         "reviews-trend": [(REVIEW_TREND, params(f, grain=grain))],
         "reviews-categories": [(REVIEW_CATEGORIES, params(f))],

@@ -57,3 +57,12 @@ def hbars(rows: list[dict], label: str, theme: str | None, prettify: bool = True
     fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True},
                       clickmode="event")
     return fig
+
+
+def two_axes(fig: go.Figure, left: dict, right_title: str, right_percent: bool = False) -> go.Figure:
+    """Lay out a chart whose traces on yaxis="y2" read off a right-hand axis; legend on top."""
+    right = {"title": right_title, "overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"}
+    if right_percent:
+        right["tickformat"] = ".0%"
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis=left, yaxis2=right)
+    return fig

@@ -39,11 +39,8 @@ def trend(data, theme):
                     hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} on time<extra></extra>")
     fig.add_bar(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", opacity=0.5,
                 hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} late<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12},
-                      yaxis={"tickformat": ".0%", "title": "On time", "rangemode": "tozero"},
-                      yaxis2={"tickformat": ".0%", "title": "Late", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero"})
-    return fig
+    return figures.two_axes(fig, {"tickformat": ".0%", "title": "On time", "rangemode": "tozero"}, "Late",
+                            right_percent=True)
 
 
 @callback(Output("delivery-promise", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -91,10 +88,7 @@ def states(data, theme):
                 hovertemplate="%{x}<br>%{y:.1f} days<extra></extra>")
     fig.add_scatter(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", mode="markers",
                     hovertemplate="%{x}<br>%{y:.1%} late<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis={"title": "Days"},
-                      yaxis2={"tickformat": ".0%", "title": "Late", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero"})
-    return fig
+    return figures.two_axes(fig, {"title": "Days"}, "Late", right_percent=True)
 
 
 def lateness_figure(f, theme):

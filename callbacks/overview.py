@@ -42,10 +42,9 @@ def timeseries(data, grain, theme):
                 hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
     fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
                     hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.1}, bargap=0.15,
-                      yaxis={"title": "Revenue (R$)", "tickprefix": "R$ ", "separatethousands": True},
-                      yaxis2={"title": "Orders", "overlaying": "y", "side": "right", "showgrid": False})
-    return fig
+    fig.update_layout(bargap=0.15)
+    return figures.two_axes(fig, {"title": "Revenue (R$)", "tickprefix": "R$ ", "separatethousands": True},
+                            "Orders")
 
 
 @callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))

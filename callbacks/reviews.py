@@ -59,9 +59,7 @@ def trend(data, theme):
                 hovertemplate="%{x|%d %b %Y}<br>%{y:,} reviews<extra></extra>")
     fig.add_scatter(x=x, y=[float(r["review_score"]) for r in rows], name="Average score", mode="lines+markers",
                     hovertemplate="%{x|%d %b %Y}<br>average %{y:.2f}<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis={"title": "Average score", "range": [1, 5]},
-                      yaxis2={"title": "Reviews", "overlaying": "y", "side": "right", "showgrid": False})
-    return fig
+    return figures.two_axes(fig, {"title": "Average score", "range": [1, 5]}, "Reviews")
 
 
 @callback(Output("reviews-categories", "figure"), Input("filters", "data"), Input("theme", "data"))

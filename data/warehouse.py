@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import delivery, queries, reviews
+from data import delivery, payments, queries, reviews
 from data.cache import QueryCache
 from data.filters import Filters
 
@@ -66,6 +66,10 @@ class Warehouse:
     def reviews(self, name: str, f: Filters, *args):
         """One of data/reviews.py's questions (score_mix, trend, by_category, by_seller, low_scores)."""
         return self._page(reviews, name, f, args)
+
+    def payments(self, name: str, f: Filters, *args):
+        """One of data/payments.py's questions (types_over_time, installments, reconciliation)."""
+        return self._page(payments, name, f, args)
 
     def _page(self, module, name: str, f: Filters, args: tuple):
         ask = getattr(module, name)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 5
+ROLLUP_VERSION = 7
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -146,6 +146,23 @@ FROM warehouse.fact_payments y JOIN rollup_orders o USING (order_id)
 GROUP BY 1, 2, 3, 4;
 """
 
+DAILY_INSTALLMENTS = f"""
+DELETE FROM warehouse.agg_daily_installments WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_installments
+SELECT o.purchase_date, o.state, o.order_status, y.payment_type, y.payment_installments, count(*),
+       sum(y.payment_value)
+FROM warehouse.fact_payments y JOIN rollup_orders o USING (order_id)
+GROUP BY 1, 2, 3, 4, 5;
+"""
+
+UNRECONCILED = f"""
+DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.unreconciled_orders
+SELECT o.order_id, o.purchase_date, o.state, o.order_status, o.order_value, o.payment_value
+FROM rollup_orders o
+WHERE o.payment_value <> o.order_value;
+"""
+
 CATEGORY_PAYMENTS = f"""
 DELETE FROM warehouse.agg_daily_category_payments WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_category_payments
@@ -211,6 +228,7 @@ ON CONFLICT (date_key) DO NOTHING;
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
            ("agg_daily_products", DAILY_PRODUCTS), ("agg_daily_payments", DAILY_PAYMENTS),
+           ("agg_daily_installments", DAILY_INSTALLMENTS), ("unreconciled_orders", UNRECONCILED),
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
            ("agg_daily_sellers", DAILY_SELLERS))

@@ -75,6 +75,9 @@ def _serve(url, tmp_path_factory):
         "review_id,order_id,review_score,review_comment_title,review_comment_message,review_creation_date,"
         f"review_answer_timestamp\nf9000000000000000000000000000001,{first_order},1,<b>bold</b>,"
         "\"<img src=x onerror=window.__xss=1><script>window.__xss=1</script>\",2030-01-01 00:00:00,\n")
+    # ... and an extra payment on that order, the largest difference for the reconciliation table.
+    (hostile / "payments.csv").write_text("order_id,payment_sequential,payment_type,payment_installments,"
+                                          f"payment_value\n{first_order},9,voucher,1,99999.99\n")
     load(url, hostile)
     engine = make_engine(url)
     users.create(engine, "tester", PASSWORD, "analyst")
@@ -215,7 +218,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview", "Sales", "Delivery", "Reviews", "Geography"]  # from the page registry; no Admin
+    assert nav == ["Overview", "Sales", "Payments", "Delivery", "Reviews", "Geography"]  # the registry; no Admin
     assert errors(browser) == []
 
 
@@ -321,4 +324,25 @@ def test_reviews_page_shows_markup_as_text(live_app, browser):
     browser.set_window_size(1400, 1800)
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "reviews.png"))
+    assert errors(browser) == []
+
+
+def test_payments_page_and_reconciliation_tolerance(live_app, browser):
+    sign_in(browser, live_app, "/payments?start=2016-01-01&end=2018-12-31&status=delivered,shipped,canceled,"
+                               "invoiced,processing,approved,created,unavailable")
+    assert wait_for_text(browser, "payments-kpi-value").startswith("R$ ")
+    for graph in ("payments-value", "payments-count", "payments-installments", "payments-average"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    row = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#payments-reconcile .ag-row"))
+    assert "99,999.99" in row[0].text
+    assert "orders differ by more than R$ 1.00" in browser.find_element(By.ID, "payments-reconcile-totals").text
+    browser.set_window_size(1400, 1500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "payments.png"))
+    box = browser.find_element(By.ID, "payments-tolerance")
+    box.clear()
+    box.send_keys("100000\n")
+    wait(browser, 20).until(lambda d: "No order's payments differ" in d.find_element(
+        By.ID, "payments-reconcile-totals").text and "R$ 100,000.00" in d.find_element(
+        By.ID, "payments-reconcile-totals").text)
     assert errors(browser) == []

@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from data import delivery, filters, queries, reviews
+from data import delivery, filters, payments, queries, reviews
 from data.db import make_engine
 from data.filters import Filters
 from etl.generate import generate
@@ -99,7 +100,11 @@ QUESTIONS = {
 ITEM_ROLLUP_ONLY = {"flows"}
 ITEM_ROLLUP_ONLY |= {"delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram",
                      "reviews_by_lateness"}
-ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller"}
+ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller", "installments"}
+QUESTIONS.update({
+    "payment_types": lambda conn, f, source: payments.types_over_time(conn, f, "month", source=source),
+    "installments": payments.installments,
+})
 QUESTIONS.update({
     "review_scores": reviews.score_mix,
     "review_trend": lambda conn, f, source: reviews.trend(conn, f, "week", source=source), "reviews_by_category": reviews.by_category,
@@ -125,6 +130,10 @@ def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, ca
         if isinstance(rollup, list):
             rollup, facts = _no_zero_cells(rollup), _no_zero_cells(facts)
         assert rollup == facts, name
+    o, m = queries.orders.c, queries._matched_orders(f).subquery()
+    mismatched = demo_conn.execute(sa.select(sa.func.count()).select_from(
+        queries.orders.join(m, o.order_id == m.c.order_id)).where(o.payment_value != o.order_value)).scalar_one()
+    assert payments.reconciliation(demo_conn, f, D("0"))["totals"]["orders"] == mismatched
 
 
 def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
@@ -264,3 +273,33 @@ def test_review_queries_on_the_fixture(tiny):
         "date": "2017-12-11", "score": 1, "order_id": "d1000000-0000-0000-0000-000000000002", "state": "SP",
         "title": "Atrasou", "message": 'Produto "otimo" mas\nchegou atrasado'}]
     assert reviews.low_scores(tiny, Filters(FIRST, LAST, categories=("health_beauty",))) == []
+
+
+def test_payment_queries_on_the_fixture(tiny):
+    f = Filters(FIRST, LAST)
+    assert payments.types_over_time(tiny, f, "month") == [
+        {"period": date(2017, 10, 1), "payment_type": "credit_card", "payments": 1, "value": D("77.42")},
+        {"period": date(2017, 11, 1), "payment_type": "credit_card", "payments": 1, "value": D("91.46")},
+        {"period": date(2017, 11, 1), "payment_type": "voucher", "payments": 1, "value": D("50.00")}]
+    rows = payments.installments(tiny, f)
+    assert [(r["payment_type"], r["installments"], r["payments"]) for r in rows] == [
+        ("credit_card", 1, 1), ("credit_card", 2, 1), ("voucher", 1, 1)]
+    assert payments.average_installments(rows) == {"credit_card": 1.5, "voucher": 1}
+    assert payments.reconciliation(tiny, f, D("0"))["totals"]["orders"] == 0  # every order matches
+
+
+def test_reconciliation_lists_orders_beyond_the_tolerance(db_url, tmp_path):
+    load(db_url, FIXTURES / "tiny")
+    (tmp_path / "payments.csv").write_text(  # the voucher of order 2 shrinks: payments 10.00 short
+        "order_id,payment_sequential,payment_type,payment_installments,payment_value\n"
+        "d1000000000000000000000000000002,1,voucher,1,40.00\n")
+    load(db_url, tmp_path)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        f = Filters(FIRST, LAST)
+        found = payments.reconciliation(conn, f, D("5"))
+        assert found["totals"] == {"orders": 1, "difference": D("-10.00"), "order_value": D("141.46"),
+                                   "payment_value": D("131.46")}
+        assert [(r["order_id"][:8], r["difference"]) for r in found["rows"]] == [("d1000000", D("-10.00"))]
+        assert payments.reconciliation(conn, f, D("10"))["totals"]["orders"] == 0  # more than, not equal
+    engine.dispose()

@@ -1,0 +1,127 @@
+"""Payments callbacks: KPI cards, types over time, installments, and the reconciliation table."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from dash import Input, Output, State, callback, ctx
+
+from callbacks import _figures as figures
+from callbacks import _format as fmt
+from callbacks._context import filters_from, guarded, warehouse
+from callbacks._export import can_export, send
+from callbacks.geography import plain
+from data import queries
+from data.metrics import ratio
+from data.payments import average_installments
+
+
+def tolerance_of(raw) -> tuple[Decimal, str]:
+    """The tolerance typed in, in R$ (a bad or negative value counts as 0, and says so)."""
+    try:
+        value = Decimal(str(raw)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return Decimal("0"), "The tolerance is not a number: using R$ 0.00. "
+    if value < 0 or not value.is_finite():
+        return Decimal("0"), "The tolerance cannot be negative: using R$ 0.00. "
+    return value, ""
+
+
+@callback([Output(f"payments-kpi-{k}", "children") for k in ("value", "count", "card_installments", "voucher_share")],
+          Input("filters", "data"))
+@guarded
+def kpis(data):
+    f = filters_from(data)
+    if f is None:
+        return ["no data"] * 4
+    rows = warehouse().payments("installments", f)
+    value = sum((r["value"] for r in rows), Decimal(0))
+    voucher = sum((r["value"] for r in rows if r["payment_type"] == "voucher"), Decimal(0))
+    card = average_installments(rows).get("credit_card")
+    return [fmt.money(value) if rows else "no data", fmt.count(sum(r["payments"] for r in rows)),
+            fmt.score(card), fmt.pct(ratio(voucher, value))]
+
+
+def _by_type(f, measure: str, theme, money: bool):
+    rows = warehouse().payments("types_over_time", f, queries.auto_grain(f)) if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    for kind in sorted({r["payment_type"] for r in rows}):
+        mine = [r for r in rows if r["payment_type"] == kind]
+        fig.add_bar(x=[r["period"] for r in mine], y=[float(r[measure]) for r in mine], name=kind.replace("_", " "),
+                    hovertemplate=f"%{{x|%d %b %Y}}<br>{kind.replace('_', ' ')}: "
+                                  + ("R$ %{y:,.2f}" if money else "%{y:,}") + "<extra></extra>")
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
+                      yaxis={"tickprefix": "R$ " if money else "", "separatethousands": True})
+    return fig
+
+
+@callback(Output("payments-value", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def value_by_type(data, theme):
+    return _by_type(filters_from(data), "value", theme, money=True)
+
+
+@callback(Output("payments-count", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def count_by_type(data, theme):
+    return _by_type(filters_from(data), "payments", theme, money=False)
+
+
+@callback(Output("payments-installments", "figure"), Output("payments-average", "figure"),
+          Input("filters", "data"), Input("theme", "data"))
+@guarded
+def installments(data, theme):
+    f = filters_from(data)
+    rows = warehouse().payments("installments", f) if f else []
+    if not rows:
+        return figures.empty(theme), figures.empty(theme)
+    dist = figures.base(theme)
+    for kind in sorted({r["payment_type"] for r in rows}):
+        mine = [r for r in rows if r["payment_type"] == kind]
+        dist.add_bar(x=[r["installments"] for r in mine], y=[r["payments"] for r in mine],
+                     name=kind.replace("_", " "), hovertemplate="%{x} installments<br>%{y:,} payments<extra></extra>")
+    dist.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
+                       xaxis={"title": "Installments", "dtick": 1}, yaxis={"separatethousands": True})
+    means = sorted(((k, v) for k, v in average_installments(rows).items() if v is not None), key=lambda kv: kv[1])
+    avg = figures.base(theme)
+    avg.add_bar(y=[k.replace("_", " ") for k, _ in means], x=[float(v) for _, v in means], orientation="h",
+                hovertemplate="%{y}<br>%{x:.2f} installments on average<extra></extra>")
+    avg.update_layout(yaxis={"automargin": True}, xaxis={"title": "Mean installments"})
+    return dist, avg
+
+
+@callback(Output("payments-reconcile", "rowData"), Output("payments-reconcile-totals", "children"),
+          Input("filters", "data"), Input("payments-tolerance", "value"))
+@guarded
+def reconcile(data, raw_tolerance):
+    f = filters_from(data)
+    if f is None:
+        return [], ""
+    tolerance, notice = tolerance_of(raw_tolerance)
+    found = warehouse().payments("reconciliation", f, tolerance)
+    t = found["totals"]
+    if not t["orders"]:
+        return [], f"{notice}No order's payments differ from its items plus freight by more than R$ {tolerance:,.2f}."
+    shown = f" (the largest {len(found['rows']):,} below)" if len(found["rows"]) < t["orders"] else ""
+    return plain(found["rows"]), (
+        f"{notice}{t['orders']:,} orders differ by more than R$ {tolerance:,.2f}{shown}: items plus freight "
+        f"{fmt.money(t['order_value'])}, payments {fmt.money(t['payment_value'])}, "
+        f"net difference {fmt.money(t['difference'])}.")
+
+
+@callback([Output(f"payments-reconcile-{x}", "disabled") for x in ("csv", "xlsx")], Input("url", "pathname"))
+def export_allowed(_):
+    return [not can_export()] * 2
+
+
+@callback(Output("payments-reconcile-download", "data"), Input("payments-reconcile-csv", "n_clicks"),
+          Input("payments-reconcile-xlsx", "n_clicks"), State("filters", "data"), State("payments-tolerance", "value"),
+          prevent_initial_call=True)
+@guarded
+def export(_csv, _xlsx, data, raw_tolerance):
+    f = filters_from(data)
+    tolerance, _ = tolerance_of(raw_tolerance)
+    rows = warehouse().payments("reconciliation", f, tolerance, 100_000)["rows"] if f else []
+    return send(rows, f"reconciliation-{f.start}-{f.end}" if f else "reconciliation", ctx.triggered_id.endswith("xlsx"),
+                "Reconciliation")
