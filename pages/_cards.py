@@ -22,3 +22,11 @@ def export_buttons(prefix: str):
                    title="Export as CSV"),
         dbc.Button("Excel", id=f"{prefix}-xlsx", size="sm", color="secondary", outline=True, title="Export as Excel"),
     ])
+
+
+def kpi_card(page: str, key: str, label: str, definition: str, lg=3):
+    """A KPI card: title with its definition, and the value (id `{page}-kpi-{key}`) with a loading dot."""
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        card_title(label, definition),
+        dcc.Loading(html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"), type="dot"),
+    ])), xs=12, sm=6, lg=lg, className="mb-3")

@@ -1,10 +1,10 @@
 """Delivery: how fast and how reliably orders arrive, and what lateness does to reviews (layout only)."""
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card
+from pages._cards import chart_card, kpi_card
 
 dash.register_page(__name__, path="/delivery", name="Delivery", order=5, title="Delivery · Olist Analytics")
 
@@ -21,16 +21,9 @@ KPIS = [
 ]
 
 
-def kpi_card(key: str, label: str, definition: str):
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        card_title(label, definition),
-        dcc.Loading(html.Div("…", id=f"delivery-kpi-{key}", className="kpi-value"), type="dot"),
-    ])), xs=12, sm=6, lg=True, className="mb-3")
-
-
 def layout(**_query):
     return html.Div([
-        dbc.Row([kpi_card(*k) for k in KPIS]),
+        dbc.Row([kpi_card("delivery", *k, lg=True) for k in KPIS]),
         dbc.Row([
             chart_card("On-time rate and late share over time", METRICS["on_time_rate"].definition + " " + DELIVERED,
                        "delivery-trend", width=6),

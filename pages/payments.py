@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, export_buttons
+from pages._cards import card_title, chart_card, export_buttons, kpi_card
 
 dash.register_page(__name__, path="/payments", name="Payments", order=4, title="Payments · Olist Analytics")
 
@@ -30,16 +30,9 @@ RECONCILE_COLUMNS = [
 ]
 
 
-def kpi_card(key: str, label: str, definition: str):
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        card_title(label, definition),
-        dcc.Loading(html.Div("…", id=f"payments-kpi-{key}", className="kpi-value"), type="dot"),
-    ])), xs=12, sm=6, lg=3, className="mb-3")
-
-
 def layout(**_query):
     return html.Div([
-        dbc.Row([kpi_card(*k) for k in KPIS]),
+        dbc.Row([kpi_card("payments", *k) for k in KPIS]),
         dbc.Row([
             chart_card("Payment value by type over time", PAYMENTS + " By payment_type and purchase period.",
                        "payments-value", width=6),

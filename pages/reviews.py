@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, export_buttons
+from pages._cards import card_title, chart_card, export_buttons, kpi_card
 
 dash.register_page(__name__, path="/reviews", name="Reviews", order=6, title="Reviews · Olist Analytics")
 
@@ -41,13 +41,6 @@ LOW_COLUMNS = [
 ]
 
 
-def kpi_card(key: str, label: str, definition: str):
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        card_title(label, definition),
-        dcc.Loading(html.Div("…", id=f"reviews-kpi-{key}", className="kpi-value"), type="dot"),
-    ])), xs=12, sm=6, lg=3, className="mb-3")
-
-
 def table_card(title: str, definition: str, grid_id: str, columns: list):
     return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
         dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(export_buttons(grid_id), width="auto")]),
@@ -58,7 +51,7 @@ def table_card(title: str, definition: str, grid_id: str, columns: list):
 
 def layout(**_query):
     return html.Div([
-        dbc.Row([kpi_card(*k) for k in KPIS]),
+        dbc.Row([kpi_card("reviews", *k) for k in KPIS]),
         dbc.Row([
             chart_card("Scores", "Reviews of the selected orders by review_score, 1 to 5.", "reviews-mix", width=4),
             chart_card("Average score over time", SCORE + " By the orders' purchase period.", "reviews-trend",
