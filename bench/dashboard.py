@@ -40,7 +40,7 @@ from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset
 from etl import formats
 from etl.generate import generate
 
-PAGES = ("overview", "sales", "payments", "delivery", "reviews", "geography")
+PAGES = ("overview", "sales", "sellers", "payments", "delivery", "reviews", "geography")
 USER, PASSWORD = "bench", "bench password 1"
 
 

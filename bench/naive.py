@@ -140,6 +140,17 @@ SELECT o.order_id, o.purchase_date, o.order_status, c.customer_state, o.order_va
 FROM {ORDERS} WHERE {SELECTED} AND abs(o.payment_value - o.order_value) > 1
 ORDER BY abs(o.payment_value - o.order_value) DESC LIMIT 500
 """
+SELLER_BOARD = f"""
+SELECT i.seller_id, sum(i.price + i.freight_value) AS revenue, count(DISTINCT o.order_id), count(*),
+       avg(o.delivery_days), avg((NOT o.is_late)::int)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+WHERE {SELECTED} GROUP BY 1 ORDER BY revenue DESC LIMIT 500
+"""
+SELLER_STATES = f"""
+SELECT s.seller_state, sum(i.price + i.freight_value), count(DISTINCT i.seller_id)
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id WHERE {SELECTED} GROUP BY 1
+"""
 
 
 def params(f: Filters, **extra) -> dict:
@@ -178,6 +189,9 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "payments-count": [(PAYMENT_TYPES, params(f, grain=grain))],
         "payments-installments": [(PAYMENT_INSTALLMENTS, params(f))],
         "payments-reconcile": [(RECONCILE, params(f))],
+        "sellers-board": [(SELLER_BOARD, params(f))],
+        "sellers-lorenz": [(SELLER_BOARD, params(f))],
+        "sellers-states": [(SELLER_STATES, params(f))],
         "reviews-mix": [(REVIEW_MIX, params(f))],
         "reviews-trend": [(REVIEW_TREND, params(f, grain=grain))],
         "reviews-categories": [(REVIEW_CATEGORIES, params(f))],

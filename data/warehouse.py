@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import delivery, payments, queries, reviews
+from data import delivery, payments, queries, reviews, sellers
 from data.cache import QueryCache
 from data.filters import Filters
 
@@ -70,6 +70,13 @@ class Warehouse:
     def payments(self, name: str, f: Filters, *args):
         """One of data/payments.py's questions (types_over_time, installments, reconciliation)."""
         return self._page(payments, name, f, args)
+
+    def sellers(self, name: str, f: Filters, *args):
+        """One of data/sellers.py's questions (leaderboard, revenues, by_state, worst_reviews)."""
+        return self._page(sellers, name, f, args)
+
+    def seller(self, seller_id: str) -> dict | None:
+        return self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))
 
     def _page(self, module, name: str, f: Filters, args: tuple):
         ask = getattr(module, name)

@@ -18,7 +18,8 @@ def navbar():
     links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id=f"nav-{p['module'].split('.')[-1]}",
                                      active="exact"))
              for p in dash.page_registry.values()
-             if not p["module"].endswith("not_found_404") and (is_admin or p["path"] != "/admin")]
+             if not p["module"].endswith("not_found_404") and not p.get("path_template")
+             and (is_admin or p["path"] != "/admin")]
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Olist Analytics", href="/"),
         dbc.NavbarToggler(id="navbar-toggler", n_clicks=0),

@@ -218,7 +218,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview", "Sales", "Payments", "Delivery", "Reviews", "Geography"]  # the registry; no Admin
+    assert nav == ["Overview", "Sales", "Sellers", "Payments", "Delivery", "Reviews", "Geography"]  # no Admin
     assert errors(browser) == []
 
 
@@ -346,3 +346,32 @@ def test_payments_page_and_reconciliation_tolerance(live_app, browser):
         By.ID, "payments-reconcile-totals").text and "R$ 100,000.00" in d.find_element(
         By.ID, "payments-reconcile-totals").text)
     assert errors(browser) == []
+
+
+def test_sellers_leaderboard_opens_a_seller_and_unknown_ids_say_so(live_app, browser):
+    sign_in(browser, live_app, "/sellers?start=2016-01-01&end=2018-12-31")
+    rows = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sellers-board .ag-row"))
+    assert wait_for_text(browser, "sellers-kpi-top10").endswith("%")
+    for graph in ("sellers-lorenz", "sellers-states"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    browser.set_window_size(1400, 1500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "sellers.png"))
+    state = rows[0].find_element(By.CSS_SELECTOR, "[col-id='state']").text
+    browser.find_element(By.ID, "sellers-search").send_keys(state)
+    wait(browser, 10).until(lambda d: all(r.find_element(By.CSS_SELECTOR, "[col-id='state']").text == state or
+                                          state in r.text for r in d.find_elements(By.CSS_SELECTOR, "#sellers-board .ag-row")))
+    link = browser.find_element(By.CSS_SELECTOR, "#sellers-board .ag-row[row-index='0'] a")
+    seller = link.text
+    browser.execute_script("arguments[0].click();", link)
+    wait(browser, 30).until(lambda d: f"Seller {seller}" in d.find_element(By.ID, "seller-header").text)
+    assert "start=2016-01-01" in browser.current_url  # the filters came along
+    assert wait_for_text(browser, "seller-kpi-revenue").startswith("R$ ")
+    assert "marketplace" in wait_for_text(browser, "seller-kpi-review_score")
+    for graph in ("seller-trend", "seller-categories"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    browser.save_screenshot(str(SHOTS / "seller.png"))
+    assert errors(browser) == []
+    browser.get(live_app + "/sellers/00000000-0000-0000-0000-000000000000")
+    wait(browser, 30).until(lambda d: "No such seller" in d.find_element(By.ID, "seller-header").text)
+    assert not browser.find_element(By.ID, "seller-body").is_displayed()

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from data import delivery, filters, payments, queries, reviews
+from data import delivery, filters, payments, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
 from etl.generate import generate
@@ -100,7 +100,8 @@ QUESTIONS = {
 ITEM_ROLLUP_ONLY = {"flows"}
 ITEM_ROLLUP_ONLY |= {"delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram",
                      "reviews_by_lateness"}
-ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller", "installments"}
+ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller", "installments", "seller_leaderboard"}
+QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
 QUESTIONS.update({
     "payment_types": lambda conn, f, source: payments.types_over_time(conn, f, "month", source=source),
     "installments": payments.installments,
@@ -303,3 +304,17 @@ def test_reconciliation_lists_orders_beyond_the_tolerance(db_url, tmp_path):
         assert [(r["order_id"][:8], r["difference"]) for r in found["rows"]] == [("d1000000", D("-10.00"))]
         assert payments.reconciliation(conn, f, D("10"))["totals"]["orders"] == 0  # more than, not equal
     engine.dispose()
+
+
+def test_seller_queries_on_the_fixture(tiny):
+    board = sellers.leaderboard(tiny, Filters(FIRST, LAST))
+    assert [(r["seller_id"][:8] + r["seller_id"][-1], r["state"], r["revenue"], r["orders"], r["items"])
+            for r in board] == [("e10000002", "PR", D("141.46"), 1, 1), ("e10000001", "SP", D("77.42"), 1, 2)]
+    assert board[0]["share"] == D("141.46") / D("218.88") and board[1]["review_score"] == 5
+    assert (board[0]["on_time_rate"], board[0]["delivery_days"], board[0]["cancellation_rate"]) == (0, D("15.67"), 0)
+    shape = sellers.concentration(sellers.revenues(tiny, Filters(FIRST, LAST)))
+    assert shape["top10"] == 1.0 and shape["curve"][-1] == (1.0, 1.0)
+    assert sellers.find(tiny, "e1000000-0000-0000-0000-000000000001")["city"] == "campinas"
+    assert sellers.find(tiny, "e1000000-0000-0000-0000-00000000dead") is None and sellers.find(tiny, "nope") is None
+    worst = sellers.worst_reviews(tiny, Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
+    assert [(w["score"], w["title"]) for w in worst] == [(1, "Atrasou")]

@@ -1,0 +1,181 @@
+"""Sellers callbacks: leaderboard (search, export, links to each seller), concentration, states,
+and the one-seller page (not-found, KPIs against the marketplace, trend, categories, reviews)."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, html, no_update
+
+from callbacks import _figures as figures
+from callbacks import _format as fmt
+from callbacks._context import filters_from, guarded, warehouse
+from callbacks._export import can_export, send
+from callbacks.geography import plain
+from data import queries
+from data.filters import ALL_STATUSES, to_query
+
+
+@callback(Output("sellers-board", "rowData"), Output("sellers-kpi-sellers", "children"),
+          Output("sellers-kpi-top10", "children"), Output("sellers-kpi-median", "children"),
+          Input("filters", "data"))
+@guarded
+def board(data):
+    f = filters_from(data)
+    if f is None:
+        return [], "no data", "no data", "no data"
+    rows = warehouse().sellers("leaderboard", f, 500)
+    values = warehouse().sellers("revenues", f)
+    shape = _concentration(values)
+    query = "?" + urlencode(to_query(f))
+    for r in rows:
+        r["link"] = f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"
+    median = statistics.median(values) if values else None
+    return plain(rows), fmt.count(len(values)), fmt.pct(shape["top10"]), fmt.money(median)
+
+
+def _concentration(values):
+    from data.sellers import concentration
+
+    return concentration(values)
+
+
+@callback(Output("sellers-lorenz", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def lorenz(data, theme):
+    f = filters_from(data)
+    curve = _concentration(warehouse().sellers("revenues", f))["curve"] if f else []
+    if not curve:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equality", line={"dash": "dot", "color": "gray"},
+                    hoverinfo="skip")
+    fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", name="Sellers", fill="tozeroy",
+                    hovertemplate="smallest %{x:.0%} of sellers<br>%{y:.1%} of revenue<extra></extra>")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, xaxis={"tickformat": ".0%", "title": "Sellers"},
+                      yaxis={"tickformat": ".0%", "title": "Revenue"})
+    return fig
+
+
+@callback(Output("sellers-states", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def states(data, theme):
+    f = filters_from(data)
+    rows = warehouse().sellers("by_state", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    x = [r["state"] for r in rows]
+    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
+                hovertemplate="%{x}<br>R$ %{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=x, y=[r["sellers"] for r in rows], name="Sellers", yaxis="y2", mode="markers",
+                    hovertemplate="%{x}<br>%{y:,} sellers<extra></extra>")
+    return figures.two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True}, "Sellers")
+
+
+# The leaderboard's search box filters the grid in the browser (AG Grid's quick filter).
+@callback(Output("sellers-board", "dashGridOptions"), Input("sellers-search", "value"),
+          State("sellers-board", "dashGridOptions"))
+def search(text, options):
+    return {**(options or {}), "quickFilterText": text or ""}
+
+
+@callback([Output(f"sellers-board-{x}", "disabled") for x in ("csv", "xlsx")], Input("url", "pathname"))
+def export_allowed(_):
+    return [not can_export()] * 2
+
+
+@callback(Output("sellers-board-download", "data"), Input("sellers-board-csv", "n_clicks"),
+          Input("sellers-board-xlsx", "n_clicks"), State("filters", "data"), prevent_initial_call=True)
+@guarded
+def export(_csv, _xlsx, data):
+    f = filters_from(data)
+    return send(warehouse().sellers("leaderboard", f, 500) if f else [], "sellers", ctx.triggered_id.endswith("xlsx"),
+                "Sellers")
+
+
+# One seller.
+
+@callback(Output("seller-header", "children"), Output("seller-body", "style"), Input("seller-id", "data"))
+@guarded
+def header(seller_id):
+    found = warehouse().seller(seller_id or "")
+    if found is None:
+        return dbc.Alert([html.Strong("No such seller. "), f"No seller has the id {str(seller_id)[:60]!r}. ",
+                          html.A("Back to the sellers", href="/sellers")], color="warning"), {"display": "none"}
+    place = f"{found['city'] or 'unknown city'}, {found['state']}" + (" (not in the sellers file)" if found["unknown"]
+                                                                     else "")
+    return html.Div([html.H4(f"Seller {found['seller_id']}", className="mb-0"),
+                     html.Div(place, className="text-body-secondary"),
+                     html.A("← all sellers", href="/sellers", className="small")]), {}
+
+
+def _seller_filters(data, seller_id):
+    """(this seller's view, the marketplace's view) of the filters, or (None, None) for no seller."""
+    f = filters_from(data)
+    found = warehouse().seller(seller_id or "") if f else None
+    if found is None:
+        return None, None
+    return replace(f, sellers=(found["seller_id"],)), f
+
+
+@callback([Output(f"seller-kpi-{k}", "children") for k in ("revenue", "orders", "review_score", "on_time_rate",
+                                                           "delivery_days", "cancellation_rate")],
+          Input("filters", "data"), Input("seller-id", "data"))
+@guarded
+def seller_kpis(data, seller_id):
+    mine, everyone = _seller_filters(data, seller_id)
+    if mine is None:
+        return [no_update] * 6
+    rows = warehouse().sellers("leaderboard", mine, 1)
+    me = rows[0] if rows else {}
+    market = warehouse().kpis(everyone)
+    mix = warehouse().status_mix(everyone)
+    canceled = sum(r["orders"] for r in mix if r["status"] == "canceled")
+    market_cancel = canceled / sum(r["orders"] for r in mix) if mix else None
+
+    def versus(value, show, market_value):
+        return [show(value), html.Div(f"marketplace {show(market_value)}", className="text-body-secondary",
+                                      style={"fontSize": ".8rem", "fontWeight": 400})]
+
+    return [fmt.money(me.get("revenue")), fmt.count(me.get("orders", 0)),
+            versus(me.get("review_score"), fmt.score, market["review_score"]),
+            versus(me.get("on_time_rate"), fmt.pct, market["on_time_rate"]),
+            versus(me.get("delivery_days"), fmt.days, market["delivery_days"]),
+            versus(me.get("cancellation_rate"), fmt.pct, market_cancel)]
+
+
+@callback(Output("seller-trend", "figure"), Input("filters", "data"), Input("seller-id", "data"),
+          Input("theme", "data"))
+@guarded
+def seller_trend(data, seller_id, theme):
+    mine, _ = _seller_filters(data, seller_id)
+    rows = warehouse().timeseries(mine, queries.auto_grain(mine)) if mine else []
+    if not rows:
+        return figures.empty(theme)
+    x = [r["period"] for r in rows]
+    fig = figures.base(theme)
+    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
+                hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
+                    hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
+    return figures.two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True}, "Orders")
+
+
+@callback(Output("seller-categories", "figure"), Input("filters", "data"), Input("seller-id", "data"),
+          Input("theme", "data"))
+@guarded
+def seller_categories(data, seller_id, theme):
+    mine, _ = _seller_filters(data, seller_id)
+    return figures.hbars(warehouse().top_categories(mine, 10), "category", theme) if mine else figures.empty(theme)
+
+
+@callback(Output("seller-reviews", "rowData"), Input("filters", "data"), Input("seller-id", "data"))
+@guarded
+def seller_reviews(data, seller_id):
+    mine, _ = _seller_filters(data, seller_id)
+    if mine is None:
+        return []
+    return warehouse().sellers("worst_reviews", replace(mine, statuses=ALL_STATUSES), 20)
