@@ -80,7 +80,7 @@ def seller_options(typed, chosen):
     keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
     if not typed or len(typed) < 2:
         return keep
-    found = warehouse().sellers(typed)
+    found = warehouse().seller_options(typed)
     return keep + [o for o in found if o["value"] not in (chosen or [])]
 
 

@@ -280,7 +280,7 @@ def bounds(conn) -> dict:
 
 def seller_options(conn, typed: str, limit: int = 20) -> list[dict]:
     """Sellers whose id starts with what was typed, for the filter bar's type-ahead."""
-    s = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
+    s = sellers
     prefix = "".join(ch for ch in typed.lower() if ch in "0123456789abcdef-")
     q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
          .where(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%")).order_by(s.c.seller_id).limit(limit))
@@ -418,7 +418,7 @@ def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> li
 flows_table = sa.Table("agg_daily_flows", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "seller_state", "orders", "items", "product_revenue",
     "freight_value", "delivered_orders", "delivery_days_sum")))
-sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_state")))
+sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
 
 
 def _customers_by_state(conn, f: Filters, t) -> dict[str, int]:

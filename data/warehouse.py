@@ -32,7 +32,7 @@ class Warehouse:
     def timeseries(self, f: Filters, grain: str) -> list[dict]:
         return self._ask("timeseries", (f.key(), grain), lambda conn: queries.timeseries(conn, f, grain))
 
-    def sellers(self, typed: str) -> list[dict]:
+    def seller_options(self, typed: str) -> list[dict]:
         return self._ask("sellers", typed.lower()[:36], lambda conn: queries.seller_options(conn, typed))
 
     def status_mix(self, f: Filters) -> list[dict]:

@@ -70,3 +70,13 @@ def test_exports_are_decided_by_role(app):
     sent = _export.send([{"a": 1}], "x", excel=True)
     assert sent["filename"] == "x.xlsx" and sent["base64"]
     engine.dispose()
+
+
+def test_the_seller_box_offers_sellers_matching_what_was_typed(app):
+    from callbacks import shell
+
+    assert shell.seller_options("e1", None) == [
+        {"value": "e1000000-0000-0000-0000-000000000001", "label": "e1000000… (campinas, SP)"},
+        {"value": "e1000000-0000-0000-0000-000000000002", "label": "e1000000… (curitiba, PR)"}]
+    assert shell.seller_options("x", ["e1000000-0000-0000-0000-000000000001"]) == [
+        {"label": "e1000000…", "value": "e1000000-0000-0000-0000-000000000001"}]
