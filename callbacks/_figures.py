@@ -66,3 +66,16 @@ def two_axes(fig: go.Figure, left: dict, right_title: str, right_percent: bool =
         right["tickformat"] = ".0%"
     fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis=left, yaxis2=right)
     return fig
+
+
+def revenue_and_orders(rows: list[dict], theme: str | None, revenue_axis: dict) -> go.Figure:
+    """Revenue bars and an orders line over `rows` of period, revenue and orders."""
+    if not rows:
+        return empty(theme)
+    x = [r["period"] for r in rows]
+    fig = base(theme)
+    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
+                hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
+                    hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
+    return two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True, **revenue_axis}, "Orders")

@@ -1,6 +1,8 @@
 """Format numbers the same way everywhere: R$ with separators, one-decimal percentages, counts."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 def money(v) -> str:
     return "no data" if v is None else f"R$ {float(v):,.2f}"
@@ -32,3 +34,8 @@ def change(now, before) -> tuple[str, str]:
     delta = (float(now) - float(before)) / abs(float(before))
     return f"{'▲' if delta >= 0 else '▼'} {abs(delta) * 100:.1f}% vs previous period", (
         "text-success" if delta >= 0 else "text-danger")
+
+
+def plain(rows: list[dict]) -> list[dict]:
+    """Rows the grid and JSON take as they are: Decimals as floats."""
+    return [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]

@@ -1,23 +1,17 @@
 """Geography callbacks: the choropleth (a click filters by state), the states table, the flows."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from dash import Input, Output, State, callback, ctx, no_update
 
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
+from callbacks._format import plain
 from callbacks._urls import with_filter
 from data.metrics import METRICS
 
 GEOJSON = "/assets/brazil-states.geojson"  # fetched once by the browser, not sent with every answer
 HOVER = {"money": "R$ %{z:,.2f}", "count": "%{z:,}", "pct": "%{z:.1%}", "score": "%{z:.2f}"}
-
-
-def plain(rows: list[dict]) -> list[dict]:
-    """Rows the grid and JSON take as they are: Decimals as floats."""
-    return [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]
 
 
 @callback(Output("geography-map", "figure"), Input("filters", "data"), Input("geography-metric", "value"),

@@ -33,18 +33,9 @@ def timeseries(data, grain, theme):
     if f is None:
         return figures.empty(theme)
     grain = queries.auto_grain(f) if grain in (None, "auto") else grain
-    rows = warehouse().timeseries(f, grain)
-    if not rows:
-        return figures.empty(theme)
-    x = [r["period"] for r in rows]
-    fig = figures.base(theme)
-    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
-                hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
-    fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
-                    hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
+    fig = figures.revenue_and_orders(warehouse().timeseries(f, grain), theme, {"title": "Revenue (R$)"})
     fig.update_layout(bargap=0.15)
-    return figures.two_axes(fig, {"title": "Revenue (R$)", "tickprefix": "R$ ", "separatethousands": True},
-                            "Orders")
+    return fig
 
 
 @callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))

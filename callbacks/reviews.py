@@ -8,7 +8,7 @@ from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks.delivery import lateness_figure
-from callbacks.geography import plain
+from callbacks._format import plain
 from data import queries
 from data.metrics import ratio
 

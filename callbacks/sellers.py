@@ -11,11 +11,12 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
+from callbacks._format import plain
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
-from callbacks.geography import plain
 from data import queries
 from data.filters import ALL_STATUSES, to_query
+from data.sellers import concentration
 
 
 @callback(Output("sellers-board", "rowData"), Output("sellers-kpi-sellers", "children"),
@@ -28,7 +29,7 @@ def board(data):
         return [], "no data", "no data", "no data"
     rows = warehouse().sellers("leaderboard", f, 500)
     values = warehouse().sellers("revenues", f)
-    shape = _concentration(values)
+    shape = concentration(values)
     query = "?" + urlencode(to_query(f))
     for r in rows:
         r["link"] = f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"
@@ -36,17 +37,11 @@ def board(data):
     return plain(rows), fmt.count(len(values)), fmt.pct(shape["top10"]), fmt.money(median)
 
 
-def _concentration(values):
-    from data.sellers import concentration
-
-    return concentration(values)
-
-
 @callback(Output("sellers-lorenz", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def lorenz(data, theme):
     f = filters_from(data)
-    curve = _concentration(warehouse().sellers("revenues", f))["curve"] if f else []
+    curve = concentration(warehouse().sellers("revenues", f))["curve"] if f else []
     if not curve:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -153,15 +148,7 @@ def seller_kpis(data, seller_id):
 def seller_trend(data, seller_id, theme):
     mine, _ = _seller_filters(data, seller_id)
     rows = warehouse().timeseries(mine, queries.auto_grain(mine)) if mine else []
-    if not rows:
-        return figures.empty(theme)
-    x = [r["period"] for r in rows]
-    fig = figures.base(theme)
-    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
-                hovertemplate="%{x|%d %b %Y}<br>R$ %{y:,.2f}<extra></extra>")
-    fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
-                    hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
-    return figures.two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True}, "Orders")
+    return figures.revenue_and_orders(rows, theme, {})
 
 
 @callback(Output("seller-categories", "figure"), Input("filters", "data"), Input("seller-id", "data"),

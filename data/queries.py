@@ -118,6 +118,22 @@ def _matched_orders(f: Filters):
     return q
 
 
+def items_per_order_and_seller(f: Filters, matched):
+    """The `matched` orders' items that the category and seller filters select, summed per order and
+    seller: n (items), price, freight."""
+    i, p = items.c, products.c
+    q = (sa.select(i.order_id, i.seller_id, sa.func.count().label("n"), sa.func.sum(i.price).label("price"),
+                   sa.func.sum(i.freight_value).label("freight"))
+         .select_from(items.join(matched, i.order_id == matched.c.order_id)
+                      .join(products, i.product_id == p.product_id))
+         .group_by(i.order_id, i.seller_id))
+    if f.categories:
+        q = q.where(p.product_category_name_english.in_(f.categories))
+    if f.sellers:
+        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    return q.subquery()
+
+
 def item_hits(f: Filters):
     """The orders holding an item of the filtered categories or sellers."""
     i, p = items.c, products.c

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, customers, \
-    item_hits, items, needs_items, orders, products, rollup_for
+    item_hits, items, items_per_order_and_seller, needs_items, orders, products, rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "review_score", "reviews", "with_comment")))
@@ -92,17 +92,10 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
     """Per seller: reviews and mean score of the orders holding its items, orders, revenue."""
     t = _choose(f, source, None if f.categories else agg_sellers)  # a seller filter is a seller_id filter here
     if t is None:
-        i, p, o = items.c, products.c, orders.c
-        m = _matched_orders(f).cte("matched")
-        x = (sa.select(i.order_id, i.seller_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
-             .select_from(items.join(m, i.order_id == m.c.order_id).join(products, i.product_id == p.product_id))
-             .group_by(i.order_id, i.seller_id))
-        if f.categories:
-            x = x.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            x = x.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-        x = x.subquery()
-        q = (sa.select(x.c.seller_id, sa.func.count().label("orders"), sa.func.sum(x.c.revenue).label("revenue"),
+        o = orders.c
+        x = items_per_order_and_seller(f, _matched_orders(f).cte("matched"))
+        q = (sa.select(x.c.seller_id, sa.func.count().label("orders"),
+                       sa.func.sum(x.c.price + x.c.freight).label("revenue"),
                        sa.func.sum(o.reviews_count).label("reviews"), sa.func.sum(o.review_score_sum).label("score"))
              .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(x.c.seller_id))
     else:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import ratio
-from data.queries import _choose, _matched_orders, _rollup_where, items, orders, products
+from data.queries import _choose, _matched_orders, _rollup_where, items_per_order_and_seller, orders
 from data.reviews import agg_sellers, reviews
 
 dim_sellers = sa.Table("dim_sellers", sa.MetaData(schema="warehouse"), *(sa.Column(c) for c in (
@@ -27,17 +27,8 @@ def _per_seller(f: Filters, source: str):
     every = Filters(f.start, f.end, f.states, f.categories, f.sellers, ALL_STATUSES)
     t = _choose(f, source, None if f.categories else agg_sellers)
     if t is None:
-        i, p, o = items.c, products.c, orders.c
-        m = _matched_orders(every).cte("matched")
-        x = (sa.select(i.order_id, i.seller_id, sa.func.count().label("n"), sa.func.sum(i.price).label("price"),
-                       sa.func.sum(i.freight_value).label("freight"))
-             .select_from(items.join(m, i.order_id == m.c.order_id).join(products, i.product_id == p.product_id))
-             .group_by(i.order_id, i.seller_id))
-        if f.categories:
-            x = x.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            x = x.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-        x = x.subquery()
+        o = orders.c
+        x = items_per_order_and_seller(f, _matched_orders(every).cte("matched"))
         delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
         return (sa.select(x.c.seller_id, o.order_status, sa.func.count().label("orders"),
                           sa.func.sum(x.c.n).label("items"), sa.func.sum(x.c.price + x.c.freight).label("revenue"),
