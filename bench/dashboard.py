@@ -40,7 +40,7 @@ from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset
 from etl import formats
 from etl.generate import generate
 
-PAGES = ("overview", "sales", "sellers", "payments", "delivery", "reviews", "geography")
+PAGES = ("overview", "sales", "customers", "products", "sellers", "payments", "delivery", "reviews", "geography")
 USER, PASSWORD = "bench", "bench password 1"
 
 
@@ -135,7 +135,7 @@ class Client:
     @classmethod
     def name_of(cls, dep) -> str:
         first = cls.outputs(dep)[0]["id"]
-        if first.startswith(("overview-kpi-", "delivery-kpi-", "reviews-kpi-", "payments-kpi-")):
+        if "-kpi-" in first:
             return first.split("-kpi-")[0] + "-kpi (all cards)"
         return first
 
@@ -144,7 +144,7 @@ class Client:
         store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": ",".join(f.states),
                  "category": ",".join(f.categories), "seller": ",".join(f.sellers), "statuses": list(f.statuses)}
         values = {"filters": store, "theme": "light", "overview-grain": "auto", "geography-metric": "revenue",
-                  "payments-tolerance": 1}
+                  "payments-tolerance": 1, "customers-cohort-measure": "pct"}
         outputs = self.outputs(dep)
         body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
                 "inputs": [{**i, "value": values.get(i["id"])} for i in dep["inputs"]],

@@ -152,6 +152,85 @@ FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
 JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id WHERE {SELECTED} GROUP BY 1
 """
 
+# Customers: a BI tool finds each person's first order (and rank of each order) over all history.
+PEOPLE = """
+WITH person_orders AS (
+    SELECT c.customer_unique_id AS person, o.*, min(o.purchase_date) OVER w AS first_date,
+           row_number() OVER (w ORDER BY o.purchase_date, o.order_id) AS rank
+    FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
+    WHERE c.customer_unique_id IS NOT NULL WINDOW w AS (PARTITION BY c.customer_unique_id)
+), selected AS (
+    SELECT o.* FROM person_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id)
+    WHERE """ + SELECTED + """
+)"""
+CUSTOMER_KPIS = PEOPLE + """
+SELECT count(DISTINCT person), count(DISTINCT person) FILTER (WHERE first_date >= %(start)s),
+       (SELECT count(*) FROM (SELECT person FROM person_orders GROUP BY 1 HAVING count(*) > 1) r
+        WHERE r.person IN (SELECT person FROM selected))
+FROM selected o
+"""
+NEW_RETURNING = PEOPLE + """
+SELECT date_trunc(%(grain)s, purchase_date) AS period,
+       count(DISTINCT person) FILTER (WHERE date_trunc(%(grain)s, first_date) = date_trunc(%(grain)s, purchase_date)
+                                      AND first_date >= %(start)s),
+       count(DISTINCT person) FILTER (WHERE first_date < date_trunc(%(grain)s, purchase_date) OR first_date < %(start)s)
+FROM selected o GROUP BY 1 ORDER BY 1
+"""
+COHORTS = PEOPLE + """, acquired AS (
+    SELECT DISTINCT person FROM selected
+    WHERE first_date >= %(start)s AND date_trunc('month', purchase_date) = date_trunc('month', first_date)
+)
+SELECT date_trunc('month', first_date) AS cohort,
+       (extract(year FROM purchase_date) * 12 + extract(month FROM purchase_date))
+       - (extract(year FROM first_date) * 12 + extract(month FROM first_date)) AS months, count(DISTINCT person)
+FROM selected o WHERE person IN (SELECT person FROM acquired) GROUP BY 1, 2 ORDER BY 1, 2
+"""
+SECOND_ORDER = PEOPLE + """, acquired AS (
+    SELECT DISTINCT person FROM selected
+    WHERE first_date >= %(start)s AND date_trunc('month', purchase_date) = date_trunc('month', first_date)
+)
+SELECT count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY days), avg(days)
+FROM (SELECT max(purchase_date) FILTER (WHERE rank = 2) - min(first_date) AS days
+      FROM person_orders WHERE person IN (SELECT person FROM acquired) GROUP BY person) g
+"""
+RFM_PEOPLE = PEOPLE + """, people AS (
+    SELECT person, %(end)s::date - max(purchase_date) AS recency, count(*) AS frequency, sum(order_value) AS monetary
+    FROM selected GROUP BY person
+), scored AS (
+    SELECT *, 6 - ntile(5) OVER (ORDER BY recency) AS r, ntile(5) OVER (ORDER BY monetary) AS m FROM people
+)"""
+RFM = RFM_PEOPLE + """
+SELECT r, m, frequency >= 2, count(*), sum(monetary), avg(recency), avg(frequency) FROM scored GROUP BY 1, 2, 3
+"""
+RFM_MEMBERS = RFM_PEOPLE + """
+SELECT * FROM scored WHERE r >= 4 AND frequency = 1 ORDER BY monetary DESC LIMIT 500
+"""
+LTV = PEOPLE + """
+SELECT width_bucket(ltv, ARRAY[50, 100, 250, 500, 1000]::numeric[]), count(*), sum(ltv)
+FROM (SELECT person, sum(order_value) AS ltv FROM person_orders
+      WHERE order_status = ANY(%(statuses)s) AND person IN (SELECT person FROM selected) GROUP BY 1) x GROUP BY 1
+"""
+ITEMS = f"""
+FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
+JOIN warehouse.dim_products p ON p.product_id = i.product_id
+WHERE {SELECTED}
+"""
+CATEGORY_TABLE = f"""
+SELECT p.product_category_name_english, sum(i.price + i.freight_value) AS revenue, count(*),
+       count(DISTINCT o.order_id), avg(i.price) {ITEMS} GROUP BY 1 ORDER BY revenue DESC
+"""
+PRICE_BANDS = f"""
+SELECT width_bucket(i.price, ARRAY[25, 50, 100, 200, 500, 1000]::numeric[]), count(*), sum(i.price) {ITEMS} GROUP BY 1
+"""
+PARETO = f"""
+SELECT n, sum(revenue) OVER (ORDER BY revenue DESC) / sum(revenue) OVER ()
+FROM (SELECT i.product_id, sum(i.price + i.freight_value) AS revenue, count(*) OVER () AS n {ITEMS} GROUP BY 1) x
+"""
+CATEGORY_TRENDS = f"""
+SELECT date_trunc(%(grain)s, o.order_purchase_timestamp), p.product_category_name_english,
+       sum(i.price + i.freight_value) {ITEMS} GROUP BY 1, 2
+"""
+
 
 def params(f: Filters, **extra) -> dict:
     return {"start": f.start, "end": f.end, "statuses": list(f.statuses), "states": list(f.states),
@@ -168,6 +247,10 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         return [(REVIEW_MIX, params(f))]
     if output_id.startswith("payments-kpi-"):
         return [(PAYMENT_INSTALLMENTS, params(f))]
+    if output_id.startswith("customers-kpi-"):
+        return [(CUSTOMER_KPIS, params(f)), (SECOND_ORDER, params(f)), (LTV, params(f))]
+    if output_id.startswith("products-kpi-"):
+        return [(CATEGORY_TABLE, params(f)), (PARETO, params(f))]
     return {
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
@@ -198,4 +281,15 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "reviews-lateness": [(DELIVERY_REVIEWS, params(f))],
         "reviews-low": [(REVIEW_LOW, params(f))],
         "reviews-sellers": [(REVIEW_SELLERS, params(f))],
+        "customers-new-returning": [(NEW_RETURNING, params(f, grain=grain))],
+        "customers-second-order": [(SECOND_ORDER, params(f))],
+        "customers-cohorts": [(COHORTS, params(f))],
+        "customers-rfm": [(RFM, params(f))],
+        "customers-members": [(RFM_MEMBERS, params(f))],
+        "customers-ltv": [(LTV, params(f))],
+        "products-categories": [(CATEGORY_TABLE, params(f))],
+        "products-bands": [(PRICE_BANDS, params(f))],
+        "products-pareto": [(PARETO, params(f))],
+        "products-trends": [(CATEGORY_TABLE, params(f)), (CATEGORY_TRENDS, params(f, grain=grain))],
+        "products-top": [(PRODUCTS, params(f))],
     }[output_id]

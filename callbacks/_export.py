@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import dcc, no_update
+from dash import Input, Output, State, callback, ctx, dcc, no_update
 from flask_login import current_user
+
+from callbacks._context import filters_from, guarded
 
 
 def can_export() -> bool:
@@ -18,3 +20,19 @@ def send(rows: list[dict], name: str, excel: bool, sheet: str = "Data"):
     if excel:
         return dcc.send_data_frame(frame.to_excel, f"{name}.xlsx", sheet_name=sheet[:31], index=False)
     return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)
+
+
+def table_export(grid_id: str, rows_for, name_for, sheet: str, *states: State) -> None:
+    """Register a table card's export: buttons `{grid_id}-csv` / `-xlsx` (disabled for viewers) fill
+    `{grid_id}-download` with `rows_for(filters, *state values)` as `name_for(filters)`.csv or .xlsx."""
+    @callback([Output(f"{grid_id}-{x}", "disabled") for x in ("csv", "xlsx")], Input("url", "pathname"))
+    def allowed(_):
+        return [not can_export()] * 2
+
+    @callback(Output(f"{grid_id}-download", "data"), Input(f"{grid_id}-csv", "n_clicks"),
+              Input(f"{grid_id}-xlsx", "n_clicks"), State("filters", "data"), *states, prevent_initial_call=True)
+    @guarded
+    def download(_csv, _xlsx, data, *values):
+        f = filters_from(data)
+        rows = rows_for(f, *values) if f else []
+        return send(rows, name_for(f), ctx.triggered_id.endswith("xlsx"), sheet)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import delivery, payments, queries, reviews, sellers
+from data import customers, delivery, payments, products, queries, reviews, sellers
 from data.cache import QueryCache
 from data.filters import Filters
 
@@ -74,6 +74,17 @@ class Warehouse:
     def sellers(self, name: str, f: Filters, *args):
         """One of data/sellers.py's questions (leaderboard, revenues, by_state, worst_reviews)."""
         return self._page(sellers, name, f, args)
+
+    def customers(self, name: str, f: Filters, *args):
+        """One of data/customers.py's questions (summary, new_returning, cohorts, rfm_segments, ...)."""
+        return self._page(customers, name, f, args)
+
+    def products(self, name: str, f: Filters, *args):
+        """One of data/products.py's questions (category_table, price_bands, pareto, product_kpis, ...)."""
+        return self._page(products, name, f, args)
+
+    def product(self, product_id: str) -> dict | None:
+        return self._ask("product", product_id.lower()[:40], lambda conn: products.find(conn, product_id))
 
     def seller(self, seller_id: str) -> dict | None:
         return self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))

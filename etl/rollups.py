@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 7
+ROLLUP_VERSION = 8
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -39,7 +39,7 @@ LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date 
 # state. Every rollup then reads these two instead of joining the facts and dimensions again.
 ROLLUP_INPUTS = f"""
 CREATE TEMP TABLE rollup_orders ON COMMIT DROP AS
-SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status,
+SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status, c.customer_unique_id,
        extract(hour FROM f.order_purchase_timestamp)::int AS hour,
        (c.customer_unique_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single,
@@ -212,6 +212,28 @@ FROM {_per_order("seller_id")}
 GROUP BY 1, 2, 3, 4;
 """
 
+CUSTOMER_ORDERS = f"""
+DELETE FROM warehouse.customer_orders WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.customer_orders
+SELECT o.order_id, o.customer_unique_id, o.purchase_date, o.state, o.order_status, (o.order_value * 100)::bigint,
+       o.single
+FROM rollup_orders o
+WHERE o.customer_unique_id IS NOT NULL;
+"""
+
+# Upper bounds (R$, exclusive) of the item price bands; the last band is open. Shared with data/products.py.
+PRICE_BANDS = (25, 50, 100, 200, 500, 1000)
+PRICE_BAND = "width_bucket({price}, ARRAY[" + ", ".join(map(str, PRICE_BANDS)) + "]::numeric[])"
+
+DAILY_PRICE_BANDS = f"""
+DELETE FROM warehouse.agg_daily_price_bands WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_price_bands
+SELECT o.purchase_date, o.state, o.order_status, x.category, {PRICE_BAND.format(price="x.price")}, count(*),
+       sum(x.price)
+FROM rollup_items x JOIN rollup_orders o USING (order_id)
+GROUP BY 1, 2, 3, 4, 5;
+"""
+
 DIM_DATE = """
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
@@ -231,7 +253,8 @@ ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CA
            ("agg_daily_installments", DAILY_INSTALLMENTS), ("unreconciled_orders", UNRECONCILED),
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
-           ("agg_daily_sellers", DAILY_SELLERS))
+           ("agg_daily_sellers", DAILY_SELLERS), ("customer_orders", CUSTOMER_ORDERS),
+           ("agg_daily_price_bands", DAILY_PRICE_BANDS))
 
 
 def refresh(cur, rebuilt) -> int:

@@ -1,6 +1,12 @@
-"""Card pieces every page uses: a title with the metric's definition, a chart card."""
+"""Card pieces every page uses: a title with the metric's definition, a chart card, a table card."""
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+
+GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
+        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
+                            "domLayout": "autoHeight", "tooltipShowDelay": 300},
+        "className": "ag-theme-alpine", "style": {"height": None}}
 
 
 def card_title(text: str, definition: str):
@@ -8,10 +14,10 @@ def card_title(text: str, definition: str):
                                      **{"aria-label": f"{text}: {definition}"})], className="card-title small")
 
 
-def chart_card(title: str, definition: str, graph_id: str, width: int = 4):
+def chart_card(title: str, definition: str, graph_id: str, width: int = 4, height: int = 300):
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(title, definition),
-        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"})),
+        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": f"{height}px"})),
     ])), xs=12, lg=width, className="mb-3")
 
 
@@ -30,3 +36,14 @@ def kpi_card(page: str, key: str, label: str, definition: str, lg=3):
         card_title(label, definition),
         dcc.Loading(html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"), type="dot"),
     ])), xs=12, sm=6, lg=lg, className="mb-3")
+
+
+def table_card(title: str, definition: str, grid_id: str, columns: list, extra=None):
+    """A full-width card with a paged, sortable grid (id `grid_id`), its export buttons and download;
+    `extra` goes between the title and the grid (a note, totals)."""
+    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+        dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(export_buttons(grid_id), width="auto")]),
+        *([extra] if extra is not None else []),
+        dcc.Loading(dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], **GRID)),
+        dcc.Download(id=f"{grid_id}-download"),
+    ])), width=12, className="mb-3")])

@@ -29,9 +29,9 @@ def navbar():
                 dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
                 html.Span(id="user-name", className="me-2 small text-light"),
                 dbc.Button("Sign out", href="/logout", external_link=True, size="sm", color="light", outline=True),
-            ], className="d-flex align-items-center py-2 py-md-0"),
+            ], className="d-flex align-items-center py-2 py-xl-0"),
         ], id="navbar-collapse", navbar=True, is_open=False),
-    ], fluid=True), color="dark", dark=True, expand="md", className="mb-0", sticky="top")
+    ], fluid=True), color="dark", dark=True, expand="xl", className="mb-0", sticky="top")
 
 
 def filter_bar():

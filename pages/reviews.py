@@ -1,11 +1,10 @@
 """Reviews: how customers score their orders, where scores are low, and what they wrote (layout only)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, export_buttons, kpi_card
+from pages._cards import chart_card, kpi_card, table_card
 
 dash.register_page(__name__, path="/reviews", name="Reviews", order=6, title="Reviews · Olist Analytics")
 
@@ -14,10 +13,6 @@ KPIS = [("review_score", "Average review score", SCORE),
         ("reviews", "Reviews", "Reviews of the selected orders."),
         ("low_share", "Scores of 1 or 2", "Reviews scoring 1 or 2, over all reviews of the selected orders."),
         ("comment_share", "With a comment", "Reviews whose review_comment_message is not blank, over all reviews.")]
-GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
-        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
-                            "domLayout": "autoHeight", "tooltipShowDelay": 300},
-        "className": "ag-theme-alpine", "style": {"height": None}}
 SELLER_COLUMNS = [
     {"field": "seller_id", "headerName": "Seller", "minWidth": 290, "flex": 2},
     {"field": "reviews", "headerName": "Reviews", "type": "numericColumn", "flex": 1,
@@ -39,14 +34,6 @@ LOW_COLUMNS = [
      "tooltipField": "message"},
     {"field": "order_id", "headerName": "Order", "width": 300},
 ]
-
-
-def table_card(title: str, definition: str, grid_id: str, columns: list):
-    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
-        dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(export_buttons(grid_id), width="auto")]),
-        dcc.Loading(dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], **GRID)),
-        dcc.Download(id=f"{grid_id}-download"),
-    ])), width=12, className="mb-3")])
 
 
 def layout(**_query):

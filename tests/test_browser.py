@@ -218,7 +218,8 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     sign_in(browser, live_app, "/no-such-page")
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
-    assert nav == ["Overview", "Sales", "Sellers", "Payments", "Delivery", "Reviews", "Geography"]  # no Admin
+    assert nav == ["Overview", "Sales", "Customers", "Products", "Sellers", "Payments", "Delivery", "Reviews",
+                   "Geography"]  # no Admin
     assert errors(browser) == []
 
 
@@ -375,3 +376,59 @@ def test_sellers_leaderboard_opens_a_seller_and_unknown_ids_say_so(live_app, bro
     browser.get(live_app + "/sellers/00000000-0000-0000-0000-000000000000")
     wait(browser, 30).until(lambda d: "No such seller" in d.find_element(By.ID, "seller-header").text)
     assert not browser.find_element(By.ID, "seller-body").is_displayed()
+
+
+def test_customers_page_draws_cohorts_and_a_segment_click_lists_its_customers(live_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sign_in(browser, live_app, "/customers?start=2016-01-01&end=2018-12-31")
+    assert wait_for_text(browser, "customers-kpi-customers").replace(",", "").isdigit()
+    assert wait_for_text(browser, "customers-kpi-repeat_rate").endswith("%")
+    for graph in ("customers-new-returning", "customers-second-order", "customers-rfm", "customers-ltv"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-cohorts .heatmaplayer .hm"))
+    first = wait_for_text(browser, "customers-members-note", not_text="").split(":")[0]
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-members .ag-row"))
+    browser.set_window_size(1400, 2100)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "customers.png"))
+    labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#customers-rfm .ytick text")]
+    bars = browser.find_elements(By.CSS_SELECTOR, "#customers-rfm .bars .point path")
+    # Bars and ticks both run bottom to top; click the widest bar of another segment, at its middle.
+    target = max((k for k, label in enumerate(labels) if label != first), key=lambda k: bars[k].size["width"])
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[target])
+    ActionChains(browser).move_to_element(bars[target]).click().perform()
+    wait(browser, 20).until(lambda d: d.find_element(By.ID, "customers-members-note").text.startswith(
+        labels[target] + ":"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-members .ag-row"))
+    # Percent and counts: the switch redraws the heatmap with counts.
+    browser.execute_script("arguments[0].click();", browser.find_element(
+        By.CSS_SELECTOR, "#customers-cohort-measure input[value='count']"))
+    wait(browser, 20).until(lambda d: not any("%" in t.text for t in d.find_elements(
+        By.CSS_SELECTOR, "#customers-cohorts .heatmaplayer text")) and d.find_elements(
+        By.CSS_SELECTOR, "#customers-cohorts .heatmaplayer text"))
+    assert errors(browser) == []
+
+
+def test_products_page_opens_a_product_and_unknown_ids_say_so(live_app, browser):
+    sign_in(browser, live_app, "/products?start=2016-01-01&end=2018-12-31")
+    assert wait_for_text(browser, "products-kpi-top20").endswith("%")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#products-categories .ag-row"))
+    for graph in ("products-bands", "products-pareto", "products-trends"):
+        wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#products-top .ag-row[row-index='0'] a"))[0]
+    browser.set_window_size(1400, 2400)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "products.png"))
+    product = link.text
+    browser.execute_script("arguments[0].click();", link)
+    wait(browser, 30).until(lambda d: f"Product {product}" in d.find_element(By.ID, "product-header").text)
+    assert "start=2016-01-01" in browser.current_url  # the filters came along
+    assert wait_for_text(browser, "product-kpi-revenue").startswith("R$ ")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#product-trend .trace"))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#product-sellers .ag-row"))
+    browser.save_screenshot(str(SHOTS / "product.png"))
+    assert errors(browser) == []
+    browser.get(live_app + "/products/00000000-0000-0000-0000-000000000000")
+    wait(browser, 30).until(lambda d: "No such product" in d.find_element(By.ID, "product-header").text)
+    assert not browser.find_element(By.ID, "product-body").is_displayed()

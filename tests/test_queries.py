@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from data import delivery, filters, payments, queries, reviews, sellers
+from data import customers, delivery, filters, payments, products, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
 from etl.generate import generate
@@ -114,6 +114,15 @@ QUESTIONS.update({
     "delivery_trend": lambda conn, f, source: delivery.trend(conn, f, "month", source=source),
     "delivery_histogram": delivery.histogram, "reviews_by_lateness": delivery.reviews_by_lateness,
 })  # no category in their rollup: a category filter goes to the facts
+QUESTIONS.update({
+    "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
+    "new_returning": lambda conn, f, source: customers.new_returning(conn, f, "week", source=source),
+    "rfm_members": lambda conn, f, source: {s: customers.segment_members(conn, f, s, 50, source=source)
+                                            for s in customers.SEGMENT_NAMES},
+    "ltv_tiers": customers.ltv_tiers, "second_order": customers.second_order,
+    "category_table": products.category_table, "price_bands": products.price_bands, "pareto": products.pareto,
+    "category_trends": lambda conn, f, source: products.category_trends(conn, f, "month", source=source),
+})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,179 @@
+"""Customers callbacks: KPI cards, new and returning, first-to-second order, cohorts, RFM (a click on a
+segment lists its customers) and lifetime value."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from dash import Input, Output, State, callback, no_update
+
+from callbacks import _figures as figures
+from callbacks import _format as fmt
+from callbacks._context import filters_from, guarded, warehouse
+from callbacks._export import table_export
+from callbacks._format import plain
+from data import queries
+from data.customers import SEGMENT_NAMES
+from data.metrics import ratio
+
+
+@callback([Output(f"customers-kpi-{k}", "children") for k in ("customers", "new", "returning", "repeat_rate",
+                                                              "second_order", "ltv")],
+          Input("filters", "data"))
+@guarded
+def kpis(data):
+    f = filters_from(data)
+    if f is None:
+        return ["no data"] * 6
+    s = warehouse().customers("summary", f)
+    gap = warehouse().customers("second_order", f)
+    tiers = warehouse().customers("ltv_tiers", f)
+    lifetime = sum((t["revenue"] for t in tiers), Decimal(0))
+    median = gap["median_days"]
+    return [fmt.count(s["customers"]), fmt.count(s["new"]), fmt.count(s["returning"]), fmt.pct(s["repeat_rate"]),
+            "no data" if median is None else f"{median:,} days",
+            fmt.money(ratio(lifetime, sum(t["customers"] for t in tiers)))]
+
+
+@callback(Output("customers-new-returning", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def new_returning(data, theme):
+    f = filters_from(data)
+    rows = warehouse().customers("new_returning", f, queries.auto_grain(f)) if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    x = [r["period"] for r in rows]
+    for key, name in (("new", "New"), ("returning", "Returning")):
+        fig.add_bar(x=x, y=[r[key] for r in rows], name=name,
+                    hovertemplate=f"%{{x|%d %b %Y}}<br>{name}: %{{y:,}} customers<extra></extra>")
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12}, yaxis={"separatethousands": True})
+    return fig
+
+
+@callback(Output("customers-second-order", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def second_order(data, theme):
+    f = filters_from(data)
+    gap = warehouse().customers("second_order", f) if f else None
+    if not gap or not gap["returned"]:
+        return figures.empty(theme, "Nobody whose first order is in the range ordered again.")
+    fig = figures.base(theme)
+    labels = [f"{b['from']}+ days" if b["to"] is None else f"{b['from']}-{b['to']} days" for b in gap["bins"]]
+    fig.add_bar(x=labels, y=[b["customers"] for b in gap["bins"]],
+                hovertemplate="%{x}<br>%{y:,} customers<extra></extra>")
+    fig.update_layout(yaxis={"separatethousands": True, "title": "Customers"},
+                      title={"text": f"{gap['returned']:,} of {gap['acquired']:,} new customers ordered again "
+                                     f"({fmt.pct(gap['rate'])})", "font": {"size": 12}, "x": 0.01, "y": 0.98},
+                      margin={**figures.MARGIN, "t": 30})
+    return fig
+
+
+@callback(Output("customers-cohorts", "figure"), Input("filters", "data"), Input("customers-cohort-measure", "value"),
+          Input("theme", "data"))
+@guarded
+def cohorts(data, measure, theme):
+    f = filters_from(data)
+    cells = warehouse().customers("cohorts", f) if f else []
+    sizes = {c["cohort"]: c["customers"] for c in cells if c["offset"] == 0}
+    if not sizes:
+        return figures.empty(theme)
+    months = sorted(sizes)
+    width = max(c["offset"] for c in cells) + 1
+    grid = {(c["cohort"], c["offset"]): c["customers"] for c in cells}
+    counts = [[grid.get((m, k)) for k in range(width)] for m in months]
+    pcts = [[None if n is None else n / sizes[m] for n in row] for m, row in zip(months, counts)]
+    # The offset-0 column is 100% by definition: leave it out of the colour scale so later months read.
+    shown = [[None if k == 0 else (p if measure == "pct" else n) for k, (p, n) in enumerate(zip(prow, crow))]
+             for prow, crow in zip(pcts, counts)]
+    text = [[("" if n is None else (f"{p:.0%}" if k == 0 else f"{p:.1%}") if measure == "pct" else
+              ("" if n is None else f"{n:,}")) for k, (p, n) in enumerate(zip(prow, crow))]
+            for prow, crow in zip(pcts, counts)]
+    custom = [[[n or 0, p or 0] for p, n in zip(prow, crow)] for prow, crow in zip(pcts, counts)]
+    labels = [f"{m:%b %Y} ({sizes[m]:,})" for m in months]
+    fig = figures.base(theme)
+    fig.add_heatmap(z=shown, x=[str(k) for k in range(width)], y=labels, text=text, texttemplate="%{text}",
+                    customdata=custom, colorscale="Blues", showscale=False, xgap=1, ygap=1,
+                    hovertemplate="cohort %{y}<br>%{x} months later<br>%{customdata[0]:,} customers "
+                                  "(%{customdata[1]:.1%})<extra></extra>")
+    fig.update_layout(xaxis={"title": "Months since first order", "side": "top", "type": "category"},
+                      yaxis={"autorange": "reversed", "automargin": True, "type": "category"})
+    return fig
+
+
+@callback(Output("customers-rfm", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def rfm(data, theme):
+    f = filters_from(data)
+    rows = warehouse().customers("rfm_segments", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    rows = rows[::-1]
+    fig = figures.base(theme)
+    fig.add_bar(y=[r["segment"] for r in rows], x=[r["customers"] for r in rows], orientation="h", name="Customers",
+                customdata=[[r["segment"], r["customer_share"], float(r["revenue"]), r["revenue_share"],
+                             r["recency"], r["frequency"], float(r["monetary"])] for r in rows],
+                text=[f"{r['customer_share']:.1%} of customers, {r['revenue_share']:.1%} of revenue" for r in rows],
+                textposition="auto",
+                hovertemplate="%{y}: %{x:,} customers (%{customdata[1]:.1%})<br>R$ %{customdata[2]:,.2f} "
+                              "(%{customdata[3]:.1%} of revenue)<br>%{customdata[4]:.0f} days since the last order, "
+                              "%{customdata[5]:.2f} orders, R$ %{customdata[6]:,.2f} each on average<extra></extra>")
+    fig.update_layout(xaxis={"type": "log", "title": "Customers (log scale)"}, yaxis={"automargin": True},
+                      clickmode="event")
+    return fig
+
+
+@callback(Output("customers-segment", "data"), Input("customers-rfm", "clickData"), prevent_initial_call=True)
+def pick_segment(click):
+    try:
+        name = click["points"][0]["customdata"][0]
+    except (TypeError, KeyError, IndexError):
+        return no_update
+    return name if name in SEGMENT_NAMES else no_update
+
+
+def _segment(f, chosen):
+    """The clicked segment, or the first one of the view (Champions when there are any)."""
+    if chosen in SEGMENT_NAMES:
+        return chosen
+    rows = warehouse().customers("rfm_segments", f)
+    return rows[0]["segment"] if rows else None
+
+
+@callback(Output("customers-members", "rowData"), Output("customers-members-note", "children"),
+          Input("filters", "data"), Input("customers-segment", "data"))
+@guarded
+def members(data, chosen):
+    f = filters_from(data)
+    segment = _segment(f, chosen) if f else None
+    if segment is None:
+        return [], "No customers match the filters."
+    rows = warehouse().customers("segment_members", f, segment, 500)
+    return plain(rows), (f"{segment}: the {len(rows):,} customers with the largest spend"
+                         + (" (the first 500)" if len(rows) == 500 else "")
+                         + ". Click another segment in the chart to list it.")
+
+
+@callback(Output("customers-ltv", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def ltv(data, theme):
+    f = filters_from(data)
+    rows = warehouse().customers("ltv_tiers", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    x = [r["tier"] for r in rows]
+    fig.add_bar(x=x, y=[r["customers"] for r in rows], name="Customers",
+                hovertemplate="%{x}<br>%{y:,} customers<extra></extra>")
+    fig.add_scatter(x=x, y=[float(r["revenue_share"] or 0) for r in rows], name="Share of revenue", yaxis="y2",
+                    mode="markers+lines", hovertemplate="%{x}<br>%{y:.1%} of lifetime revenue<extra></extra>")
+    return figures.two_axes(fig, {"separatethousands": True, "title": "Customers"}, "Share of revenue",
+                            right_percent=True)
+
+
+def _members_export(f, chosen):
+    segment = _segment(f, chosen)
+    return warehouse().customers("segment_members", f, segment, 100_000) if segment else []
+
+
+table_export("customers-members", _members_export, lambda f: f"customers-{f.start}-{f.end}" if f else "customers",
+             "Customers", State("customers-segment", "data"))

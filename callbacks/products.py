@@ -1,0 +1,205 @@
+"""Products callbacks: KPI cards, the category table, price bands, Pareto, category trends, top
+products (each opens its page), and the one-product page."""
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html, no_update
+from plotly.subplots import make_subplots
+
+from callbacks import _figures as figures
+from callbacks import _format as fmt
+from callbacks._context import filters_from, guarded, warehouse
+from callbacks._export import table_export
+from callbacks._format import plain
+from data import queries
+from data.filters import ALL_STATUSES, to_query
+from data.metrics import ratio
+
+
+@callback([Output(f"products-kpi-{k}", "children") for k in ("products", "categories", "top20", "average_price")],
+          Input("filters", "data"))
+@guarded
+def kpis(data):
+    f = filters_from(data)
+    if f is None:
+        return ["no data"] * 4
+    table = warehouse().products("category_table", f)
+    shape = warehouse().products("pareto", f)
+    price = sum((r["average_price"] * r["items"] for r in table if r["average_price"] is not None), Decimal(0))
+    return [fmt.count(shape["products"]), fmt.count(len(table)), fmt.pct(shape["top20_share"]),
+            fmt.money(ratio(price, sum(r["items"] for r in table)))]
+
+
+@callback(Output("products-categories", "rowData"), Input("filters", "data"))
+@guarded
+def categories(data):
+    f = filters_from(data)
+    return plain(warehouse().products("category_table", f)) if f else []
+
+
+@callback(Output("products-bands", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def bands(data, theme):
+    f = filters_from(data)
+    rows = warehouse().products("price_bands", f) if f else []
+    if not rows:
+        return figures.empty(theme)
+    total = sum((r["revenue"] for r in rows), Decimal(0))
+    fig = figures.base(theme)
+    x = [r["band"] for r in rows]
+    fig.add_bar(x=x, y=[r["items"] for r in rows], name="Items", hovertemplate="%{x}<br>%{y:,} items<extra></extra>")
+    fig.add_scatter(x=x, y=[float(ratio(r["revenue"], total) or 0) for r in rows], name="Share of product revenue",
+                    yaxis="y2", mode="markers+lines", hovertemplate="%{x}<br>%{y:.1%} of product revenue<extra></extra>")
+    return figures.two_axes(fig, {"separatethousands": True, "title": "Items"}, "Share of product revenue",
+                            right_percent=True)
+
+
+@callback(Output("products-pareto", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def pareto(data, theme):
+    f = filters_from(data)
+    shape = warehouse().products("pareto", f) if f else {"curve": []}
+    if not shape["curve"]:
+        return figures.empty(theme)
+    fig = figures.base(theme)
+    curve = shape["curve"]
+    fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", fill="tozeroy", name="Products",
+                    hovertemplate="largest %{x:.1%} of products<br>%{y:.1%} of revenue<extra></extra>")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equal shares", line={"dash": "dot", "color": "gray"},
+                    hoverinfo="skip")
+    fig.add_scatter(x=[0.2], y=[shape["top20_share"]], mode="markers+text", name="Top 20%",
+                    text=[f"top 20%: {shape['top20_share']:.0%}"], textposition="middle right",
+                    marker={"size": 9}, hoverinfo="skip")
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, showlegend=False,
+                      xaxis={"tickformat": ".0%", "title": f"Products ({shape['products']:,}), largest first"},
+                      yaxis={"tickformat": ".0%", "title": "Revenue"})
+    return fig
+
+
+@callback(Output("products-trends", "figure"), Input("filters", "data"), Input("theme", "data"))
+@guarded
+def trends(data, theme):
+    f = filters_from(data)
+    rows = warehouse().products("category_trends", f, queries.auto_grain(f)) if f else []
+    if not rows:
+        return figures.empty(theme)
+    names = list(dict.fromkeys(r["category"] for r in rows))
+    cols = 4
+    fig = make_subplots(rows=-(-len(names) // cols), cols=cols, shared_xaxes=True, vertical_spacing=0.09,
+                        horizontal_spacing=0.05, subplot_titles=[n.replace("_", " ") for n in names])
+    for k, name in enumerate(names):
+        mine = [r for r in rows if r["category"] == name]
+        fig.add_scatter(x=[r["period"] for r in mine], y=[float(r["revenue"]) for r in mine], mode="lines",
+                        name=name.replace("_", " "), row=k // cols + 1, col=k % cols + 1, line={"width": 2},
+                        hovertemplate=f"{name.replace('_', ' ')}<br>%{{x|%d %b %Y}}<br>R$ %{{y:,.2f}}<extra></extra>")
+    fig.update_layout(template=figures.template(theme), margin={**figures.MARGIN, "t": 30}, showlegend=False,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_annotations(font={"size": 11})
+    fig.update_yaxes(rangemode="tozero", tickprefix="R$ ", separatethousands=True, nticks=4, tickfont={"size": 9})
+    fig.update_xaxes(tickfont={"size": 9})
+    return fig
+
+
+def _with_links(rows, f):
+    query = "?" + urlencode(to_query(f))
+    for r in rows:
+        r["link"] = f"[{r['product_id']}](/products/{r['product_id']}{query})"
+    return rows
+
+
+@callback(Output("products-top", "rowData"), Input("filters", "data"))
+@guarded
+def top(data):
+    f = filters_from(data)
+    return plain(_with_links(warehouse().top_products(f), f)) if f else []
+
+
+table_export("products-categories", lambda f: warehouse().products("category_table", f),
+             lambda f: f"categories-{f.start}-{f.end}" if f else "categories", "Categories")
+table_export("products-top", lambda f: warehouse().top_products(f),
+             lambda f: f"top-products-{f.start}-{f.end}" if f else "top-products", "Top products")
+
+
+# One product.
+
+@callback(Output("product-header", "children"), Output("product-body", "style"), Input("product-id", "data"))
+@guarded
+def header(product_id):
+    found = warehouse().product(product_id or "")
+    if found is None:
+        return dbc.Alert([html.Strong("No such product. "), f"No product has the id {str(product_id)[:60]!r}. ",
+                          html.A("Back to the products", href="/products")], color="warning"), {"display": "none"}
+    size = [f"{found[k]:,} {unit}" for k, unit in (("product_weight_g", "g"),) if found.get(k) is not None]
+    dims = [found.get(k) for k in ("product_length_cm", "product_height_cm", "product_width_cm")]
+    if all(d is not None for d in dims):
+        size.append(" x ".join(str(d) for d in dims) + " cm")
+    details = [found["product_category_name_english"].replace("_", " ")] + size + (
+        ["not in the products file"] if found["is_unknown"] else [])
+    return html.Div([html.H4(f"Product {found['product_id']}", className="mb-0"),
+                     html.Div(" · ".join(details), className="text-body-secondary"),
+                     html.A("← all products", href="/products", className="small")]), {}
+
+
+def _product_filters(data, product_id):
+    """The filters and the product's id, or (None, None) when either is missing."""
+    f = filters_from(data)
+    found = warehouse().product(product_id or "") if f else None
+    return (None, None) if found is None else (f, found["product_id"])
+
+
+@callback([Output(f"product-kpi-{k}", "children") for k in ("revenue", "items", "orders", "average_price",
+                                                            "review_score")],
+          Input("filters", "data"), Input("product-id", "data"))
+@guarded
+def product_kpis(data, product_id):
+    f, pid = _product_filters(data, product_id)
+    if f is None:
+        return [no_update] * 5
+    k = warehouse().products("product_kpis", f, pid)
+    return [fmt.money(k["revenue"]), fmt.count(k["items"]), fmt.count(k["orders"]), fmt.money(k["average_price"]),
+            fmt.score(k["review_score"])]
+
+
+@callback(Output("product-trend", "figure"), Input("filters", "data"), Input("product-id", "data"),
+          Input("theme", "data"))
+@guarded
+def product_trend(data, product_id, theme):
+    f, pid = _product_filters(data, product_id)
+    rows = warehouse().products("product_trend", f, pid, queries.auto_grain(f)) if f else []
+    return figures.revenue_and_orders(rows, theme, {})
+
+
+@callback(Output("product-sellers", "rowData"), Input("filters", "data"), Input("product-id", "data"))
+@guarded
+def product_sellers(data, product_id):
+    f, pid = _product_filters(data, product_id)
+    if f is None:
+        return []
+    query = "?" + urlencode(to_query(f))
+    rows = warehouse().products("product_sellers", f, pid)
+    return plain([{**r, "link": f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"} for r in rows])
+
+
+@callback(Output("product-reviews", "rowData"), Input("filters", "data"), Input("product-id", "data"))
+@guarded
+def product_reviews(data, product_id):
+    f, pid = _product_filters(data, product_id)
+    return warehouse().products("product_reviews", replace(f, statuses=ALL_STATUSES), pid) if f else []
+
+
+def _product_rows(question):
+    """Export rows of one of the product page's tables (none for an unknown product)."""
+    def rows(f, product_id):
+        found = warehouse().product(product_id or "")
+        return warehouse().products(question, f, found["product_id"]) if found else []
+    return rows
+
+
+table_export("product-sellers", _product_rows("product_sellers"), lambda f: "product-sellers", "Sellers",
+             State("product-id", "data"))
+table_export("product-reviews", _product_rows("product_reviews"), lambda f: "product-reviews", "Reviews",
+             State("product-id", "data"))
