@@ -79,3 +79,16 @@ def revenue_and_orders(rows: list[dict], theme: str | None, revenue_axis: dict) 
     fig.add_scatter(x=x, y=[r["orders"] for r in rows], name="Orders", yaxis="y2", mode="lines+markers",
                     hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>")
     return two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True, **revenue_axis}, "Orders")
+
+
+def share_curve(curve: list[tuple[float, float]], theme: str | None, name: str, hover: str, x_title: str) -> go.Figure:
+    """A cumulative-share curve (Lorenz, Pareto) of (share of members, share of revenue) points over
+    the diagonal of equal shares."""
+    fig = base(theme)
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equality", line={"dash": "dot", "color": "gray"},
+                    hoverinfo="skip")
+    fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", name=name, fill="tozeroy",
+                    hovertemplate=hover)
+    fig.update_layout(legend={"orientation": "h", "y": 1.12}, xaxis={"tickformat": ".0%", "title": x_title},
+                      yaxis={"tickformat": ".0%", "title": "Revenue"})
+    return fig

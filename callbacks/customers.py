@@ -148,9 +148,10 @@ def members(data, chosen):
     if segment is None:
         return [], "No customers match the filters."
     rows = warehouse().customers("segment_members", f, segment, 500)
-    return plain(rows), (f"{segment}: the {len(rows):,} customers with the largest spend"
-                         + (" (the first 500)" if len(rows) == 500 else "")
-                         + ". Click another segment in the chart to list it.")
+    shown = ("no customers in this view" if not rows else "1 customer" if len(rows) == 1 else
+             f"the {len(rows):,} customers with the largest spend" if len(rows) == 500 else
+             f"{len(rows):,} customers, largest spend first")
+    return plain(rows), f"{segment}: {shown}. Click another segment in the chart to list it."
 
 
 @callback(Output("customers-ltv", "figure"), Input("filters", "data"), Input("theme", "data"))

@@ -65,18 +65,12 @@ def pareto(data, theme):
     shape = warehouse().products("pareto", f) if f else {"curve": []}
     if not shape["curve"]:
         return figures.empty(theme)
-    fig = figures.base(theme)
-    curve = shape["curve"]
-    fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", fill="tozeroy", name="Products",
-                    hovertemplate="largest %{x:.1%} of products<br>%{y:.1%} of revenue<extra></extra>")
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equal shares", line={"dash": "dot", "color": "gray"},
-                    hoverinfo="skip")
+    fig = figures.share_curve(shape["curve"], theme, "Products", "largest %{x:.1%} of products<br>%{y:.1%} of "
+                              "revenue<extra></extra>", f"Products ({shape['products']:,}), largest first")
     fig.add_scatter(x=[0.2], y=[shape["top20_share"]], mode="markers+text", name="Top 20%",
                     text=[f"top 20%: {shape['top20_share']:.0%}"], textposition="middle right",
                     marker={"size": 9}, hoverinfo="skip")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, showlegend=False,
-                      xaxis={"tickformat": ".0%", "title": f"Products ({shape['products']:,}), largest first"},
-                      yaxis={"tickformat": ".0%", "title": "Revenue"})
+    fig.update_layout(showlegend=False)
     return fig
 
 

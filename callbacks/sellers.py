@@ -44,14 +44,8 @@ def lorenz(data, theme):
     curve = concentration(warehouse().sellers("revenues", f))["curve"] if f else []
     if not curve:
         return figures.empty(theme)
-    fig = figures.base(theme)
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equality", line={"dash": "dot", "color": "gray"},
-                    hoverinfo="skip")
-    fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", name="Sellers", fill="tozeroy",
-                    hovertemplate="smallest %{x:.0%} of sellers<br>%{y:.1%} of revenue<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, xaxis={"tickformat": ".0%", "title": "Sellers"},
-                      yaxis={"tickformat": ".0%", "title": "Revenue"})
-    return fig
+    return figures.share_curve(curve, theme, "Sellers", "smallest %{x:.0%} of sellers<br>%{y:.1%} of revenue"
+                               "<extra></extra>", "Sellers")
 
 
 @callback(Output("sellers-states", "figure"), Input("filters", "data"), Input("theme", "data"))

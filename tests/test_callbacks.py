@@ -6,7 +6,7 @@ from dash import no_update
 from flask_login import login_user
 
 from app import create_app
-from callbacks import _export, delivery, geography, overview, reviews, sales
+from callbacks import _export, customers, delivery, geography, overview, products, reviews, sales
 from data import users
 from data.db import make_engine
 from data.filters import DEFAULT_STATUSES
@@ -80,3 +80,22 @@ def test_the_seller_box_offers_sellers_matching_what_was_typed(app):
         {"value": "e1000000-0000-0000-0000-000000000002", "label": "e1000000… (curitiba, PR)"}]
     assert shell.seller_options("x", ["e1000000-0000-0000-0000-000000000001"]) == [
         {"label": "e1000000…", "value": "e1000000-0000-0000-0000-000000000001"}]
+
+
+def test_customers_and_products_callbacks_on_the_fixture(app):
+    # One person (two orders, 53 days apart) in the view; both orders together are worth R$ 218.88.
+    assert customers.kpis(VIEW) == ["1", "1", "0", "100.0%", "53 days", "R$ 218.88"]
+    assert customers.pick_segment({"points": [{"customdata": ["At risk", 0.1]}]}) == "At risk"
+    assert customers.pick_segment({"points": [{"customdata": ["<script>", 0.1]}]}) is no_update
+    rows, note = customers.members(VIEW, None)  # no click yet: the view's first segment
+    assert [(r["orders"], r["revenue"], r["r"], r["m"]) for r in rows] == [(2, 218.88, 5, 1)]
+    assert note == "Loyal: 1 customer. Click another segment in the chart to list it."
+    assert customers.members(VIEW, "Champions") == ([], "Champions: no customers in this view. "
+                                                        "Click another segment in the chart to list it.")
+    heat = customers.cohorts(VIEW, "count", "light")
+    assert list(heat.data[0].y) == ["Oct 2017 (1)"] and list(heat.data[0].text[0][:2]) == ["1", "1"]
+    # Two products: R$ 141.46 of R$ 218.88 from the larger; three items priced 178.68 in all.
+    assert products.kpis(VIEW) == ["2", "2", "64.6%", "R$ 59.56"]
+    header, style = products.header("00000000-0000-0000-0000-000000000000")
+    assert "No such product" in str(header) and style == {"display": "none"}
+    assert products.product_kpis(VIEW, "b1000000-0000-0000-0000-000000000001")[:3] == ["R$ 77.42", "2", "1"]
