@@ -205,10 +205,13 @@ SELECT r, m, frequency >= 2, count(*), sum(monetary), avg(recency), avg(frequenc
 RFM_MEMBERS = RFM_PEOPLE + """
 SELECT * FROM scored WHERE r >= 4 AND frequency = 1 ORDER BY monetary DESC LIMIT 500
 """
-LTV = PEOPLE + """
+LTV = f"""
 SELECT width_bucket(ltv, ARRAY[50, 100, 250, 500, 1000]::numeric[]), count(*), sum(ltv)
-FROM (SELECT person, sum(order_value) AS ltv FROM person_orders
-      WHERE order_status = ANY(%(statuses)s) AND person IN (SELECT person FROM selected) GROUP BY 1) x GROUP BY 1
+FROM (SELECT c.customer_unique_id, sum(o.order_value) AS ltv
+      FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
+      WHERE o.order_status = ANY(%(statuses)s)
+        AND c.customer_unique_id IN (SELECT c.customer_unique_id FROM {ORDERS} WHERE {SELECTED})
+      GROUP BY 1) x GROUP BY 1
 """
 ITEMS = f"""
 FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
