@@ -152,50 +152,45 @@ FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
 JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id WHERE {SELECTED} GROUP BY 1
 """
 
-# Customers: a BI tool finds each person's first order (and rank of each order) over all history.
-PEOPLE = """
-WITH person_orders AS (
-    SELECT c.customer_unique_id AS person, o.*, min(o.purchase_date) OVER w AS first_date,
-           row_number() OVER (w ORDER BY o.purchase_date, o.order_id) AS rank
+# Customers: a BI tool finds each person's first order over all history with a GROUP BY (a CTE
+# of every order with window functions misleads the planner into nested loops over it).
+FIRSTS = """(SELECT c.customer_unique_id AS person, min(o.purchase_date) AS first_date
     FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
-    WHERE c.customer_unique_id IS NOT NULL WINDOW w AS (PARTITION BY c.customer_unique_id)
-), selected AS (
-    SELECT o.* FROM person_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id)
-    WHERE """ + SELECTED + """
-)"""
-CUSTOMER_KPIS = PEOPLE + """
-SELECT count(DISTINCT person), count(DISTINCT person) FILTER (WHERE first_date >= %(start)s),
-       (SELECT count(*) FROM (SELECT person FROM person_orders GROUP BY 1 HAVING count(*) > 1) r
-        WHERE r.person IN (SELECT person FROM selected))
-FROM selected o
+    WHERE c.customer_unique_id IS NOT NULL GROUP BY 1) f"""
+PEOPLE = f"{ORDERS} JOIN {FIRSTS} ON f.person = c.customer_unique_id"
+ACQUIRED = f"""SELECT f.person FROM {PEOPLE} WHERE {SELECTED} AND f.first_date >= %(start)s
+    AND date_trunc('month', o.purchase_date) = date_trunc('month', f.first_date)"""
+CUSTOMER_KPIS = f"""
+SELECT count(DISTINCT f.person), count(DISTINCT f.person) FILTER (WHERE f.first_date >= %(start)s),
+       (SELECT count(*) FROM (SELECT c.customer_unique_id FROM warehouse.fact_orders o
+                              JOIN warehouse.dim_customers c USING (customer_id) GROUP BY 1 HAVING count(*) > 1) r
+        WHERE r.customer_unique_id IN (SELECT c.customer_unique_id FROM {ORDERS} WHERE {SELECTED}))
+FROM {PEOPLE} WHERE {SELECTED}
 """
-NEW_RETURNING = PEOPLE + """
-SELECT date_trunc(%(grain)s, purchase_date) AS period,
-       count(DISTINCT person) FILTER (WHERE date_trunc(%(grain)s, first_date) = date_trunc(%(grain)s, purchase_date)
-                                      AND first_date >= %(start)s),
-       count(DISTINCT person) FILTER (WHERE first_date < date_trunc(%(grain)s, purchase_date) OR first_date < %(start)s)
-FROM selected o GROUP BY 1 ORDER BY 1
+NEW_RETURNING = f"""
+SELECT date_trunc(%(grain)s, o.purchase_date) AS period,
+       count(DISTINCT f.person) FILTER (WHERE date_trunc(%(grain)s, f.first_date) = date_trunc(%(grain)s, o.purchase_date)
+                                        AND f.first_date >= %(start)s),
+       count(DISTINCT f.person) FILTER (WHERE f.first_date < date_trunc(%(grain)s, o.purchase_date)
+                                        OR f.first_date < %(start)s)
+FROM {PEOPLE} WHERE {SELECTED} GROUP BY 1 ORDER BY 1
 """
-COHORTS = PEOPLE + """, acquired AS (
-    SELECT DISTINCT person FROM selected
-    WHERE first_date >= %(start)s AND date_trunc('month', purchase_date) = date_trunc('month', first_date)
-)
-SELECT date_trunc('month', first_date) AS cohort,
-       (extract(year FROM purchase_date) * 12 + extract(month FROM purchase_date))
-       - (extract(year FROM first_date) * 12 + extract(month FROM first_date)) AS months, count(DISTINCT person)
-FROM selected o WHERE person IN (SELECT person FROM acquired) GROUP BY 1, 2 ORDER BY 1, 2
+COHORTS = f"""
+SELECT date_trunc('month', f.first_date) AS cohort,
+       (extract(year FROM o.purchase_date) * 12 + extract(month FROM o.purchase_date))
+       - (extract(year FROM f.first_date) * 12 + extract(month FROM f.first_date)) AS months, count(DISTINCT f.person)
+FROM {PEOPLE} WHERE {SELECTED} AND f.person IN ({ACQUIRED}) GROUP BY 1, 2 ORDER BY 1, 2
 """
-SECOND_ORDER = PEOPLE + """, acquired AS (
-    SELECT DISTINCT person FROM selected
-    WHERE first_date >= %(start)s AND date_trunc('month', purchase_date) = date_trunc('month', first_date)
-)
+SECOND_ORDER = f"""
 SELECT count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY days), avg(days)
-FROM (SELECT max(purchase_date) FILTER (WHERE rank = 2) - min(first_date) AS days
-      FROM person_orders WHERE person IN (SELECT person FROM acquired) GROUP BY person) g
+FROM (SELECT (array_agg(o.purchase_date ORDER BY o.purchase_date, o.order_id))[2] - min(o.purchase_date) AS days
+      FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
+      WHERE c.customer_unique_id IN ({ACQUIRED}) GROUP BY c.customer_unique_id) g WHERE days IS NOT NULL
 """
-RFM_PEOPLE = PEOPLE + """, people AS (
-    SELECT person, %(end)s::date - max(purchase_date) AS recency, count(*) AS frequency, sum(order_value) AS monetary
-    FROM selected GROUP BY person
+RFM_PEOPLE = f"""WITH people AS (
+    SELECT c.customer_unique_id AS person, %(end)s::date - max(o.purchase_date) AS recency, count(*) AS frequency,
+           sum(o.order_value) AS monetary
+    FROM {ORDERS} WHERE {SELECTED} AND c.customer_unique_id IS NOT NULL GROUP BY 1
 ), scored AS (
     SELECT *, 6 - ntile(5) OVER (ORDER BY recency) AS r, ntile(5) OVER (ORDER BY monetary) AS m FROM people
 )"""
@@ -242,19 +237,19 @@ def params(f: Filters, **extra) -> dict:
 
 def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]:
     """The naive statements behind the callback that fills `output_id`, as (sql, parameters)."""
-    if output_id.startswith("overview-kpi-"):
-        return [(KPIS, params(f)), (KPIS, params(f.previous()))]  # the cards show the change too
-    if output_id.startswith("delivery-kpi-"):
-        return [(DELIVERY_KPIS, params(f))]
-    if output_id.startswith("reviews-kpi-"):
-        return [(REVIEW_MIX, params(f))]
-    if output_id.startswith("payments-kpi-"):
-        return [(PAYMENT_INSTALLMENTS, params(f))]
-    if output_id.startswith("customers-kpi-"):
-        return [(CUSTOMER_KPIS, params(f)), (SECOND_ORDER, params(f)), (LTV, params(f))]
-    if output_id.startswith("products-kpi-"):
-        return [(CATEGORY_TABLE, params(f)), (PARETO, params(f))]
+    page = output_id.split("-kpi-")[0]
+    return by_output(f, grain)[f"{page}-kpi" if "-kpi-" in output_id else output_id]
+
+
+def by_output(f: Filters, grain: str) -> dict[str, list[tuple[str, dict]]]:
+    """Every callback output the baseline covers (a page's KPI cards under `PAGE-kpi`), with its statements."""
     return {
+        "overview-kpi": [(KPIS, params(f)), (KPIS, params(f.previous()))],  # the cards show the change too
+        "delivery-kpi": [(DELIVERY_KPIS, params(f))],
+        "reviews-kpi": [(REVIEW_MIX, params(f))],
+        "payments-kpi": [(PAYMENT_INSTALLMENTS, params(f))],
+        "customers-kpi": [(CUSTOMER_KPIS, params(f)), (SECOND_ORDER, params(f)), (LTV, params(f))],
+        "products-kpi": [(CATEGORY_TABLE, params(f)), (PARETO, params(f))],
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
         "overview-categories": [(CATEGORIES, params(f, limit=10))],
@@ -295,4 +290,4 @@ def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]
         "products-pareto": [(PARETO, params(f))],
         "products-trends": [(CATEGORY_TABLE, params(f)), (CATEGORY_TRENDS, params(f, grain=grain))],
         "products-top": [(PRODUCTS, params(f))],
-    }[output_id]
+    }

@@ -189,12 +189,12 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
 def test_sales_bars_filter_on_click_and_the_grid_fills(live_app, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
+    browser.set_window_size(1400, 1600)  # before the charts draw: a later resize redraws them under the mouse
     sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31")
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sales-products .ag-row"))
     for selector in ("#sales-by-category .trace", "#sales-by-state .trace", "#sales-heatmap .heatmaplayer .hm"):
         wait(browser, 30).until(lambda d, s=selector: d.find_elements(By.CSS_SELECTOR, s))
     wait(browser, 10).until(lambda d: d.find_element(By.ID, "sales-export-csv").is_enabled())
-    browser.set_window_size(1400, 1600)
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "sales.png"))
     bars = browser.find_elements(By.CSS_SELECTOR, "#sales-by-category .bars .point path")
@@ -276,13 +276,13 @@ def test_analysts_neither_see_nor_open_admin(live_app, browser):
 def test_geography_map_filters_on_click_and_tables_fill(live_app, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
+    browser.set_window_size(1400, 1300)  # before the charts draw: a later resize redraws them under the mouse
     sign_in(browser, live_app, "/geography?start=2017-01-01&end=2018-08-31")
     wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#geography-map path.choroplethlocation")) > 20)
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-states .ag-row"))
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-flows .ag-row"))
     choose(browser, "geography-metric", "On-time rate")
     wait(browser, 20).until(lambda d: "On-time rate" in d.find_element(By.CSS_SELECTOR, "#geography-map .colorbar").text)
-    browser.set_window_size(1400, 1300)
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "geography.png"))
     shapes = browser.find_elements(By.CSS_SELECTOR, "#geography-map path.choroplethlocation")
@@ -381,6 +381,7 @@ def test_sellers_leaderboard_opens_a_seller_and_unknown_ids_say_so(live_app, bro
 def test_customers_page_draws_cohorts_and_a_segment_click_lists_its_customers(live_app, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
+    browser.set_window_size(1400, 2100)  # before the charts draw: a later resize redraws them under the mouse
     sign_in(browser, live_app, "/customers?start=2016-01-01&end=2018-12-31")
     assert wait_for_text(browser, "customers-kpi-customers").replace(",", "").isdigit()
     assert wait_for_text(browser, "customers-kpi-repeat_rate").endswith("%")
@@ -389,15 +390,15 @@ def test_customers_page_draws_cohorts_and_a_segment_click_lists_its_customers(li
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-cohorts .heatmaplayer .hm"))
     first = wait_for_text(browser, "customers-members-note", not_text="").split(":")[0]
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-members .ag-row"))
-    browser.set_window_size(1400, 2100)
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "customers.png"))
     labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#customers-rfm .ytick text")]
     bars = browser.find_elements(By.CSS_SELECTOR, "#customers-rfm .bars .point path")
-    # Bars and ticks both run bottom to top; click the widest bar of another segment, at its middle.
+    # Bars and ticks both run bottom to top; click the widest bar of another segment. Plotly takes the
+    # clicked point from its last (throttled) hover: hover first, then click.
     target = max((k for k, label in enumerate(labels) if label != first), key=lambda k: bars[k].size["width"])
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[target])
-    ActionChains(browser).move_to_element(bars[target]).click().perform()
+    ActionChains(browser).move_to_element(bars[target]).pause(0.5).click().perform()
     wait(browser, 20).until(lambda d: d.find_element(By.ID, "customers-members-note").text.startswith(
         labels[target] + ":"))
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#customers-members .ag-row"))

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from bench import naive
 from data import customers, delivery, filters, payments, products, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
@@ -327,3 +328,19 @@ def test_seller_queries_on_the_fixture(tiny):
     assert sellers.find(tiny, "e1000000-0000-0000-0000-00000000dead") is None and sellers.find(tiny, "nope") is None
     worst = sellers.worst_reviews(tiny, Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
     assert [(w["score"], w["title"]) for w in worst] == [(1, "Atrasou")]
+
+
+def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
+    """bench/naive.py is the baseline every speed ratio is against: each statement runs, and the
+    headline answers equal the product's (a baseline answering another question would flatter us)."""
+    f = Filters(date(2017, 3, 1), date(2018, 2, 28), states=("SP", "RJ"))
+    raw = demo_conn.connection.driver_connection
+    answers = {output: [raw.execute(sql, params).fetchall() for sql, params in statements]
+               for output, statements in naive.by_output(f, "month").items()}
+    assert len(answers) > 40 and naive.statements("customers-kpi-new", f, "month")[0][0] == naive.CUSTOMER_KPIS
+    revenue, orders, aov, people, _, _ = answers["overview-kpi"][0][0]
+    k = queries.kpis(demo_conn, f)
+    assert (revenue, orders, people) == (k["revenue"], k["orders"], k["customers"])
+    people, new, repeat = answers["customers-kpi"][0][0]
+    s = customers.summary(demo_conn, f)
+    assert (people, new, repeat) == (s["customers"], s["new"], s["repeat_customers"])
