@@ -15,6 +15,12 @@ def template(theme: str | None) -> dict:
     return TEMPLATES["plotly_dark" if theme == "dark" else "plotly_white"]
 
 
+def sequential(theme: str | None):
+    """A colour scale for heatmaps and maps: light to dark blue, or on a dark page from the page's
+    own dark to bright blue, so that low values do not glare as white cells."""
+    return [[0, "#1d2b3a"], [1, "#6cb4ff"]] if theme == "dark" else "Blues"
+
+
 def base(theme: str | None) -> go.Figure:
     """A figure in the theme's template. Built unvalidated (as plotly.express does): validation cost
     about 10 ms per chart, most of a cached answer's time; the helpers here only set known properties."""

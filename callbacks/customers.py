@@ -92,7 +92,7 @@ def cohorts(data, measure, theme):
     labels = [f"{m:%b %Y} ({sizes[m]:,})" for m in months]
     fig = figures.base(theme)
     fig.add_heatmap(z=shown, x=[str(k) for k in range(width)], y=labels, text=text, texttemplate="%{text}",
-                    customdata=custom, colorscale="Blues", showscale=False, xgap=1, ygap=1,
+                    customdata=custom, colorscale=figures.sequential(theme), showscale=False, xgap=1, ygap=1,
                     hovertemplate="cohort %{y}<br>%{x} months later<br>%{customdata[0]:,} customers "
                                   "(%{customdata[1]:.1%})<extra></extra>")
     fig.update_layout(xaxis={"title": "Months since first order", "side": "top", "type": "category"},

@@ -25,9 +25,12 @@ def state_map(data, metric, theme):
     m = METRICS[metric]
     fig = figures.base(theme)
     fig.add_choropleth(geojson=GEOJSON, featureidkey="properties.sigla", locations=[r["state"] for r in rows],
-                       z=[float(r[metric]) for r in rows], colorscale="Blues", marker_line_width=0.5,
+                       z=[float(r[metric]) for r in rows], colorscale=figures.sequential(theme),
+                       marker_line_width=0.5,
                        customdata=[[r["state"]] for r in rows],
-                       colorbar={"title": {"text": m.label}, "thickness": 12,
+                       # Under the map, across: beside it the bar took half of a phone's width.
+                       colorbar={"title": {"text": m.label, "side": "top"}, "thickness": 10, "orientation": "h",
+                                 "y": -0.02, "yanchor": "top", "len": 0.9,
                                  **({"tickformat": ".0%"} if m.fmt == "pct" else {})},
                        hovertemplate=f"%{{location}}<br>{m.label}: {HOVER.get(m.fmt, '%{z}')}<extra></extra>")
     fig.update_geos(fitbounds="locations", visible=False, bgcolor="rgba(0,0,0,0)")

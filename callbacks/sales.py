@@ -48,7 +48,7 @@ def heatmap(data, theme):
     for r in rows:
         grid[r["dow"] - 1][r["hour"]] = r["orders"]
     fig = figures.base(theme)
-    fig.add_heatmap(z=grid, x=[f"{h:02d}h" for h in range(24)], y=DAYS, colorscale="Blues",
+    fig.add_heatmap(z=grid, x=[f"{h:02d}h" for h in range(24)], y=DAYS, colorscale=figures.sequential(theme),
                     hovertemplate="%{y} %{x}<br>%{z:,} orders<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     return fig

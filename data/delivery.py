@@ -2,9 +2,11 @@
 and review scores by days late.
 
 Each question reads a rollup (`agg_daily_orders`, `agg_daily_delivery`) or, for category and
-seller filters, a table of the same shape computed from the facts for the selected orders, so
-the question itself is written once. The per-order expressions come from etl/rollups.py, and the
-property test checks that both sources agree.
+seller filters, a table of the same shape summed over the selected orders, so the question itself
+is written once. Those orders come from `order_categories` (one row per order and category, with
+the order's delivery measures) when only categories are chosen, and from the facts with a seller.
+The per-order expressions come from etl/rollups.py, and the property test checks that the sources
+agree.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, agg, customers, \
-    needs_items
+from data.queries import GRAINS, ORDER_MEASURES, W, _choose, _matched_orders, _period, _rollup_where, _state, agg, \
+    customers, needs_items, order_categories
 from etl.rollups import DELIVERY_BUCKET, ESTIMATED_DAYS, HANDOFF_DAYS, LATE_BUCKET, NO_ESTIMATE
 
 delivery = sa.Table("agg_daily_delivery", W, *(sa.Column(c) for c in (
@@ -27,50 +29,67 @@ _o = sa.Table("fact_orders", sa.MetaData(schema="warehouse"), *(sa.Column(c) for
 _c = customers.alias("c")
 
 
-def _selected(f: Filters):
-    """The selected orders (aliased o) with their customers (aliased c)."""
-    m = _matched_orders(f).cte("matched")
-    return _o.join(m, _o.c.order_id == m.c.order_id).outerjoin(_c, _o.c.customer_id == _c.c.customer_id)
+def _rollup(f: Filters, whole_orders: sa.Table):
+    """The table that answers `f` without the facts: a rollup when no category or seller is chosen,
+    `order_categories` for categories alone, None (only the facts) with a seller."""
+    return whole_orders if not needs_items(f) else None if f.sellers else order_categories
+
+
+def _per_order(f: Filters, table):
+    """The selected orders, one row each with ORDER_MEASURES: from `order_categories` (an order holding
+    two of the chosen categories counted once), or from the facts when `table` is None."""
+    if table is order_categories:
+        b = order_categories.c
+        q = sa.select(b.order_id, *(b[c] for c in ORDER_MEASURES)).where(*_rollup_where(b, f))
+        # An order's rows for its several categories are alike but for the category: one is kept.
+        return (q.distinct() if len(f.categories) > 1 else q).subquery("o")
+    o = _o.c
+    m = _matched_orders(f, "facts").cte("matched")
+    return (sa.select(o.purchase_date, _state(_c.c.customer_state).label("customer_state"), o.order_status,
+                      sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
+                      .label("delivered"), o.is_late, o.delivery_days,
+                      sa.literal_column(HANDOFF_DAYS.format(o="o")).label("handoff_days"),
+                      sa.literal_column(ESTIMATED_DAYS.format(o="o")).label("estimated_days"),
+                      sa.literal_column(DELIVERY_BUCKET.format(o="o")).label("delivery_bucket"),
+                      sa.literal_column(LATE_BUCKET.format(o="o")).label("late_bucket"),
+                      o.reviews_count, o.review_score_sum)
+            .select_from(_o.join(m, o.order_id == m.c.order_id).outerjoin(_c, o.customer_id == _c.c.customer_id))
+            .subquery("o"))
 
 
 def _orders_source(f: Filters, source: str):
-    """agg_daily_orders, or its delivery columns computed from the facts for the selected orders."""
-    t = _choose(f, source, None if needs_items(f) else agg)
-    if t is not None:
+    """agg_daily_orders, or its delivery columns summed over the selected orders (the rollup's
+    definitions, etl/rollups.py)."""
+    t = _choose(f, source, _rollup(f, agg))
+    if t is agg:
         return t
-    o = _o.c
-    delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-    handoff = sa.literal_column(HANDOFF_DAYS.format(o="o"))
-    state = _state(_c.c.customer_state).label("customer_state")
-    return (sa.select(o.purchase_date, state, o.order_status,
-                      sa.func.count().filter(delivered).label("delivered_orders"),
-                      sa.func.count().filter(sa.and_(delivered, o.is_late.is_(False))).label("on_time_orders"),
-                      sa.func.count().filter(sa.and_(o.order_status == "delivered", o.is_late.is_(True)))
-                      .label("late_orders"),
-                      sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0)
-                      .label("delivery_days_sum"),
-                      sa.func.count(handoff).label("handoff_orders"),
-                      sa.func.coalesce(sa.func.sum(handoff), 0).label("handoff_days_sum"),
-                      sa.func.coalesce(sa.func.sum(sa.literal_column(ESTIMATED_DAYS.format(o="o"))).filter(delivered),
-                                       0).label("estimated_days_sum"))
-            .select_from(_selected(f)).group_by(o.purchase_date, state, o.order_status).subquery("orders_facts"))
+    o = _per_order(f, t).c
+    shipped = o.order_status == "delivered"
+    return (sa.select(o.purchase_date, o.customer_state, o.order_status,
+                      sa.func.count().filter(o.delivered).label("delivered_orders"),
+                      sa.func.count().filter(sa.and_(o.delivered, o.is_late.is_(False))).label("on_time_orders"),
+                      sa.func.count().filter(sa.and_(shipped, o.is_late.is_(True))).label("late_orders"),
+                      sa.func.coalesce(sa.func.sum(o.delivery_days).filter(shipped), 0).label("delivery_days_sum"),
+                      sa.func.count(o.handoff_days).label("handoff_orders"),
+                      sa.func.coalesce(sa.func.sum(o.handoff_days), 0).label("handoff_days_sum"),
+                      sa.func.coalesce(sa.func.sum(o.estimated_days).filter(o.delivered), 0)
+                      .label("estimated_days_sum"))
+            .group_by(o.purchase_date, o.customer_state, o.order_status).subquery("orders_per_day"))
 
 
 def _delivery_source(f: Filters, source: str):
-    """agg_daily_delivery, or the same buckets computed from the facts for the selected orders."""
-    t = _choose(f, source, None if needs_items(f) else delivery)
-    if t is not None:
+    """agg_daily_delivery, or the same buckets counted over the selected orders."""
+    t = _choose(f, source, _rollup(f, delivery))
+    if t is delivery:
         return t
-    o = _o.c
-    state = _state(_c.c.customer_state).label("customer_state")
-    days = sa.literal_column(DELIVERY_BUCKET.format(o="o")).label("delivery_days")
-    late = sa.literal_column(LATE_BUCKET.format(o="o")).label("days_late")
-    return (sa.select(o.purchase_date, state, days, late, sa.func.count().label("orders"),
+    o = _per_order(f, t).c
+    return (sa.select(o.purchase_date, o.customer_state, o.delivery_bucket.label("delivery_days"),
+                      o.late_bucket.label("days_late"), sa.func.count().label("orders"),
                       sa.func.sum(o.reviews_count).label("reviews"),
                       sa.func.sum(o.review_score_sum).label("review_score_sum"))
-            .select_from(_selected(f))
-            .where(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-            .group_by(o.purchase_date, state, days, late).subquery("delivery_facts"))
+            .where(o.delivered)
+            .group_by(o.purchase_date, o.customer_state, o.delivery_bucket, o.late_bucket)
+            .subquery("delivery_per_day"))
 
 
 def _delivery_where(t, f: Filters) -> list:

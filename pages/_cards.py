@@ -9,6 +9,10 @@ GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "
         "className": "ag-theme-alpine", "style": {"height": None}}
 
 
+# The chart tools show when the pointer is on the chart: always shown, they covered the top of it.
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+
+
 def card_title(text: str, definition: str):
     return html.Div([text, html.Span("i", className="info", title=definition, tabIndex=0,
                                      **{"aria-label": f"{text}: {definition}"})], className="card-title small")
@@ -17,7 +21,8 @@ def card_title(text: str, definition: str):
 def chart_card(title: str, definition: str, graph_id: str, width: int = 4, height: int = 300):
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(title, definition),
-        dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": f"{height}px"})),
+        dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG,
+                              style={"height": f"{height}px"})),
     ])), xs=12, lg=width, className="mb-3")
 
 
@@ -35,7 +40,7 @@ def kpi_card(page: str, key: str, label: str, definition: str, lg=3):
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(label, definition),
         dcc.Loading(html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"), type="dot"),
-    ])), xs=12, sm=6, lg=lg, className="mb-3")
+    ])), xs=6, lg=lg, className="mb-3")  # two a row on a phone: the numbers fit, the page stays short
 
 
 def table_card(title: str, definition: str, grid_id: str, columns: list, extra=None):

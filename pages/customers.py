@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.customers import GAP_BINS, SEGMENTS
-from pages._cards import card_title, chart_card, kpi_card, table_card
+from pages._cards import GRAPH_CONFIG, card_title, chart_card, kpi_card, table_card
 
 dash.register_page(__name__, path="/customers", name="Customers", order=2, title="Customers · Olist Analytics")
 
@@ -58,7 +58,7 @@ def layout(**_query):
                                        options=[{"label": "Percent", "value": "pct"},
                                                 {"label": "Customers", "value": "count"}]), width="auto"),
             ]),
-            dcc.Loading(dcc.Graph(id="customers-cohorts", config={"displaylogo": False}, style={"height": "420px"})),
+            dcc.Loading(dcc.Graph(id="customers-cohorts", config=GRAPH_CONFIG, style={"height": "420px"})),
         ])), width=12, className="mb-3")]),
         dbc.Row([
             chart_card("RFM segments", RFM, "customers-rfm", width=7),

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, export_buttons
+from pages._cards import GRAPH_CONFIG, card_title, export_buttons
 
 dash.register_page(__name__, path="/geography", name="Geography", order=7, title="Geography · Olist Analytics")
 
@@ -55,7 +55,7 @@ def layout(**_query):
                                          options=[{"label": METRICS[m].label, "value": m} for m in MAP_METRICS],
                                          style={"minWidth": "190px"}), width="auto"),
                 ]),
-                dcc.Loading(dcc.Graph(id="geography-map", config={"displaylogo": False, "scrollZoom": False,
+                dcc.Loading(dcc.Graph(id="geography-map", config={**GRAPH_CONFIG, "scrollZoom": False,
                                               # no base map: an empty one from assets/, not the CDN
                                               "topojsonURL": "/assets/topojson/"},
                                       style={"height": "520px"})),

@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
-from pages._cards import card_title, chart_card
+from pages._cards import GRAPH_CONFIG, card_title, chart_card
 
 dash.register_page(__name__, path="/", name="Overview", order=0, title="Overview · Olist Analytics")
 
@@ -29,7 +29,7 @@ def layout(**_query):
                                             options=[{"label": g.title(), "value": g}
                                                      for g in ("auto", "day", "week", "month")]),
                              width="auto")]),
-            dcc.Loading(dcc.Graph(id="overview-timeseries", config={"displaylogo": False},
+            dcc.Loading(dcc.Graph(id="overview-timeseries", config=GRAPH_CONFIG,
                                   style={"height": "360px"})),
         ])), width=12, className="mb-3")]),
         dbc.Row([

@@ -14,7 +14,7 @@ SELLER = ("Per seller: the orders holding its items (an order of two sellers cou
 COLUMNS = [
     {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
     {"field": "state", "headerName": "State", "width": 90},
-    {"field": "city", "headerName": "City", "flex": 1},
+    {"field": "city", "headerName": "City", "flex": 1, "minWidth": 130},
     {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "width": 140,
      "valueFormatter": {"function": "money(params.value)"}},
     {"field": "share", "headerName": "Share", "type": "numericColumn", "width": 100,

@@ -99,8 +99,6 @@ QUESTIONS = {
     "state_metrics": queries.state_metrics, "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
-ITEM_ROLLUP_ONLY |= {"delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram",
-                     "reviews_by_lateness"}
 ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller", "installments", "seller_leaderboard"}
 QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
 QUESTIONS.update({
@@ -114,7 +112,7 @@ QUESTIONS.update({
     "delivery_kpis": delivery.kpis, "delivery_by_state": delivery.by_state,
     "delivery_trend": lambda conn, f, source: delivery.trend(conn, f, "month", source=source),
     "delivery_histogram": delivery.histogram, "reviews_by_lateness": delivery.reviews_by_lateness,
-})  # no category in their rollup: a category filter goes to the facts
+})  # with categories: order_categories against the facts
 QUESTIONS.update({
     "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
     "new_returning": lambda conn, f, source: customers.new_returning(conn, f, "week", source=source),
@@ -145,6 +143,41 @@ def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, ca
     mismatched = demo_conn.execute(sa.select(sa.func.count()).select_from(
         queries.orders.join(m, o.order_id == m.c.order_id)).where(o.payment_value != o.order_value)).scalar_one()
     assert payments.reconciliation(demo_conn, f, D("0"))["totals"]["orders"] == mismatched
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8] + ("??",)), max_size=3, unique=True),
+       statuses=st.lists(st.sampled_from(filters.ALL_STATUSES), min_size=1, max_size=8, unique=True),
+       categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys", "watches_gifts", "unknown"]),
+                           min_size=1, max_size=3, unique=True))
+def test_orders_matched_through_order_categories_equal_those_found_in_the_items(demo_conn, a, b, states, statuses,
+                                                                                 categories):
+    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories), (), tuple(statuses))
+    fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
+    assert fast == slow
+
+
+DELIVERY = ("delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram", "reviews_by_lateness")
+
+
+@pytest.mark.parametrize("extra", [(), ("unknown",)])
+def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_conn, extra):
+    f = Filters(date(2017, 1, 1), date(2018, 6, 30), statuses=filters.ALL_STATUSES)
+    pair = demo_conn.execute(sa.text(  # the two categories that share the most orders in the range
+        "SELECT a.product_category_name_english, b.product_category_name_english FROM warehouse.order_categories a "
+        "JOIN warehouse.order_categories b USING (order_id) WHERE a.product_category_name_english "
+        "< b.product_category_name_english AND a.purchase_date BETWEEN :a AND :b GROUP BY 1, 2 "
+        "ORDER BY count(*) DESC, 1, 2 LIMIT 1"), {"a": f.start, "b": f.end}).one()
+    f = Filters(f.start, f.end, categories=(*pair, *extra), statuses=f.statuses)
+    for name in DELIVERY:
+        assert QUESTIONS[name](demo_conn, f, source="rollup") == QUESTIONS[name](demo_conn, f, source="facts"), name
+    once = delivery.kpis(demo_conn, f)["delivered"]
+    apart = sum(delivery.kpis(demo_conn, Filters(f.start, f.end, categories=(c,), statuses=f.statuses))["delivered"]
+                for c in f.categories)
+    assert once < apart  # orders of both categories are counted once, not once per category
+    seller = Filters(f.start, f.end, categories=f.categories, sellers=("e1000000-0000-0000-0000-000000000001",))
+    with pytest.raises(ValueError):
+        delivery.kpis(demo_conn, seller, source="rollup")  # no table but the facts knows sellers
 
 
 def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
