@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 import dash
+import diskcache
 import sqlalchemy as sa
+from dash import DiskcacheManager
 from flask import jsonify
 
 import auth
@@ -35,9 +37,16 @@ log = logging.getLogger("app")
 def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     """Build the Dash app and its Flask server; the database is only touched when a request needs it."""
     settings = settings or load_settings()
+    def current_version() -> int:
+        return warehouse().cache.version()
+
+    # Background callbacks (the forecasts) run in job processes; their results pass through this
+    # disk cache, shared by the app's processes on one host, and are kept per data version.
+    jobs = DiskcacheManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")), cache_by=[current_version],
+                            expire=7 * 86400)
     app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
-                    suppress_callback_exceptions=True)
+                    suppress_callback_exceptions=True, background_callback_manager=jobs)
     server = app.server
     server.config["DATABASE_URL"] = database_url
 

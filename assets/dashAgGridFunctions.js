@@ -26,3 +26,17 @@ dagfuncs.days = function (value) {
   if (value === null || value === undefined) { return "no data"; }
   return Number(value).toFixed(1);
 };
+
+// Changes with their sign: +12.3% (growth), +1,234 (a deviation), +5.2 (robust deviations).
+dagfuncs.signedPct = function (value) {
+  if (value === null || value === undefined) { return "no data"; }
+  return (value > 0 ? "+" : "") + (Number(value) * 100).toFixed(1) + "%";
+};
+dagfuncs.signedCount = function (value) {
+  if (value === null || value === undefined) { return ""; }
+  return (value > 0 ? "+" : "") + Number(value).toLocaleString("en-US", { maximumFractionDigits: 0 });
+};
+dagfuncs.signed1 = function (value) {
+  if (value === null || value === undefined) { return ""; }
+  return (value > 0 ? "+" : "") + Number(value).toFixed(1);
+};

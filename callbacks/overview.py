@@ -33,9 +33,32 @@ def timeseries(data, grain, theme):
     if f is None:
         return figures.empty(theme)
     grain = queries.auto_grain(f) if grain in (None, "auto") else grain
-    fig = figures.revenue_and_orders(warehouse().timeseries(f, grain), theme, {"title": "Revenue (R$)"})
+    rows = warehouse().timeseries(f, grain)
+    fig = figures.revenue_and_orders(rows, theme, {"title": "Revenue (R$)"})
     fig.update_layout(bargap=0.15)
+    if rows:
+        _mark_unusual_days(fig, rows, f, grain)
     return fig
+
+
+def _mark_unusual_days(fig, rows: list[dict], f, grain: str) -> None:
+    """Flag the unusual days (data/forecast.py) on the period holding each, revenue's on the bars and
+    orders' on the line; the hover names the day, its value and the expected one."""
+    found = {r["period"]: r for r in rows}
+    for measure, axis, unit in (("revenue", "y", "R$ {:,.2f}"), ("orders", "y2", "{:,.0f} orders")):
+        marks: dict = {}
+        for a in warehouse().anomalies(f, measure):
+            period = queries.period_start(grain, a["date"])
+            if period in found:
+                marks.setdefault(period, []).append(
+                    f"{a['date']:%a %d %b %Y}: {unit.format(a['value'])}, expected {unit.format(a['expected'])}")
+        if marks:
+            x = sorted(marks)
+            fig.add_scatter(x=x, y=[float(found[p][measure]) for p in x], yaxis=axis, mode="markers",
+                            name=f"Unusual day ({measure})", text=["<br>".join(marks[p]) for p in x],
+                            marker={"symbol": "diamond", "size": 10, "color": "#d62728",
+                                    "line": {"width": 1, "color": "white"}},
+                            hovertemplate=f"Unusual {measure}<br>%{{text}}<extra></extra>")
 
 
 @callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))

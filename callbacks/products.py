@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
-from plotly.subplots import make_subplots
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
@@ -82,20 +81,9 @@ def trends(data, theme):
     if not rows:
         return figures.empty(theme)
     names = list(dict.fromkeys(r["category"] for r in rows))
-    cols = 4
-    fig = make_subplots(rows=-(-len(names) // cols), cols=cols, shared_xaxes=True, vertical_spacing=0.09,
-                        horizontal_spacing=0.05, subplot_titles=[n.replace("_", " ") for n in names])
-    for k, name in enumerate(names):
-        mine = [r for r in rows if r["category"] == name]
-        fig.add_scatter(x=[r["period"] for r in mine], y=[float(r["revenue"]) for r in mine], mode="lines",
-                        name=name.replace("_", " "), row=k // cols + 1, col=k % cols + 1, line={"width": 2},
-                        hovertemplate=f"{name.replace('_', ' ')}<br>%{{x|%d %b %Y}}<br>R$ %{{y:,.2f}}<extra></extra>")
-    fig.update_layout(template=figures.template(theme), margin={**figures.MARGIN, "t": 30}, showlegend=False,
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    fig.update_annotations(font={"size": 11})
-    fig.update_yaxes(rangemode="tozero", tickprefix="R$ ", separatethousands=True, nticks=4, tickfont={"size": 9})
-    fig.update_xaxes(tickfont={"size": 9})
-    return fig
+    panels = [(name.replace("_", " "), [r["period"] for r in rows if r["category"] == name],
+               [float(r["revenue"]) for r in rows if r["category"] == name]) for name in names]
+    return figures.small_multiples(panels, theme, "%{x|%d %b %Y}<br>R$ %{y:,.2f}")
 
 
 def _with_links(rows, f):

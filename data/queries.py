@@ -9,6 +9,7 @@ parameters; dimension names come from a fixed whitelist, never from the request.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -272,6 +273,13 @@ def _period(grain: str, day):
     """The first day of the day's week or month; via timestamp, since on a date date_trunc would go
     through timestamptz and shift with the server's time zone."""
     return sa.cast(sa.func.date_trunc(grain, sa.cast(day, sa.DateTime)), sa.Date).label("period")
+
+
+def period_start(grain: str, day):
+    """The first day of the day's period, in Python, as `_period` computes it in SQL."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if grain == "month" else day
 
 
 def timeseries(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:

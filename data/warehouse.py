@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import customers, delivery, payments, products, queries, reviews, sellers
+from data import customers, delivery, forecast, payments, products, queries, reviews, sellers
 from data.cache import QueryCache
 from data.filters import Filters
 
@@ -88,6 +88,19 @@ class Warehouse:
 
     def seller(self, seller_id: str) -> dict | None:
         return self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))
+
+    def daily(self, f: Filters) -> dict:
+        """Revenue and orders per day of the range (pandas Series), every day present."""
+        return self._ask("forecast.daily", f.key(), lambda conn: forecast.daily(conn, f))
+
+    def anomalies(self, f: Filters, measure: str) -> list[dict]:
+        return self.cache.answer("forecast.anomalies", (f.key(), measure),
+                                 lambda: forecast.anomalies(self.daily(f)[measure]))
+
+    def demand(self, f: Filters, weeks: int) -> list[dict]:
+        """Items per category over the next `weeks` weeks after the range, with intervals (the export's
+        copy of the page's table, which a background job computes)."""
+        return self._ask("forecast.demand", (f.key(), weeks), lambda conn: forecast.demand_after(conn, f, weeks))
 
     def _page(self, module, name: str, f: Filters, args: tuple):
         ask = getattr(module, name)

@@ -1,0 +1,291 @@
+"""Forecast a slice's daily revenue and orders, chosen by an honest backtest; flag unusual days.
+
+The series come from SQL (daily sums of the rollups, or of the facts for sellers); only the
+few hundred daily totals reach Python. Each candidate model is scored by a rolling-origin
+backtest over the forecast's own horizon, against seasonal naive (the same weekday a week
+earlier), and the page shows both scores: a model is used only when it beats that baseline.
+
+The smoothing models work on log(1 + y): sales grow and shrink in proportion, so a weekly pattern
+and an error that scale with the level are additive there, and forecasts never go below zero.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.forecasting.theta import ThetaModel
+from statsmodels.tsa.seasonal import STL
+
+from data.filters import Filters
+from data.products import _selected_items
+from data.queries import _choose, _period, _rollup_where, cats, orders, timeseries
+
+HORIZONS = (30, 60, 90)          # days ahead the page offers
+DEMAND_WEEKS = (4, 8, 12)
+SEASON = 7                        # the weekly cycle of daily sales
+FOLDS, FOLD_STEP, MIN_FIT = 3, 14, 56  # backtest origins two weeks apart; at least 8 weeks to fit on
+LEVELS = (80, 95)                 # prediction intervals, percent
+ANOMALY_MADS = 4.0                # a day is unusual beyond this many scaled MADs of the STL residuals
+MEASURES = ("revenue", "orders")
+
+
+class NotEnoughHistory(ValueError):
+    """The slice is too short to fit and backtest: the message says how much it needs."""
+
+
+def needed_days(horizon: int) -> int:
+    """Days of history a forecast `horizon` days ahead needs: 8 weeks to fit on, then the backtest's
+    folds, the last of which holds out the final `horizon` days."""
+    return MIN_FIT + FOLD_STEP * (FOLDS - 1) + horizon
+
+
+# The models. Each takes the history (a daily Series) and a horizon and returns its forecast:
+# the point forecast and the interval bounds per level, as arrays of `horizon` values.
+
+def _z(level: int) -> float:
+    return {80: 1.2815515655446004, 95: 1.959963984540054}[level]
+
+
+def seasonal_naive(y: pd.Series, horizon: int) -> dict:
+    """The same weekday a week earlier; intervals from its past errors, widening each week ahead."""
+    values = y.to_numpy(dtype=float)
+    last_week = values[-SEASON:]
+    mean = np.array([last_week[k % SEASON] for k in range(horizon)])
+    errors = values[SEASON:] - values[:-SEASON]
+    sigma = float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0
+    weeks = np.array([k // SEASON + 1 for k in range(horizon)])
+    out = {"mean": mean}
+    for level in LEVELS:
+        half = _z(level) * sigma * np.sqrt(weeks)
+        out[level] = (np.maximum(mean - half, 0.0), mean + half)
+    return out
+
+
+def seasonal_average(y: pd.Series, horizon: int, weeks: int = 4) -> dict:
+    """Each weekday's mean over the last `weeks` weeks: seasonal naive with the day-to-day noise
+    averaged out. Intervals from the same rule's past errors, widening each week ahead."""
+    values = y.to_numpy(dtype=float)
+    span = SEASON * weeks
+    profile = values[-span:].reshape(weeks, SEASON).mean(axis=0)
+    mean = np.array([profile[k % SEASON] for k in range(horizon)])
+    past = np.array([values[t - span:t].reshape(weeks, SEASON).mean(axis=0)[0] for t in range(span, len(values))])
+    errors = values[span:] - past
+    sigma = float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0
+    weeks_ahead = np.array([k // SEASON + 1 for k in range(horizon)])
+    out = {"mean": mean}
+    for level in LEVELS:
+        half = _z(level) * sigma * np.sqrt(weeks_ahead)
+        out[level] = (np.maximum(mean - half, 0.0), mean + half)
+    return out
+
+
+def _on_logs(fit_predict):
+    """Run a model on log(1 + y) and bring its forecast and intervals back to the data's scale."""
+    def run(y: pd.Series, horizon: int) -> dict:
+        logged = np.log1p(y.clip(lower=0).astype(float))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            raw = fit_predict(logged, horizon)
+        out = {"mean": np.expm1(raw["mean"])}
+        for level in LEVELS:
+            low, high = raw[level]
+            out[level] = (np.maximum(np.expm1(low), 0.0), np.expm1(high))
+        return out
+    run.__doc__ = fit_predict.__doc__
+    return run
+
+
+@_on_logs
+def exponential_smoothing(y: pd.Series, horizon: int) -> dict:
+    """ETS with additive errors, a damped trend and a weekly season (statsmodels' ETSModel)."""
+    fitted = ETSModel(y, error="add", trend="add", damped_trend=True, seasonal="add",
+                      seasonal_periods=SEASON).fit(disp=False)
+    prediction = fitted.get_prediction(start=len(y), end=len(y) + horizon - 1)
+    out = {"mean": prediction.predicted_mean.to_numpy()}
+    for level in LEVELS:
+        frame = prediction.summary_frame(alpha=1 - level / 100)
+        out[level] = (frame["pi_lower"].to_numpy(), frame["pi_upper"].to_numpy())
+    return out
+
+
+@_on_logs
+def theta(y: pd.Series, horizon: int) -> dict:
+    """The Theta method on the deseasonalised series (statsmodels' ThetaModel, weekly period)."""
+    fitted = ThetaModel(y, period=SEASON).fit()
+    out = {"mean": fitted.forecast(horizon).to_numpy()}
+    for level in LEVELS:
+        bounds = fitted.prediction_intervals(horizon, alpha=1 - level / 100)
+        out[level] = (bounds["lower"].to_numpy(), bounds["upper"].to_numpy())
+    return out
+
+
+@dataclass(frozen=True)
+class Model:
+    key: str
+    label: str
+    run: object
+
+
+BASELINE = Model("seasonal_naive", "Seasonal naive (same weekday last week)", seasonal_naive)
+MODELS = (BASELINE, Model("seasonal_average", "Seasonal average (each weekday over the last 4 weeks)",
+                          seasonal_average),
+          Model("ets", "Exponential smoothing (damped trend, weekly season)", exponential_smoothing),
+          Model("theta", "Theta method (weekly season)", theta))
+
+
+def backtest(y: pd.Series, horizon: int, model: Model) -> dict:
+    """Fit on the history up to each of FOLDS origins, forecast `horizon` days, compare with what
+    happened: mean absolute error, and MAPE, or sMAPE when some actual values are near zero."""
+    actual, predicted = [], []
+    for fold in range(FOLDS):
+        origin = len(y) - horizon - fold * FOLD_STEP
+        predicted.append(model.run(y.iloc[:origin], horizon)["mean"])
+        actual.append(y.iloc[origin:origin + horizon].to_numpy(dtype=float))
+    a, p = np.concatenate(actual), np.concatenate(predicted)
+    mae = float(np.mean(np.abs(a - p)))
+    if a.min() >= 0.1 * max(a.mean(), 1e-9):
+        return {"mae": mae, "pct": float(np.mean(np.abs(a - p) / a)), "metric": "MAPE"}
+    denominator = np.abs(a) + np.abs(p)
+    share = np.divide(2 * np.abs(a - p), denominator, out=np.zeros_like(a), where=denominator > 0)
+    return {"mae": mae, "pct": float(np.mean(share)), "metric": "sMAPE"}
+
+
+def forecast(y: pd.Series, horizon: int, progress=None) -> dict:
+    """Backtest every model on `y` (a daily Series), pick the best by MAE if it beats seasonal naive,
+    and forecast `horizon` days after the last one with it. `progress(done, total)` is told as it goes."""
+    if horizon not in HORIZONS:
+        raise ValueError(f"unknown horizon {horizon!r}")
+    need = needed_days(horizon)
+    if len(y) < need:
+        raise NotEnoughHistory(
+            f"This slice has {len(y)} days of history; a {horizon}-day forecast needs at least {need} (8 weeks "
+            f"to fit, then {FOLDS} backtests holding out {horizon} days). Widen the date range or choose a "
+            "shorter horizon.")
+    steps, done = len(MODELS) + 1, 0
+    scores = []
+    for model in MODELS:
+        scores.append({"model": model.key, "label": model.label, **backtest(y, horizon, model)})
+        done += 1
+        if progress:
+            progress(done, steps)
+    baseline = scores[0]
+    best = min(scores, key=lambda s: (s["mae"], s["model"] != BASELINE.key))
+    chosen = next(m for m in MODELS if m.key == best["model"])
+    result = chosen.run(y, horizon)
+    if progress:
+        progress(steps, steps)
+    start = y.index[-1] + timedelta(days=1)
+    return {"dates": [d.date() for d in pd.date_range(start, periods=horizon, freq="D")],
+            "mean": result["mean"].tolist(),
+            **{f"lower{level}": result[level][0].tolist() for level in LEVELS},
+            **{f"upper{level}": result[level][1].tolist() for level in LEVELS},
+            "model": chosen.key, "label": chosen.label, "accuracy": scores,
+            "beats_baseline": chosen is not BASELINE and best["mae"] < baseline["mae"]}
+
+
+def anomalies(y: pd.Series) -> list[dict]:
+    """Days whose STL residual lies beyond ANOMALY_MADS scaled median absolute deviations: the day,
+    its value, the expected value (trend and weekly pattern) and the deviation.
+
+    The decomposition (weekly period, a seasonal window of 31 days and a trend window of 57, robust
+    to the outliers it looks for) runs on the square root of the values, which steadies their
+    spread as sales grow without making the empty days of a thin slice look extreme, as a logarithm
+    would. A trend that follows two months rather than STL's default dozen days leaves ordinary
+    noise in the residuals, so that it sets the threshold (on clean Poisson series: 4 days flagged
+    in 20 years, against 30 with the default)."""
+    if len(y) < 4 * SEASON or float(np.median(y)) <= 0:
+        return []  # too short, or mostly empty days: nothing is usual enough to depart from
+    parts = STL(np.sqrt(y.clip(lower=0).astype(float)), period=SEASON, seasonal=31, trend=57, robust=True).fit()
+    resid = parts.resid.to_numpy()
+    centre = float(np.median(resid))
+    spread = 1.4826 * float(np.median(np.abs(resid - centre)))
+    if spread == 0:
+        return []
+    expected = np.square(np.maximum(parts.trend.to_numpy() + parts.seasonal.to_numpy(), 0))
+    out = []
+    for k in np.flatnonzero(np.abs(resid - centre) > ANOMALY_MADS * spread):
+        value = float(y.iloc[k])
+        out.append({"date": y.index[k].date(), "value": value, "expected": float(expected[k]),
+                    "deviation": value - float(expected[k]), "mads": float((resid[k] - centre) / spread)})
+    return sorted(out, key=lambda a: -abs(a["mads"]))
+
+
+# The series, from SQL.
+
+def daily(conn, f: Filters) -> dict[str, pd.Series]:
+    """Revenue and orders per day of the range, every day present (days without orders are 0)."""
+    rows = timeseries(conn, f, "day")
+    days = pd.date_range(f.start, f.end, freq="D")
+    found = {pd.Timestamp(r["period"]): r for r in rows}
+    return {m: pd.Series([float(found[d][m]) if d in found else 0.0 for d in days], index=days, name=m)
+            for m in MEASURES}
+
+
+def weekly_items(conn, f: Filters) -> dict[str, pd.Series]:
+    """Items sold per ISO week and category in the range's whole weeks (categories with any sale)."""
+    first = f.start + timedelta(days=(7 - f.start.weekday()) % 7)      # the first Monday in the range
+    last = f.end - timedelta(days=(f.end.weekday() + 1) % 7)           # the last Sunday in the range
+    if last < first:
+        return {}
+    whole = Filters(first, last, f.states, f.categories, f.sellers, f.statuses)
+    t = _choose(whole, "auto", None if f.sellers else cats)
+    if t is None:
+        x = _selected_items(whole)
+        o = orders.c
+        week = _period("week", o.purchase_date)
+        q = (sa.select(week, x.c.category, sa.func.count().label("items"))
+             .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(week, x.c.category))
+    else:
+        week = _period("week", t.c.purchase_date)
+        q = (sa.select(week, t.c.product_category_name_english.label("category"), sa.func.sum(t.c["items"])
+                       .label("items")).where(*_rollup_where(t.c, whole))
+             .group_by(week, t.c.product_category_name_english))
+    weeks = pd.date_range(first, last, freq="W-MON")
+    series: dict[str, dict] = {}
+    for r in conn.execute(q).mappings():
+        series.setdefault(r["category"], {})[pd.Timestamp(r["period"])] = float(r["items"])
+    return {c: pd.Series([v.get(w, 0.0) for w in weeks], index=weeks, name=c) for c, v in series.items()}
+
+
+def demand(series: dict[str, pd.Series], weeks: int, progress=None, paths: int = 300) -> list[dict]:
+    """Items each category will sell in the next `weeks` weeks, with an 80% interval, against the
+    last `weeks` weeks: ETS with a damped trend on log(1 + items), the total's interval from
+    simulated paths. Categories with under 8 weeks of history, or none sold lately, are left out."""
+    rows = []
+    for k, (category, y) in enumerate(sorted(series.items())):
+        if progress:
+            progress(k, len(series))
+        recent = float(y.iloc[-weeks:].sum()) if len(y) >= weeks else 0.0
+        if len(y) < max(8, weeks) or recent == 0:
+            continue
+        logged = np.log1p(y.astype(float))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = ETSModel(logged, error="add", trend="add", damped_trend=True).fit(disp=False)
+            mean = float(np.expm1(fitted.forecast(weeks)).sum())
+            simulated = np.expm1(fitted.simulate(weeks, repetitions=paths, anchor="end",
+                                                 rng=np.random.default_rng(7)))
+        totals = np.asarray(simulated).reshape(weeks, -1).sum(axis=0)
+        low, high = np.percentile(np.maximum(totals, 0), [10, 90])
+        rows.append({"category": category, "last": recent, "forecast": round(mean, 1), "lower80": round(float(low), 1),
+                     "upper80": round(float(high), 1), "growth": mean / recent - 1})
+    return sorted(rows, key=lambda r: -r["growth"])
+
+
+def forecast_after(conn, f: Filters, measure: str, horizon: int, progress=None) -> tuple[pd.Series, dict]:
+    """The slice's daily `measure` over the range, and its forecast for `horizon` days after."""
+    history = daily(conn, f)[measure]
+    return history, forecast(history, horizon, progress)
+
+
+def demand_after(conn, f: Filters, weeks: int, progress=None) -> list[dict]:
+    """The demand table for the `weeks` weeks after the range."""
+    return demand(weekly_items(conn, f), weeks, progress)
