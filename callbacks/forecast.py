@@ -124,7 +124,8 @@ def unusual_days(data):
     if f is None:
         return [], ""
     rows = _anomaly_rows(f)
-    return rows, (f"{len(rows)} unusual days in revenue or orders, largest first." if rows else
+    return rows, (f"{len(rows)} unusual {'day' if len(rows) == 1 else 'days'} in revenue or orders, largest "
+                  "first." if rows else
                   "No unusual day in this range (or under four weeks of history).")
 
 

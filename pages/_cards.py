@@ -3,7 +3,9 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
+# Columns keep a readable width: on a phone the grid scrolls sideways instead of squeezing them to "1…".
+GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False,
+                          "minWidth": 100},
         "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
                             "domLayout": "autoHeight", "tooltipShowDelay": 300},
         "className": "ag-theme-alpine", "style": {"height": None}}

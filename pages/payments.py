@@ -60,7 +60,7 @@ def layout(**_query):
             html.Div(id="payments-reconcile-totals", className="small my-2"),
             dcc.Loading(dag.AgGrid(id="payments-reconcile", columnDefs=RECONCILE_COLUMNS, rowData=[],
                                    defaultColDef={"sortable": True, "resizable": True, "filter": True,
-                                                  "cellDataType": False},
+                                                  "cellDataType": False, "minWidth": 100},
                                    dashGridOptions={"pagination": True, "paginationPageSize": 10,
                                                     "paginationPageSizeSelector": [10, 20, 50],
                                                     "domLayout": "autoHeight"},

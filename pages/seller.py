@@ -41,7 +41,8 @@ def layout(seller_id=None, **_query):
                 card_title("Worst reviews", "The 20 lowest-scored reviews of the seller's orders, worst and newest "
                            "first, as written."),
                 dag.AgGrid(id="seller-reviews", columnDefs=REVIEW_COLUMNS, rowData=[],
-                           defaultColDef={"sortable": True, "resizable": True, "cellDataType": False},
+                           defaultColDef={"sortable": True, "resizable": True, "cellDataType": False,
+                                          "minWidth": 100},
                            dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
                            className="ag-theme-alpine", style={"height": None}),
             ])), width=12, className="mb-3")]),

@@ -57,7 +57,7 @@ def layout(**_query):
             ], className="g-2"),
             dcc.Loading(dag.AgGrid(id="sellers-board", columnDefs=COLUMNS, rowData=[],
                                    defaultColDef={"sortable": True, "resizable": True, "filter": True,
-                                                  "cellDataType": False},
+                                                  "cellDataType": False, "minWidth": 100},
                                    dashGridOptions={"pagination": True, "paginationPageSize": 20,
                                                     "domLayout": "autoHeight"},
                                    className="ag-theme-alpine", style={"height": None})),
