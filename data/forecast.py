@@ -52,12 +52,10 @@ def _z(level: int) -> float:
     return {80: 1.2815515655446004, 95: 1.959963984540054}[level]
 
 
-def seasonal_naive(y: pd.Series, horizon: int) -> dict:
-    """The same weekday a week earlier; intervals from its past errors, widening each week ahead."""
-    values = y.to_numpy(dtype=float)
-    last_week = values[-SEASON:]
-    mean = np.array([last_week[k % SEASON] for k in range(horizon)])
-    errors = values[SEASON:] - values[:-SEASON]
+def _repeating(profile: np.ndarray, errors: np.ndarray, horizon: int) -> dict:
+    """A forecast that repeats a weekly `profile`, with intervals from the rule's past `errors`,
+    widening with each week ahead (as the errors of a random walk in weekly steps)."""
+    mean = np.array([profile[k % SEASON] for k in range(horizon)])
     sigma = float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0
     weeks = np.array([k // SEASON + 1 for k in range(horizon)])
     out = {"mean": mean}
@@ -67,22 +65,19 @@ def seasonal_naive(y: pd.Series, horizon: int) -> dict:
     return out
 
 
+def seasonal_naive(y: pd.Series, horizon: int) -> dict:
+    """The same weekday a week earlier."""
+    values = y.to_numpy(dtype=float)
+    return _repeating(values[-SEASON:], values[SEASON:] - values[:-SEASON], horizon)
+
+
 def seasonal_average(y: pd.Series, horizon: int, weeks: int = 4) -> dict:
     """Each weekday's mean over the last `weeks` weeks: seasonal naive with the day-to-day noise
-    averaged out. Intervals from the same rule's past errors, widening each week ahead."""
+    averaged out."""
     values = y.to_numpy(dtype=float)
     span = SEASON * weeks
-    profile = values[-span:].reshape(weeks, SEASON).mean(axis=0)
-    mean = np.array([profile[k % SEASON] for k in range(horizon)])
-    past = np.array([values[t - span:t].reshape(weeks, SEASON).mean(axis=0)[0] for t in range(span, len(values))])
-    errors = values[span:] - past
-    sigma = float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0
-    weeks_ahead = np.array([k // SEASON + 1 for k in range(horizon)])
-    out = {"mean": mean}
-    for level in LEVELS:
-        half = _z(level) * sigma * np.sqrt(weeks_ahead)
-        out[level] = (np.maximum(mean - half, 0.0), mean + half)
-    return out
+    past = np.array([values[t - span:t:SEASON].mean() for t in range(span, len(values))])
+    return _repeating(values[-span:].reshape(weeks, SEASON).mean(axis=0), values[span:] - past, horizon)
 
 
 def _on_logs(fit_predict):

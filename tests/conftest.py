@@ -74,6 +74,24 @@ def database(server_url: str, template_db: str, name: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def generated_warehouse(server_url: str, template_db: str, folder: Path, name: str, orders: int, seed: int):
+    """A connection to a new database holding `orders` generated orders (generated into `folder`)."""
+    from data.db import make_engine
+    from etl.generate import generate
+    from etl.load import load
+
+    with database(server_url, template_db, name) as url:
+        generate(folder, orders, seed)
+        load(url, folder)
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture
 def db_url(server_url, template_db):
     """The URL of a fresh, migrated, empty warehouse database for one test."""

@@ -7,11 +7,8 @@ import pandas as pd
 import pytest
 
 from data import forecast
-from data.db import make_engine
 from data.filters import Filters
-from etl.generate import generate
-from etl.load import load
-from tests.conftest import database
+from tests.conftest import generated_warehouse
 
 WEEKLY = np.array([1.0, 1.1, 1.05, 1.0, 0.95, 0.7, 0.6])  # Monday .. Sunday
 
@@ -98,14 +95,9 @@ def test_demand_grows_where_items_grow_and_its_interval_holds_the_forecast():
 @pytest.fixture(scope="module")
 def demo(server_url, template_db, tmp_path_factory):
     """A warehouse with 20,000 generated orders: enough daily volume for the demo data's shape."""
-    with database(server_url, template_db, f"olist_fc_{os.getpid()}") as url:
-        folder = tmp_path_factory.mktemp("demo")
-        generate(folder, 20000, seed=42)
-        load(url, folder)
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            yield conn
-        engine.dispose()
+    with generated_warehouse(server_url, template_db, tmp_path_factory.mktemp("demo"), f"olist_fc_{os.getpid()}",
+                             20000, seed=42) as conn:
+        yield conn
 
 
 def test_black_friday_in_the_demo_data_is_an_unusual_day_and_the_forecast_beats_the_baseline(demo):

@@ -11,9 +11,8 @@ from bench import naive
 from data import customers, delivery, filters, payments, products, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
-from etl.generate import generate
 from etl.load import load
-from tests.conftest import FIXTURES, database
+from tests.conftest import FIXTURES, generated_warehouse
 
 FIRST, LAST = date(2017, 10, 2), date(2018, 1, 15)
 
@@ -73,14 +72,9 @@ def test_kpis_on_the_hand_written_fixture(tiny):
 @pytest.fixture(scope="module")
 def demo_conn(server_url, template_db, tmp_path_factory):
     """A warehouse with 3,000 generated orders, shared by the property test's examples."""
-    with database(server_url, template_db, f"olist_q_{os.getpid()}") as url:
-        folder = tmp_path_factory.mktemp("demo")
-        generate(folder, 3000, seed=9)
-        load(url, folder)
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            yield conn
-        engine.dispose()
+    with generated_warehouse(server_url, template_db, tmp_path_factory.mktemp("demo"), f"olist_q_{os.getpid()}",
+                             3000, seed=9) as conn:
+        yield conn
 
 
 days = st.dates(min_value=date(2016, 9, 1), max_value=date(2018, 10, 31))
