@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, customers, \
-    item_hits, items, items_per_order_and_seller, needs_items, orders, products, rollup_for
+from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, agg, cats, \
+    customers, item_hits, items, items_per_order_and_seller, needs_items, order_categories, orders, products, \
+    rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "review_score", "reviews", "with_comment")))
@@ -113,23 +114,72 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
              "reviews": int(r["reviews"]), "review_score": ratio(Decimal(r["score"]), r["reviews"])} for r in rows]
 
 
-def low_scores(conn, f: Filters, limit: int = 100) -> list[dict]:
+def low_scores(conn, f: Filters, limit: int = 100, plan: str = "auto") -> list[dict]:
     """The latest reviews scoring 1 or 2 among the selected orders, newest first, with their text.
 
-    The filters are applied row by row while walking the partial index of low scores newest
-    first, so the query stops after `limit` matches instead of sorting every low review."""
+    Two plans give the same rows. "walk": follow the partial index of low scores newest first,
+    testing each review's order against the filters, and stop after `limit` matches: cheap for a
+    broad view, but it first passes every low review of orders bought after the range. "orders":
+    take the view's orders and their low reviews, then sort: cheap for a narrow view. "auto"
+    estimates both costs from `agg_daily_review_scores` and the orders rollup (a few milliseconds)."""
     r, o, c = reviews.c, orders.c, customers.c
-    q = (sa.select(r.review_creation_date, r.review_score, sa.cast(r.order_id, sa.Text).label("order_id"),
-                   _state(c.customer_state).label("state"), r.review_comment_title, r.review_comment_message)
-         .select_from(reviews.join(orders, o.order_id == r.order_id)
-                      .outerjoin(customers, o.customer_id == c.customer_id))
-         .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses))
-         .order_by(r.review_creation_date.desc().nulls_last(), r.review_id).limit(limit))
-    if f.states:
-        q = q.where(_state(c.customer_state).in_(f.states))
-    if needs_items(f):
-        q = q.where(o.order_id.in_(item_hits(f)))
+    if plan == "auto":
+        plan = _cheaper_low_scores_plan(conn, f, limit)
+    columns = (r.review_creation_date, r.review_score, sa.cast(r.order_id, sa.Text).label("order_id"),
+               _state(c.customer_state).label("state"), r.review_comment_title, r.review_comment_message)
+    if plan == "orders":
+        m = _matched_orders(f).cte("matched").prefix_with("MATERIALIZED")  # join by order, not walk the dates
+        q = (sa.select(*columns)
+             .select_from(m.join(reviews, r.order_id == m.c.order_id).join(orders, o.order_id == m.c.order_id)
+                          .outerjoin(customers, o.customer_id == c.customer_id))
+             .where(r.review_score <= 2))
+    elif plan == "walk":
+        q = (sa.select(*columns)
+             .select_from(reviews.join(orders, o.order_id == r.order_id)
+                          .outerjoin(customers, o.customer_id == c.customer_id))
+             .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
+        if f.states:
+            q = q.where(_state(c.customer_state).in_(f.states))
+        if needs_items(f):
+            q = q.where(o.order_id.in_(item_hits(f)))
+    else:
+        raise ValueError(f"unknown plan {plan!r}")
+    q = q.order_by(r.review_creation_date.desc().nulls_last(), r.review_id).limit(limit)
     return [{"date": x["review_creation_date"].strftime("%Y-%m-%d") if x["review_creation_date"] else "",
              "score": x["review_score"], "order_id": x["order_id"], "state": x["state"],
              "title": x["review_comment_title"] or "", "message": x["review_comment_message"] or ""}
             for x in conn.execute(q).mappings()]
+
+
+WALK_ROW = 3  # a row of the walk costs about three of the orders plan (index lookups, not a scan)
+
+
+def _cheaper_low_scores_plan(conn, f: Filters, limit: int) -> str:
+    """Estimate the rows each plan reads, from the rollups (a few milliseconds). The walk passes the
+    low reviews of orders bought after the range, then about limit / (the view's share of the low
+    reviews in the range). The orders plan reads the range's orders (all states: a state is known
+    only by joining the customer), or the categories' orders in `order_categories`."""
+    if f.sellers:
+        return "orders"  # a seller's orders come from an index, and are few
+    t, a = scores.c, agg.c
+    low = t.review_score <= 2
+    in_states = [t.customer_state.in_(f.states)] if f.states else []
+    after, matched, total = conn.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date > f.end), 0),
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date.between(f.start, f.end),
+                                                       t.order_status.in_(f.statuses), *in_states), 0),
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date.between(f.start, f.end)), 0))).one()
+    in_range, view = conn.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(a.orders).filter(a.order_status.in_(f.statuses)), 0),
+        sa.func.coalesce(sa.func.sum(a.orders).filter(*_rollup_where(a, f)[1:]), 0))
+        .where(a.purchase_date.between(f.start, f.end))).one()
+    if not matched or not view:
+        return "orders"
+    share, reads = 1.0, (in_range if f.states else view)
+    if f.categories:
+        b = order_categories.c
+        chosen = conn.execute(sa.select(sa.func.count(sa.distinct(b.order_id))).where(*_rollup_where(b, f))).scalar_one()
+        share, reads = chosen / view, chosen
+    density = matched / total * share
+    walk = after + (limit / density if density else float("inf"))
+    return "walk" if WALK_ROW * walk < reads else "orders"

@@ -371,3 +371,15 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
     people, new, repeat = answers["customers-kpi"][0][0]
     s = customers.summary(demo_conn, f)
     assert (people, new, repeat) == (s["customers"], s["new"], s["repeat_customers"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8]), max_size=2, unique=True),
+       categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys"]), max_size=2, unique=True),
+       limit=st.sampled_from([5, 100]))
+def test_both_plans_for_the_latest_low_scores_give_the_same_rows(demo_conn, a, b, states, categories, limit):
+    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories))
+    walked = reviews.low_scores(demo_conn, f, limit, plan="walk")
+    assert walked == reviews.low_scores(demo_conn, f, limit, plan="orders")
+    assert reviews.low_scores(demo_conn, f, limit) == walked
+    assert reviews._cheaper_low_scores_plan(demo_conn, f, limit) in ("walk", "orders")
