@@ -6,14 +6,17 @@ never opens the query cache (SQLite state must not cross a fork). Its result is 
 the background-callback manager, keyed by the inputs and the data version (app.py)."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, dcc, html
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
-from data.forecast import LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after
+from data.filters import Filters, to_query
+from data.forecast import LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, needed_days
 
 UNIT = {"revenue": ("Revenue (R$)", "R$ %{y:,.2f}"), "orders": ("Orders", "%{y:,.0f} orders")}
 BANDS = {80: 0.35, 95: 0.18}  # fill opacity of each interval
@@ -95,6 +98,24 @@ def _accuracy(result: dict):
     head = html.Thead(html.Tr([html.Th("Model"), html.Th("MAE", className="text-end"),
                                html.Th("Percentage error", className="text-end"), html.Th("")]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", className="mb-0 small", id="forecast-accuracy-table")
+
+
+@callback(Output("forecast-history-hint", "children"), Input("filters", "data"), Input("forecast-horizon", "value"))
+@guarded
+def history_hint(data, horizon):
+    """When the range is too short for the horizon, say so at once and offer the whole history."""
+    f = filters_from(data)
+    if f is None or (f.end - f.start).days + 1 >= needed_days(int(horizon)):
+        return None
+    first = warehouse().bounds()["first"]
+    if first >= f.start:
+        return None  # the range already starts with the data: nothing longer to offer
+    whole = Filters(first, f.end, f.states, f.categories, f.sellers, f.statuses)
+    return dbc.Alert([f"A {horizon}-day forecast learns from at least {needed_days(int(horizon))} days; the "
+                      f"range has {(f.end - f.start).days + 1}. ",
+                      dcc.Link(f"Learn from all history ({first:%d %b %Y} to {f.end:%d %b %Y})",
+                               href="/forecast?" + urlencode(to_query(whole)), id="forecast-whole-history")],
+                     color="info", className="small py-2 mb-2")
 
 
 @callback(Output("forecast-demand", "rowData"), Output("forecast-demand-note", "children"),

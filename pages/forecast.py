@@ -78,6 +78,7 @@ def layout(**_query):
                 dbc.Col(dbc.Button("Cancel", id="forecast-cancel", size="sm", color="secondary", outline=True,
                                    disabled=True), width="auto"),
             ], id="forecast-running", className="g-2 my-1"),
+            html.Div(id="forecast-history-hint"),
             html.Div(id="forecast-verdict", className="small my-1"),
             dcc.Graph(id="forecast-chart", config=GRAPH_CONFIG, style={"height": "380px"}),
             card_title("Backtest accuracy", ACCURACY),

@@ -467,7 +467,11 @@ def test_forecast_runs_in_the_background_and_draws_a_forecast_with_its_backtest(
     browser.get(live_app + "/?start=2017-01-01&end=2018-08-31")
     wait(browser, 30).until(lambda d: any("Unusual day" in t.text for t in d.find_elements(
         By.CSS_SELECTOR, "#overview-timeseries .legendtext")))
-    # Ten days of history: the page says how much a forecast needs.
+    # Ten days of history: the page says how much a forecast needs, and offers the whole history.
     browser.get(live_app + "/forecast?start=2018-08-01&end=2018-08-10")
     wait(browser, 60).until(lambda d: "needs at least" in d.find_element(By.ID, "forecast-verdict").text)
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "forecast-whole-history"))[0]
+    browser.execute_script("arguments[0].click();", link)
+    wait(browser, 90).until(lambda d: "backtest" in d.find_element(By.ID, "forecast-verdict").text
+                            and "end=2018-08-10" in d.current_url and "start=2016-" in d.current_url)
     assert errors(browser) == []
