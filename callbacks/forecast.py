@@ -16,7 +16,8 @@ from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
 from data.filters import Filters, to_query
-from data.forecast import LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, needed_days
+from data.forecast import LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, needed_days, \
+    thinning_tail
 
 UNIT = {"revenue": ("Revenue (R$)", "R$ %{y:,.2f}"), "orders": ("Orders", "%{y:,.0f} orders")}
 BANDS = {80: 0.35, 95: 0.18}  # fill opacity of each interval
@@ -50,8 +51,8 @@ def fit(set_progress, data, measure, horizon, theme):
                                              progress=lambda done, total: set_progress((done, total)))
     except NotEnoughHistory as exc:
         return figures.empty(theme, "Not enough history for this forecast."), str(exc), ""
-    return (_figure(history, result, measure, int(horizon), theme), _verdict(f, result, int(horizon)),
-            _accuracy(result))
+    return (_figure(history, result, measure, int(horizon), theme),
+            _verdict(f, result, int(horizon), thinning_tail(history)), _accuracy(result))
 
 
 def _figure(history, result: dict, measure: str, horizon: int, theme):
@@ -74,11 +75,14 @@ def _figure(history, result: dict, measure: str, horizon: int, theme):
     return fig
 
 
-def _verdict(f, result: dict, horizon: int):
+def _verdict(f, result: dict, horizon: int, tail: float | None):
     scores = {s["model"]: s for s in result["accuracy"]}
     base = scores["seasonal_naive"]
     window = (f"Learned from {f.start:%d %b %Y} to {f.end:%d %b %Y} ({(f.end - f.start).days + 1:,} days); "
               f"forecast for the {horizon} days after.")
+    if tail is not None:
+        window += (f" The last two weeks average {fmt.pct(tail)} of the four weeks before: if the latest data is "
+                   "incomplete, end the range earlier.")
     if result["beats_baseline"]:
         chosen = scores[result["model"]]
         better = 1 - chosen["mae"] / base["mae"] if base["mae"] else 0.0

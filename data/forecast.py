@@ -186,6 +186,17 @@ def forecast(y: pd.Series, horizon: int, progress=None) -> dict:
             "beats_baseline": chosen is not BASELINE and best["mae"] < baseline["mae"]}
 
 
+def thinning_tail(y: pd.Series, recent: int = 14, before: int = 28, floor: float = 0.6) -> float | None:
+    """The last `recent` days' mean over the `before` days' preceding them, when it is under `floor`:
+    exports often end mid-stream (the published Olist data thins out over its last weeks), and a
+    forecast learned from such a tail follows it down. None when the tail looks ordinary."""
+    if len(y) < recent + before:
+        return None
+    earlier = float(y.iloc[-(recent + before):-recent].mean())
+    share = float(y.iloc[-recent:].mean()) / earlier if earlier > 0 else None
+    return share if share is not None and share < floor else None
+
+
 def anomalies(y: pd.Series) -> list[dict]:
     """Days whose STL residual lies beyond ANOMALY_MADS scaled median absolute deviations: the day,
     its value, the expected value (trend and weekly pattern) and the deviation.

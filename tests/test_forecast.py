@@ -56,6 +56,14 @@ def test_too_little_history_says_how_much_a_forecast_needs():
         forecast.forecast(series(400), 45)  # not an offered horizon
 
 
+def test_a_tail_that_thins_out_is_noticed():
+    y = series(200, level=300)
+    assert forecast.thinning_tail(y) is None
+    y.iloc[-14:] *= 0.3
+    assert forecast.thinning_tail(y) == pytest.approx(0.3)
+    assert forecast.thinning_tail(series(30)) is None  # too short to tell
+
+
 def test_near_zero_actuals_switch_the_percentage_error_to_smape():
     sparse = series(200, level=2.0, noise=1.5, seed=3).clip(lower=0).round()
     assert (sparse == 0).any()
