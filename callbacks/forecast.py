@@ -16,8 +16,8 @@ from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
 from data.filters import Filters, to_query
-from data.forecast import LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, needed_days, \
-    thinning_tail
+from data.forecast import DEMAND_WEEKS, HORIZONS, LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, \
+    needed_days, thinning_tail
 
 UNIT = {"revenue": ("Revenue (R$)", "R$ %{y:,.2f}"), "orders": ("Orders", "%{y:,.0f} orders")}
 BANDS = {80: 0.35, 95: 0.18}  # fill opacity of each interval
@@ -43,16 +43,16 @@ def _job_engine():
 @guarded
 def fit(set_progress, data, measure, horizon, theme):
     f = filters_from(data)
-    if f is None or measure not in MEASURES:
-        return figures.empty(theme), "", ""
+    if f is None or measure not in MEASURES or horizon not in HORIZONS:
+        return figures.empty(theme), "", ""  # a value the page never sends: nothing to fit
     try:
         with _job_engine().connect() as conn:
-            history, result = forecast_after(conn, f, measure, int(horizon),
+            history, result = forecast_after(conn, f, measure, horizon,
                                              progress=lambda done, total: set_progress((done, total)))
     except NotEnoughHistory as exc:
         return figures.empty(theme, "Not enough history for this forecast."), str(exc), ""
-    return (_figure(history, result, measure, int(horizon), theme),
-            _verdict(f, result, int(horizon), thinning_tail(history)), _accuracy(result))
+    return (_figure(history, result, measure, horizon, theme),
+            _verdict(f, result, horizon, thinning_tail(history)), _accuracy(result))
 
 
 def _figure(history, result: dict, measure: str, horizon: int, theme):
@@ -109,13 +109,13 @@ def _accuracy(result: dict):
 def history_hint(data, horizon):
     """When the range is too short for the horizon, say so at once and offer the whole history."""
     f = filters_from(data)
-    if f is None or (f.end - f.start).days + 1 >= needed_days(int(horizon)):
+    if f is None or horizon not in HORIZONS or (f.end - f.start).days + 1 >= needed_days(horizon):
         return None
     first = warehouse().bounds()["first"]
     if first >= f.start:
         return None  # the range already starts with the data: nothing longer to offer
     whole = Filters(first, f.end, f.states, f.categories, f.sellers, f.statuses)
-    return dbc.Alert([f"A {horizon}-day forecast learns from at least {needed_days(int(horizon))} days; the "
+    return dbc.Alert([f"A {horizon}-day forecast learns from at least {needed_days(horizon)} days; the "
                       f"range has {(f.end - f.start).days + 1}. ",
                       dcc.Link(f"Learn from all history ({first:%d %b %Y} to {f.end:%d %b %Y})",
                                href="/forecast?" + urlencode(to_query(whole)), id="forecast-whole-history")],
@@ -131,10 +131,10 @@ def history_hint(data, horizon):
 @guarded
 def demand(set_progress, data, weeks):
     f = filters_from(data)
-    if f is None:
+    if f is None or weeks not in DEMAND_WEEKS:
         return [], ""
     with _job_engine().connect() as conn:
-        rows = demand_after(conn, f, int(weeks), progress=lambda done, total: set_progress((done, total)))
+        rows = demand_after(conn, f, weeks, progress=lambda done, total: set_progress((done, total)))
     if not rows:
         return [], "No category has enough weekly history in the range (at least 8 whole weeks)."
     return rows, (f"{len(rows)} categories, items in the {weeks} weeks after {f.end:%d %b %Y} against the {weeks} "
@@ -160,7 +160,7 @@ def _anomaly_rows(f) -> list[dict]:
     return sorted(rows, key=lambda r: -abs(r["mads"]))
 
 
-table_export("forecast-demand", lambda f, weeks: warehouse().demand(f, int(weeks)),
+table_export("forecast-demand", lambda f, weeks: warehouse().demand(f, weeks) if weeks in DEMAND_WEEKS else [],
              lambda f: f"demand-{f.start}-{f.end}" if f else "demand", "Demand", State("forecast-weeks", "value"))
 table_export("forecast-anomalies", _anomaly_rows, lambda f: f"unusual-days-{f.start}-{f.end}" if f else "unusual-days",
              "Unusual days")
