@@ -15,11 +15,11 @@ from pathlib import Path
 import dash
 import diskcache
 import sqlalchemy as sa
-from dash import DiskcacheManager
 from flask import jsonify
 
 import auth
 import callbacks
+from callbacks import _jobs as jobs
 from data import db, migrate, users
 from data.settings import SettingsError, load_settings
 from data.version import data_version
@@ -42,11 +42,11 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
 
     # Background callbacks (the forecasts) run in job processes; their results pass through this
     # disk cache, shared by the app's processes on one host, and are kept per data version.
-    jobs = DiskcacheManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")), cache_by=[current_version],
+    manager = jobs.ForkServerManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")), cache_by=[current_version],
                             expire=7 * 86400)
     app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
-                    suppress_callback_exceptions=True, background_callback_manager=jobs)
+                    suppress_callback_exceptions=True, background_callback_manager=manager)
     server = app.server
     server.config["DATABASE_URL"] = database_url
 
@@ -132,6 +132,7 @@ def main() -> None:
     except (db.DatabaseUnavailable, users.UserError) as exc:
         sys.exit(f"error: {exc}")
     app = create_app(url, settings)
+    jobs.warm_up()
     print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
     app.run(host=settings.host, port=settings.port, debug=False)
 

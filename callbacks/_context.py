@@ -4,6 +4,7 @@ A callback that finds the database gone keeps what the page shows (PreventUpdate
 raising; the shell's health poll shows a banner meanwhile and refreshes the page's data when the
 database answers again.
 """
+import logging
 from datetime import date
 from functools import wraps
 
@@ -14,6 +15,7 @@ from flask import current_app
 from data.db import DatabaseUnavailable
 from data.filters import Filters
 
+log = logging.getLogger("app")
 OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
 
 
@@ -28,7 +30,7 @@ def guarded(fn):
         try:
             return fn(*args, **kwargs)
         except OUTAGE:
-            current_app.logger.warning("database unreachable in %s", fn.__name__)
+            log.warning("database unreachable in %s", fn.__name__)  # no Flask app in a background job
             raise PreventUpdate from None
     return run
 

@@ -1,9 +1,9 @@
 """Forecast callbacks. Fitting runs as Dash background callbacks (a job process per request, a
 progress bar, a cancel button); unusual days are quick and plain.
 
-A job is a process forked from the app's: it reads the warehouse through its own connections and
-never opens the query cache (SQLite state must not cross a fork). Its result is cached instead by
-the background-callback manager, keyed by the inputs and the data version (app.py)."""
+A job runs in its own process (callbacks/_jobs.py) with its own connection, outside the app: it
+does not use the query cache, and its result is cached instead by the background-callback manager,
+keyed by the inputs and the data version (app.py)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -15,20 +15,13 @@ from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
+from callbacks._jobs import job_engine
 from data.filters import Filters, to_query
 from data.forecast import DEMAND_WEEKS, HORIZONS, LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, \
     needed_days, thinning_tail
 
 UNIT = {"revenue": ("Revenue (R$)", "R$ %{y:,.2f}"), "orders": ("Orders", "%{y:,.0f} orders")}
 BANDS = {80: 0.35, 95: 0.18}  # fill opacity of each interval
-
-
-def _job_engine():
-    """The engine from inside a job: the pooled connections it inherited belong to the app's
-    process, so they are dropped without being closed (SQLAlchemy's recipe for fork)."""
-    engine = warehouse().engine()
-    engine.dispose(close=False)
-    return engine
 
 
 @callback(Output("forecast-chart", "figure"), Output("forecast-verdict", "children"),
@@ -45,12 +38,15 @@ def fit(set_progress, data, measure, horizon, theme):
     f = filters_from(data)
     if f is None or measure not in MEASURES or horizon not in HORIZONS:
         return figures.empty(theme), "", ""  # a value the page never sends: nothing to fit
+    engine = job_engine()
     try:
-        with _job_engine().connect() as conn:
+        with engine.connect() as conn:
             history, result = forecast_after(conn, f, measure, horizon,
                                              progress=lambda done, total: set_progress((done, total)))
     except NotEnoughHistory as exc:
         return figures.empty(theme, "Not enough history for this forecast."), str(exc), ""
+    finally:
+        engine.dispose()
     return (_figure(history, result, measure, horizon, theme),
             _verdict(f, result, horizon, thinning_tail(history)), _accuracy(result))
 
@@ -133,8 +129,12 @@ def demand(set_progress, data, weeks):
     f = filters_from(data)
     if f is None or weeks not in DEMAND_WEEKS:
         return [], ""
-    with _job_engine().connect() as conn:
-        rows = demand_after(conn, f, weeks, progress=lambda done, total: set_progress((done, total)))
+    engine = job_engine()
+    try:
+        with engine.connect() as conn:
+            rows = demand_after(conn, f, weeks, progress=lambda done, total: set_progress((done, total)))
+    finally:
+        engine.dispose()
     if not rows:
         return [], "No category has enough weekly history in the range (at least 8 whole weeks)."
     return rows, (f"{len(rows)} categories, items in the {weeks} weeks after {f.end:%d %b %Y} against the {weeks} "
