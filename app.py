@@ -37,13 +37,14 @@ log = logging.getLogger("app")
 def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     """Build the Dash app and its Flask server; the database is only touched when a request needs it."""
     settings = settings or load_settings()
+
     def current_version() -> int:
         return warehouse().cache.version()
 
     # Background callbacks (the forecasts) run in job processes; their results pass through this
     # disk cache, shared by the app's processes on one host, and are kept per data version.
-    manager = jobs.ForkServerManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")), cache_by=[current_version],
-                            expire=7 * 86400)
+    manager = jobs.ForkServerManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")),
+                                     cache_by=[current_version], expire=7 * 86400)
     app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
                     suppress_callback_exceptions=True, background_callback_manager=manager)
