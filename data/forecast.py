@@ -228,7 +228,11 @@ def anomalies(y: pd.Series) -> list[dict]:
 
 def daily(conn, f: Filters) -> dict[str, pd.Series]:
     """Revenue and orders per day of the range, every day present (days without orders are 0)."""
-    rows = timeseries(conn, f, "day")
+    return as_daily(timeseries(conn, f, "day"), f)
+
+
+def as_daily(rows: list[dict], f: Filters) -> dict[str, pd.Series]:
+    """The day-grain rows of `queries.timeseries` as one Series per measure over every day of the range."""
     days = pd.date_range(f.start, f.end, freq="D")
     found = {pd.Timestamp(r["period"]): r for r in rows}
     return {m: pd.Series([float(found[d][m]) if d in found else 0.0 for d in days], index=days, name=m)

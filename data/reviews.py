@@ -171,7 +171,7 @@ def _cheaper_low_scores_plan(conn, f: Filters, limit: int) -> str:
         sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date.between(f.start, f.end)), 0))).one()
     in_range, view = conn.execute(sa.select(
         sa.func.coalesce(sa.func.sum(a.orders).filter(a.order_status.in_(f.statuses)), 0),
-        sa.func.coalesce(sa.func.sum(a.orders).filter(*_rollup_where(a, f)[1:]), 0))
+        sa.func.coalesce(sa.func.sum(a.orders).filter(*_rollup_where(a, f)), 0))
         .where(a.purchase_date.between(f.start, f.end))).one()
     if not matched or not view:
         return "orders"

@@ -90,8 +90,9 @@ class Warehouse:
         return self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))
 
     def daily(self, f: Filters) -> dict:
-        """Revenue and orders per day of the range (pandas Series), every day present."""
-        return self._ask("forecast.daily", f.key(), lambda conn: forecast.daily(conn, f))
+        """Revenue and orders per day of the range (pandas Series), every day present: from the
+        cached day-grain time series the Overview's chart also reads, not a query of its own."""
+        return forecast.as_daily(self.timeseries(f, "day"), f)
 
     def anomalies(self, f: Filters, measure: str) -> list[dict]:
         return self.cache.answer("forecast.anomalies", (f.key(), measure),

@@ -82,7 +82,6 @@ def layout(**_query):
             html.Div(id="forecast-verdict", className="small my-1"),
             dcc.Graph(id="forecast-chart", config=GRAPH_CONFIG, style={"height": "380px"}),
             card_title("Backtest accuracy", ACCURACY),
-            dcc.Store(id="forecast-accuracy-rows"),
             html.Div(id="forecast-accuracy"),
         ])), width=12, className="mb-3")]),
         table_card("Demand per category", DEMAND, "forecast-demand", DEMAND_COLUMNS, extra=dbc.Row([
