@@ -10,6 +10,7 @@ import logging
 import secrets
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import dash
@@ -51,20 +52,28 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     server = app.server
     server.config["DATABASE_URL"] = database_url
 
+    first_use = threading.RLock()  # concurrent first requests (threads) must not each make an engine
+
     def engine():
         """The process's engine, created on first use (the embedded server starts then if needed)."""
         found = server.extensions.get("warehouse_engine")
         if found is None:
-            url = server.config.get("DATABASE_URL") or db.resolve_url(settings)
-            migrate.upgrade_url(url)  # a no-op when the schema is current; serialised across processes
-            server.config["DATABASE_URL"] = url
-            found = server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
+            with first_use:
+                found = server.extensions.get("warehouse_engine")
+                if found is None:
+                    url = server.config.get("DATABASE_URL") or db.resolve_url(settings)
+                    migrate.upgrade_url(url)  # a no-op when the schema is current; serialised across processes
+                    server.config["DATABASE_URL"] = url
+                    found = server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
         return found
 
     def warehouse() -> Warehouse:
         found = server.extensions.get("warehouse_object")
         if found is None:
-            found = server.extensions["warehouse_object"] = Warehouse(engine, settings.cache_dir)
+            with first_use:
+                found = server.extensions.get("warehouse_object")
+                if found is None:
+                    found = server.extensions["warehouse_object"] = Warehouse(engine, settings.cache_dir)
         return found
 
     server.extensions["warehouse"] = warehouse
