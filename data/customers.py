@@ -2,23 +2,30 @@
 
 A person is a `customer_unique_id`. Person-level facts (first order, repeat customer) look at all
 history and every status, as the glossary says; what a person did in the view counts only the
-orders the filters select. Everything is answered by `customer_orders` (one narrow row per order
-of a known person, refreshed by the ETL with the rollups): the people with one order (about 97%)
-need no grouping at all, and the window functions run over the repeat buyers' orders only. The
-"facts" source answers the same from `fact_orders` and `dim_customers`, for the property test.
+orders the filters select. The ETL keeps two tables for this beside the rollups: `customer_orders`
+(one narrow row per order of a known person, `single` for the ~97% of people with one order, who
+need no grouping) and `repeat_buyer_orders` (the other people's orders, ~6% of orders, each with
+the person's first and second order dates, so no question needs a window over all history). The
+one-order people's counts come from the daily rollups' `single_buyer_orders`, and their
+lifetime-value tiers from `agg_daily_single_ltv`, where those answer the filters; a category's
+one-order people are one range of `order_categories`. The "facts" source answers the same from
+`fact_orders` and `dim_customers` with window functions, for the property tests.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _period, _state, customers, item_hits, needs_items, orders
+from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, agg, customer_orders, customers,
+                          item_hits, needs_items, order_categories, orders, repeat, rollup_for)
+from etl.rollups import LTV_BANDS  # lifetime value tiers: upper bounds in R$ (exclusive); the last is open
 
-customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
-    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single")))
+agg_single_ltv = sa.Table("agg_daily_single_ltv", W, *(sa.Column(c) for c in (
+    "purchase_date", "customer_state", "order_status", "tier", "orders", "order_cents")))
 
 # RFM: the named segments, in the order the page lists them, with the rule each stands for.
 SEGMENTS = (
@@ -32,8 +39,6 @@ SEGMENTS = (
     ("Lost", "One order, longest ago (R 1)."),
 )
 SEGMENT_NAMES = tuple(name for name, _ in SEGMENTS)
-# Lifetime value tiers: upper bounds in R$ (exclusive); the last tier is open.
-LTV_BANDS = (50, 100, 250, 500, 1000)
 # Days from a person's first to their second order: bins as (first day, last day or None).
 GAP_BINS = ((0, 7), (8, 30), (31, 60), (61, 90), (91, 180), (181, 365), (366, None))
 
@@ -43,79 +48,121 @@ def money(cents) -> Decimal:
     return Decimal(int(cents)) / 100
 
 
-def _person_orders(f: Filters, source: str):
-    """Every order of a known person with the columns of `customer_orders`, from the chosen source."""
-    if _choose(f, source, customer_orders) is not None:
-        return customer_orders
+def _fast(source: str) -> bool:
+    """True for the ETL's tables ("auto", "rollup"), False for the fact tables ("facts")."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return source != "facts"
+
+
+def _facts_person_orders():
+    """Every order of a known person from `fact_orders` and `dim_customers`, with what the ETL stores
+    beside it: one-order person or not, the person's first and second order dates (any status)."""
     o, c = orders.c, customers.c
-    others = sa.func.count().over(partition_by=c.customer_unique_id)
+    person = {"partition_by": c.customer_unique_id}
+    ranked = {**person, "order_by": (o.purchase_date, o.order_id), "rows": (None, None)}
     return (sa.select(o.order_id, c.customer_unique_id, o.purchase_date,
                       _state(c.customer_state).label("customer_state"), o.order_status,
                       sa.cast(o.order_value * 100, sa.BigInteger).label("order_cents"),
-                      (others == 1).label("single"))
+                      (sa.func.count().over(**person) == 1).label("single"),
+                      sa.func.min(o.purchase_date).over(**person).label("first_date"),
+                      sa.func.nth_value(o.purchase_date, 2).over(**ranked).label("second_date"))
             .select_from(orders.join(customers, o.customer_id == c.customer_id))
             .where(c.customer_unique_id.is_not(None)).subquery("person_orders"))
 
 
-def _selected(p, f: Filters):
-    """The orders the filters select (an order matches a category or seller through any of its items)."""
+def _single_orders(f: Filters, source: str):
+    """The selected orders of one-order people (each is one person): customer_unique_id,
+    purchase_date, order_cents. A category filter without a seller reads `order_categories` (one
+    range of its index per category; an order holding two chosen categories once); otherwise
+    `customer_orders`, matching categories and sellers through the items."""
+    if _fast(source) and f.categories and not f.sellers:
+        b = order_categories.c
+        q = sa.select(b.customer_unique_id, b.purchase_date, b.order_cents).where(b.single, *_rollup_where(b, f))
+        return (q.distinct() if len(f.categories) > 1 else q).subquery("single_orders")
+    p = customer_orders if _fast(source) else _facts_person_orders()
+    return (sa.select(p.c.customer_unique_id, p.c.purchase_date, p.c.order_cents)
+            .where(p.c.single, _selected(p, f, source)).subquery("single_orders"))
+
+
+def _repeats(source: str):
+    """The orders of people with two or more orders (all history), each with the person's
+    `first_date` and `second_date`: `repeat_buyer_orders`, about 6% of orders."""
+    if _fast(source):
+        return repeat
+    p = _facts_person_orders()
+    return sa.select(p).where(sa.not_(p.c.single)).subquery("repeat_orders")
+
+
+def _selected(p, f: Filters, source: str):
+    """The orders of `p` the filters select (an order matches a category or seller through any of
+    its items; the repeat buyers' orders list their categories)."""
     where = [p.c.purchase_date.between(f.start, f.end), p.c.order_status.in_(f.statuses)]
     if f.states:
         where.append(p.c.customer_state.in_(f.states))
-    if needs_items(f):
+    if needs_items(f) and (f.sellers or "categories" not in p.c):
         where.append(p.c.order_id.in_(item_hits(f)))
+    elif f.categories:
+        where.append(p.c.categories.overlap(sa.cast(list(f.categories), postgresql.ARRAY(sa.Text))))
     return sa.and_(*where)
 
 
-def _repeat_orders(p):
-    """The repeat buyers' orders (all history) with the person's first order date and each order's rank."""
-    person = p.c.customer_unique_id
-    return (sa.select(*p.c, sa.func.min(p.c.purchase_date).over(partition_by=person).label("first_date"),
-                      sa.func.row_number().over(partition_by=person, order_by=(p.c.purchase_date, p.c.order_id))
-                      .label("rank"))
-            .where(sa.not_(p.c.single)).subquery("repeat_orders"))
+def _singles(conn, f: Filters, source: str, grain: str | None = None):
+    """Selected orders of one-order people (each is one person, new in its period): their number, or
+    per period of `grain` ({period: n}, periods with none left out). From the daily rollups where
+    they answer the filters (`single_buyer_orders`), else from `_single_orders`."""
+    t = rollup_for(f) if _fast(source) else None
+    if t is not None:
+        source_rows, day, n, where = t, t.c.purchase_date, sa.func.sum(t.c.single_buyer_orders), _rollup_where(t.c, f)
+    else:
+        source_rows = _single_orders(f, source)
+        day, n, where = source_rows.c.purchase_date, sa.func.count(), []
+    if grain is None:
+        return conn.execute(sa.select(sa.func.coalesce(n, 0)).select_from(source_rows).where(*where)).scalar_one()
+    period = _period(grain, day)
+    return dict(conn.execute(sa.select(period, n).select_from(source_rows).where(*where)
+                             .group_by(period).having(n > 0)).all())
 
 
 def _month_index(day):
     return sa.cast(sa.extract("year", day) * 12 + sa.extract("month", day), sa.Integer)
 
 
-def _acquired(r, f: Filters):
-    """Repeat buyers acquired in the view: first order in the range, and a selected order in that
-    first order's month (so a cohort's size bounds each of its cells)."""
-    return (sa.select(r.c.customer_unique_id).distinct()
-            .where(_selected(r, f), r.c.first_date >= f.start,
-                   _month_index(r.c.purchase_date) == _month_index(r.c.first_date)))
+def _offset(r):
+    """Months from the person's first order to this order."""
+    return _month_index(r.c.purchase_date) - _month_index(r.c.first_date)
+
+
+def _newcomers(r, f: Filters, source: str):
+    """The selected orders of repeat buyers whose first order is in the range. Such a person is
+    acquired in the view when one of these orders falls in the first order's month (offset 0), so
+    that a cohort's size bounds each of its cells."""
+    return sa.and_(_selected(r, f, source), r.c.first_date >= f.start)
 
 
 def summary(conn, f: Filters, source: str = "auto") -> dict:
     """Customers in the view, how many are new (first order in the range) or returning, and how
     many are repeat customers (two or more orders in all history)."""
-    p = _person_orders(f, source)
-    singles = conn.execute(sa.select(sa.func.count()).where(p.c.single, _selected(p, f))).scalar_one()
-    r = _repeat_orders(p)
+    singles = _singles(conn, f, source)
+    r = _repeats(source)
     per = (sa.select(r.c.customer_unique_id, sa.func.min(r.c.first_date).label("first_date"))
-           .where(_selected(r, f)).group_by(r.c.customer_unique_id).subquery())
-    repeat, repeat_new = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(per.c.first_date >= f.start))
-                                      ).one()
-    people = singles + repeat
-    return {"customers": people, "new": singles + repeat_new, "returning": repeat - repeat_new,
-            "repeat_customers": repeat, "repeat_rate": ratio(repeat, people)}
+           .where(_selected(r, f, source)).group_by(r.c.customer_unique_id).subquery())
+    repeat_people, repeat_new = conn.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(per.c.first_date >= f.start))).one()
+    people = singles + repeat_people
+    return {"customers": people, "new": singles + repeat_new, "returning": repeat_people - repeat_new,
+            "repeat_customers": repeat_people, "repeat_rate": ratio(repeat_people, people)}
 
 
 def new_returning(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
     """Per period: people whose first order falls in it (and in the range), and people who came back."""
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
-    p = _person_orders(f, source)
-    period = _period(grain, p.c.purchase_date)
-    out: dict = {}
-    for day, n in conn.execute(sa.select(period, sa.func.count()).where(p.c.single, _selected(p, f)).group_by(period)):
-        out[day] = {"period": day, "new": n, "returning": 0}
-    r = _repeat_orders(p)
+    out = {day: {"period": day, "new": n, "returning": 0} for day, n in _singles(conn, f, source, grain).items()}
+    r = _repeats(source)
     is_new = sa.and_(_period(grain, r.c.first_date) == _period(grain, r.c.purchase_date), r.c.first_date >= f.start)
     per = (sa.select(r.c.customer_unique_id, _period(grain, r.c.purchase_date), is_new.label("new"))
-           .where(_selected(r, f)).distinct().subquery())
+           .where(_selected(r, f, source)).distinct().subquery())
     q = (sa.select(per.c.period, sa.func.count().filter(per.c.new), sa.func.count().filter(sa.not_(per.c.new)))
          .group_by(per.c.period))
     for day, new, back in conn.execute(q):
@@ -128,52 +175,107 @@ def new_returning(conn, f: Filters, grain: str, source: str = "auto") -> list[di
 def cohorts(conn, f: Filters, source: str = "auto") -> list[dict]:
     """Monthly cohorts of the people acquired in the range: cohort month, months since, people
     with a selected order that month. Offset 0 is the cohort's size."""
-    p = _person_orders(f, source)
-    month = _period("month", p.c.purchase_date)
-    cells: dict = {}
-    for cohort, n in conn.execute(sa.select(month, sa.func.count()).where(p.c.single, _selected(p, f)).group_by(month)):
-        cells[(cohort, 0)] = n
-    r = _repeat_orders(p)
-    acquired = _acquired(r, f).subquery()
-    offset = (_month_index(r.c.purchase_date) - _month_index(r.c.first_date)).label("offset")
-    active = (sa.select(r.c.customer_unique_id, _period("month", r.c.first_date).label("cohort"), offset)
-              .where(_selected(r, f), r.c.customer_unique_id.in_(sa.select(acquired.c.customer_unique_id)))
-              .distinct().subquery())
-    q = sa.select(active.c.cohort, active.c.offset, sa.func.count()).group_by(active.c.cohort, active.c.offset)
+    cells = {(cohort, 0): n for cohort, n in _singles(conn, f, source, "month").items()}
+    r = _repeats(source)
+    cohort, offset = _period("month", r.c.first_date), _offset(r)
+    per = (sa.select(r.c.customer_unique_id, cohort.label("cohort"), offset.label("offset"))
+           .where(_newcomers(r, f, source)).group_by(r.c.customer_unique_id, cohort, offset).subquery())
+    acquired = sa.func.bool_or(per.c.offset == 0).over(partition_by=per.c.customer_unique_id)
+    active = sa.select(per, acquired.label("acquired")).subquery()
+    q = (sa.select(active.c.cohort, active.c.offset, sa.func.count()).where(active.c.acquired)
+         .group_by(active.c.cohort, active.c.offset))
     for cohort, k, n in conn.execute(q):
         cells[(cohort, k)] = cells.get((cohort, k), 0) + n
     return [{"cohort": c, "offset": k, "customers": n} for (c, k), n in sorted(cells.items())]
 
 
-def _per_person(p, f: Filters):
-    """Per person in the view: days from their last selected order to the range's end, selected
-    orders, and those orders' revenue (order_value, in cents)."""
+def _people(f: Filters, source: str):
+    """Per person in the view, as two selects (one-order people; repeat buyers): days from their
+    last selected order to the range's end, selected orders, and those orders' revenue in cents."""
     end = sa.literal(f.end, sa.Date)
-    singles = (sa.select(p.c.customer_unique_id, (end - p.c.purchase_date).label("recency"),
-                         sa.literal(1).label("frequency"), p.c.order_cents.label("monetary"))
-               .where(p.c.single, _selected(p, f)))
-    repeats = (sa.select(p.c.customer_unique_id, (end - sa.func.max(p.c.purchase_date)).label("recency"),
-                         sa.func.count().label("frequency"), sa.func.sum(p.c.order_cents).label("monetary"))
-               .where(sa.not_(p.c.single), _selected(p, f)).group_by(p.c.customer_unique_id))
-    return sa.union_all(singles, repeats).cte("per_person")
+    p, r = _single_orders(f, source), _repeats(source)
+    singles = sa.select(p.c.customer_unique_id, (end - p.c.purchase_date).label("recency"),
+                        sa.literal(1).label("frequency"), p.c.order_cents.label("monetary"))
+    repeats = (sa.select(r.c.customer_unique_id, (end - sa.func.max(r.c.purchase_date)).label("recency"),
+                         sa.func.count().label("frequency"),
+                         sa.cast(sa.func.sum(r.c.order_cents), sa.BigInteger).label("monetary"))
+               .where(_selected(r, f, source)).group_by(r.c.customer_unique_id))
+    return singles, repeats
 
 
-def _thresholds(people, column: str):
-    """The four quintile thresholds of `column` over the people: t_k is the smallest value that at
-    least k fifths of the people lie strictly below. A score counts the thresholds a value reaches,
-    so ties score alike. Found from the value's histogram, not by sorting or joining every person."""
-    value = people.c[column]
-    hist = sa.select(value.label("value"), sa.func.count().label("n")).group_by(value).subquery()
+def _quintile_thresholds(hist):
+    """The four quintile thresholds over a histogram (value, n): t_k is the smallest value that at
+    least k fifths of the people lie strictly below (None when no value is). A score counts the
+    thresholds a value reaches, so ties score alike."""
     below = sa.func.sum(hist.c.n).over(order_by=hist.c.value) - hist.c.n  # people with a smaller value
     ranked = sa.select(hist.c.value, below.label("below"), sa.func.sum(hist.c.n).over().label("total")).subquery()
-    return sa.select(*(sa.func.min(ranked.c.value).filter(5 * ranked.c.below >= k * ranked.c.total).label(f"t{k}")
-                       for k in range(1, 5))).subquery(f"{column}_thresholds")
+    return [sa.func.min(ranked.c.value).filter(5 * ranked.c.below >= k * ranked.c.total).label(f"t{k}")
+            for k in range(1, 5)]
 
 
-def _reached(value, thresholds):
-    """How many of the four thresholds `value` reaches (0 to 4)."""
-    return sum((sa.case((value >= thresholds.c[f"t{k}"], 1), else_=0) for k in range(2, 5)),
-               sa.case((value >= thresholds.c.t1, 1), else_=0))
+def _reached(value, thresholds: list):
+    """How many of the thresholds `value` reaches (0 to 4; a missing threshold is never reached).
+    `thresholds`: numbers (None for missing) or SQL columns (NULL for missing)."""
+    steps = [sa.case((value >= (t if isinstance(t, sa.ColumnElement) else sa.literal(t, sa.BigInteger)), 1), else_=0)
+             for t in thresholds if t is not None]
+    return sum(steps[1:], steps[0]) if steps else sa.literal(0)
+
+
+def _histogram(*parts):
+    """The sum of (value, n) histograms, as a subquery."""
+    u = sa.union_all(*parts).subquery()
+    return sa.select(u.c.value, sa.func.sum(u.c.n).label("n")).group_by(u.c.value).subquery()
+
+
+def rfm(conn, f: Filters, source: str = "auto") -> dict:
+    """The view's RFM scoring: quintile thresholds of recency (days) and monetary (cents), four
+    each, and the people per (R, M, two or more orders in the view) cell with their spend in
+    cents, recency and orders summed.
+
+    Never sorts or joins every person. Recency thresholds first, from the histogram of days (the
+    one-order people's from the daily rollups where those answer the filters). Then one pass over
+    the one-order people's orders groups them by (spend, R score), a few hundred thousand groups
+    at most; the spend histogram, its thresholds and the cells all come from that grouping and
+    from the repeat buyers (a few percent of people)."""
+    singles, repeats = _people(f, source)
+    s, per_repeat = singles.subquery(), repeats.cte("repeat_people").prefix_with("MATERIALIZED")
+    t = rollup_for(f) if _fast(source) else None
+    if t is not None:
+        by_day = (sa.select((sa.literal(f.end, sa.Date) - t.c.purchase_date).label("value"),
+                            sa.func.sum(t.c.single_buyer_orders).label("n"))
+                  .where(*_rollup_where(t.c, f)).group_by(t.c.purchase_date))
+    else:
+        by_day = sa.select(s.c.recency.label("value"), sa.func.count().label("n")).group_by(s.c.recency)
+    recency = _histogram(by_day, sa.select(per_repeat.c.recency.label("value"), sa.func.count().label("n"))
+                         .group_by(per_repeat.c.recency))
+    rt = [None if v is None else int(v) for v in conn.execute(sa.select(*_quintile_thresholds(recency))).one()]
+
+    r_score = 5 - _reached(s.c.recency, rt)  # recent is good
+    grouped = (sa.select(s.c.monetary, r_score.label("r"), sa.func.count().label("n"),
+                         sa.func.sum(s.c.recency).label("recency"))
+               .group_by(s.c.monetary, r_score).cte("single_people").prefix_with("MATERIALIZED"))
+    monetary = _histogram(sa.select(grouped.c.monetary.label("value"), sa.func.sum(grouped.c.n).label("n"))
+                          .group_by(grouped.c.monetary),
+                          sa.select(per_repeat.c.monetary.label("value"), sa.func.count().label("n"))
+                          .group_by(per_repeat.c.monetary))
+    mt = sa.select(*_quintile_thresholds(monetary)).cte("monetary_thresholds")
+    m_cols = [mt.c[f"t{k}"] for k in range(1, 5)]
+    m_single = 1 + _reached(grouped.c.monetary, m_cols)
+    one = (sa.select(grouped.c.r, m_single.label("m"), sa.false().label("repeat"), sa.func.sum(grouped.c.n).label("n"),
+                     sa.func.sum(grouped.c.monetary * grouped.c.n).label("cents"),
+                     sa.func.sum(grouped.c.recency).label("recency"), sa.func.sum(grouped.c.n).label("frequency"))
+           .select_from(grouped.join(mt, sa.true())).group_by(grouped.c.r, m_single))
+    r_repeat, m_repeat = 5 - _reached(per_repeat.c.recency, rt), 1 + _reached(per_repeat.c.monetary, m_cols)
+    several = per_repeat.c.frequency >= 2
+    many = (sa.select(r_repeat.label("r"), m_repeat.label("m"), several.label("repeat"), sa.func.count().label("n"),
+                      sa.func.sum(per_repeat.c.monetary).label("cents"), sa.func.sum(per_repeat.c.recency).label("recency"),
+                      sa.func.sum(per_repeat.c.frequency).label("frequency"))
+            .select_from(per_repeat.join(mt, sa.true())).group_by(r_repeat, m_repeat, several))
+    cells = sa.union_all(one, many).subquery()
+    rows = conn.execute(sa.select(mt, cells).select_from(mt.outerjoin(cells, sa.true()))).all()
+    return {"recency": rt, "monetary": [None if v is None else int(v) for v in rows[0][:4]],
+            "cells": [(r, m, several, int(n), int(cents), int(rec), int(freq))
+                      for *_, r, m, several, n, cents, rec, freq in rows if n]}
 
 
 def segment_of(r: int, m: int, repeat: bool) -> str:
@@ -189,26 +291,25 @@ CELLS = {name: [(r, m, rep) for r in range(1, 6) for m in range(1, 6) for rep in
                 if segment_of(r, m, rep) == name] for name in SEGMENT_NAMES}
 
 
-def _scored(f: Filters, source: str):
-    """Every person in the view with their R and M scores (1 to 5) and whether they are repeat
-    buyers in the view (a subquery); the segment follows from those three (`segment_of`)."""
-    people = _per_person(_person_orders(f, source), f)
-    rt, mt = _thresholds(people, "recency"), _thresholds(people, "monetary")
-    return (sa.select(people.c.customer_unique_id, people.c.recency, people.c.frequency, people.c.monetary,
-                      (5 - _reached(people.c.recency, rt)).label("r"),  # recent is good
-                      (1 + _reached(people.c.monetary, mt)).label("m"), (people.c.frequency >= 2).label("repeat"))
-            .select_from(people.join(rt, sa.true()).join(mt, sa.true())).subquery("scored"))
+def _scored(f: Filters, source: str, thresholds: dict):
+    """Every person in the view with their R and M scores (1 to 5) and whether they ordered twice
+    or more in the view, as two selects (one-order people; repeat buyers); the segment follows
+    from those three (`segment_of`)."""
+    def scored(q):
+        q = q.subquery()
+        return sa.select(q, (5 - _reached(q.c.recency, thresholds["recency"])).label("r"),  # recent is good
+                         (1 + _reached(q.c.monetary, thresholds["monetary"])).label("m"),
+                         (q.c.frequency >= 2).label("repeat"))  # two or more orders in the view
+    singles, repeats = _people(f, source)
+    return scored(singles), scored(repeats)
 
 
-def rfm_segments(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """The RFM segments of the people in the view: size, revenue, shares, mean recency / orders / spend."""
-    s = _scored(f, source)
-    q = (sa.select(s.c.r, s.c.m, s.c.repeat, sa.func.count(), sa.func.sum(s.c.monetary), sa.func.sum(s.c.recency),
-                   sa.func.sum(s.c.frequency))
-         .group_by(s.c.r, s.c.m, s.c.repeat))
+def rfm_segments(conn, f: Filters, source: str = "auto", scored: dict | None = None) -> list[dict]:
+    """The RFM segments of the people in the view: size, revenue, shares, mean recency / orders / spend.
+    `scored`: the view's `rfm`, when the caller has it (the Warehouse caches it)."""
     found: dict[str, list] = {}
-    for r, m, repeat, n, cents, recency, frequency in conn.execute(q):
-        acc = found.setdefault(segment_of(r, m, repeat), [0, Decimal(0), 0, 0])
+    for r, m, several, n, cents, recency, frequency in (scored or rfm(conn, f, source))["cells"]:
+        acc = found.setdefault(segment_of(r, m, several), [0, Decimal(0), 0, 0])
         acc[0] += n
         acc[1] += money(cents)
         acc[2] += recency
@@ -221,13 +322,18 @@ def rfm_segments(conn, f: Filters, source: str = "auto") -> list[dict]:
             for name in SEGMENT_NAMES if (a := found.get(name))]
 
 
-def segment_members(conn, f: Filters, segment: str, limit: int = 500, source: str = "auto") -> list[dict]:
-    """The people of one RFM segment, largest spend first (an unknown segment has none)."""
+def segment_members(conn, f: Filters, segment: str, limit: int = 500, source: str = "auto",
+                    scored: dict | None = None) -> list[dict]:
+    """The people of one RFM segment, largest spend first (an unknown segment has none).
+    `scored`: the view's `rfm`, when the caller has it (its thresholds score the people)."""
     if segment not in SEGMENT_NAMES:
         return []
-    s = _scored(f, source)
-    q = (sa.select(s).where(sa.tuple_(s.c.r, s.c.m, s.c.repeat).in_(CELLS[segment]))
-         .order_by(s.c.monetary.desc(), s.c.customer_unique_id).limit(limit))
+    parts = []
+    for part in _scored(f, source, scored or rfm(conn, f, source)):
+        s = part.subquery()
+        parts.append(sa.select(s).where(sa.tuple_(s.c.r, s.c.m, s.c.repeat).in_(CELLS[segment])))
+    members = sa.union_all(*parts).subquery()
+    q = sa.select(members).order_by(members.c.monetary.desc(), members.c.customer_unique_id).limit(limit)
     return [{"customer_unique_id": str(r["customer_unique_id"]), "recency": int(r["recency"]),
              "orders": int(r["frequency"]), "revenue": money(r["monetary"]), "r": r["r"], "f": min(int(r["frequency"]), 5),
              "m": r["m"]}
@@ -236,19 +342,33 @@ def segment_members(conn, f: Filters, segment: str, limit: int = 500, source: st
 
 def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
     """The people in the view by lifetime value: revenue of all their orders in all history with
-    the selected statuses. Tier k covers [LTV_BANDS[k-1], LTV_BANDS[k]) in R$."""
-    p = _person_orders(f, source)
+    the selected statuses. Tier k covers [LTV_BANDS[k-1], LTV_BANDS[k]) in R$.
+
+    A one-order person's lifetime value is their selected order's: counted per tier by the
+    `agg_daily_single_ltv` rollup where no category or seller is chosen. Repeat buyers' values
+    are summed over their orders in `repeat_buyer_orders`."""
+    r = _repeats(source)
     bands = sa.literal([b * 100 for b in LTV_BANDS], sa.ARRAY(sa.BigInteger))
-    singles = sa.select(p.c.order_cents.label("ltv")).where(p.c.single, _selected(p, f))
-    in_view = sa.select(p.c.customer_unique_id).where(sa.not_(p.c.single), _selected(p, f))
-    repeats = (sa.select(sa.func.sum(p.c.order_cents).label("ltv"))
-               .where(sa.not_(p.c.single), p.c.order_status.in_(f.statuses), p.c.customer_unique_id.in_(in_view))
-               .group_by(p.c.customer_unique_id))
-    people = sa.union_all(singles, repeats).subquery()
-    tier = sa.func.width_bucket(people.c.ltv, bands).label("tier")
-    q = (sa.select(tier, sa.func.count().label("customers"), sa.func.sum(people.c.ltv).label("revenue"))
-         .group_by(tier).order_by(tier))
-    rows = {r["tier"]: {"customers": r["customers"], "revenue": money(r["revenue"])} for r in conn.execute(q).mappings()}
+    if _fast(source) and rollup_for(f) is agg:
+        t = agg_single_ltv.c
+        singles = (sa.select(t.tier, sa.func.sum(t.orders), sa.func.sum(t.order_cents))
+                   .where(*_rollup_where(t, f)).group_by(t.tier))
+    else:
+        p = _single_orders(f, source)
+        tier = sa.func.width_bucket(p.c.order_cents, bands)
+        singles = sa.select(tier, sa.func.count(), sa.func.sum(p.c.order_cents)).group_by(tier)
+    in_view = sa.select(r.c.customer_unique_id).where(_selected(r, f, source))
+    per_person = (sa.select(sa.cast(sa.func.sum(r.c.order_cents), sa.BigInteger).label("ltv"))
+                  .where(r.c.order_status.in_(f.statuses), r.c.customer_unique_id.in_(in_view))
+                  .group_by(r.c.customer_unique_id).subquery())
+    tier = sa.func.width_bucket(per_person.c.ltv, bands)
+    repeats = sa.select(tier, sa.func.count(), sa.func.sum(per_person.c.ltv)).group_by(tier)
+    rows: dict[int, dict] = {}
+    for q in (singles, repeats):
+        for k, n, cents in conn.execute(q):
+            row = rows.setdefault(k, {"customers": 0, "revenue": Decimal(0)})
+            row["customers"] += int(n)
+            row["revenue"] += money(cents)
     total = sum(r["customers"] for r in rows.values())
     revenue = sum((r["revenue"] for r in rows.values()), Decimal(0))
     edges = (0, *LTV_BANDS)
@@ -265,14 +385,11 @@ def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
 def second_order(conn, f: Filters, source: str = "auto") -> dict:
     """Of the people acquired in the range, how many ordered again, and the days from their first
     to their second order (any status, any later date): median, mean and a histogram."""
-    p = _person_orders(f, source)
-    singles = conn.execute(sa.select(sa.func.count()).where(p.c.single, _selected(p, f))).scalar_one()
-    r = _repeat_orders(p)
-    acquired = _acquired(r, f).subquery()
-    gaps = (sa.select((sa.func.max(r.c.purchase_date).filter(r.c.rank == 2)
-                       - sa.func.min(r.c.first_date)).label("days"))
-            .where(r.c.customer_unique_id.in_(sa.select(acquired.c.customer_unique_id)), r.c.rank <= 2)
-            .group_by(r.c.customer_unique_id).subquery())
+    singles = _singles(conn, f, source)
+    r = _repeats(source)
+    gaps = (sa.select(sa.func.min(r.c.second_date - r.c.first_date).label("days"))
+            .where(_newcomers(r, f, source)).group_by(r.c.customer_unique_id)
+            .having(sa.func.bool_or(_offset(r) == 0)).subquery())
     days = gaps.c.days
     bins = [sa.func.count().filter(days >= lo if hi is None else days.between(lo, hi)) for lo, hi in GAP_BINS]
     row = conn.execute(sa.select(sa.func.count(), sa.func.percentile_disc(0.5).within_group(days),

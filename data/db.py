@@ -93,9 +93,15 @@ def resolve_url(settings) -> str:
     return start_embedded(settings.instance_dir)
 
 
+# Per session of the app's engine: the dashboard's questions hash a few hundred thousand rows (the
+# people of a view, their spend), which spill to disk in PostgreSQL's default 4 MB.
+SESSION_OPTIONS = "-c work_mem=64MB"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create a SQLAlchemy engine that checks connections before use (the database may restart)."""
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("connect_args", {"options": SESSION_OPTIONS})
     return sa.create_engine(to_sqlalchemy_url(url), **kwargs)
 
 

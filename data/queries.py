@@ -38,7 +38,8 @@ agg_category_payments = sa.Table("agg_daily_category_payments", W, *(sa.Column(c
     "purchase_date", "customer_state", "order_status", "product_category_name_english", "payment_type", "payments",
     "payment_value")))
 repeat = sa.Table("repeat_buyer_orders", W, *(sa.Column(c) for c in (
-    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status")),
+    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "first_date", "second_date",
+    "order_cents")),
                   sa.Column("categories", postgresql.ARRAY(sa.Text)))
 orders = sa.Table("fact_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_id", "order_status", "order_purchase_timestamp", "purchase_date", "items_count", "product_revenue", "freight_value",
@@ -54,7 +55,12 @@ ORDER_MEASURES = ("purchase_date", "customer_state", "order_status", "delivered"
                   "handoff_days", "estimated_days", "delivery_bucket", "late_bucket", "reviews_count",
                   "review_score_sum")
 order_categories = sa.Table("order_categories", W, sa.Column("product_category_name_english"), sa.Column("order_id"),
-                            *(sa.Column(c) for c in ORDER_MEASURES))
+                            *(sa.Column(c) for c in ORDER_MEASURES),
+                            *(sa.Column(c) for c in ("customer_unique_id", "single", "order_cents")))
+
+# One row per order of a known person (etl/rollups.py CUSTOMER_ORDERS); `single`: their only order.
+customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
+    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single")))
 
 SUMS = ("orders", "orders_with_items", "items", "product_revenue", "freight", "revenue", "payments",
         "delivered", "on_time", "delivery_days_sum", "reviews", "review_score_sum")
@@ -117,11 +123,17 @@ def _matched_orders(f: Filters, source: str = "auto"):
     """The orders the filters select (an order matches a category or seller through any of its items).
 
     Categories without a seller are looked up in `order_categories`, one range of its index per
-    category, instead of in every item (source="facts" does the latter: the tests compare both)."""
+    category, instead of in every item. Known states read `customer_orders`, which has every
+    order whose customer has a state (only unknown customers lack a person), instead of joining
+    every order of the range to its customer. source="facts" does neither: the tests compare."""
     if f.categories and not f.sellers and source != "facts":
         b = order_categories.c
         q = sa.select(b.order_id).where(*_rollup_where(b, f))
         return q.distinct() if len(f.categories) > 1 else q
+    if f.states and "??" not in f.states and source != "facts":
+        p = customer_orders.c
+        q = sa.select(p.order_id).where(*_rollup_where(p, f))
+        return q.where(p.order_id.in_(item_hits(f))) if needs_items(f) else q
     o, c = orders.c, customers.c
     q = (sa.select(o.order_id).select_from(orders.outerjoin(customers, o.customer_id == c.customer_id))
          .where(o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))

@@ -6,14 +6,16 @@ several categories go to the facts, like the rest of the query layer.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, agg, cats, \
-    customers, item_hits, items, items_per_order_and_seller, needs_items, order_categories, orders, products, \
+from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, \
+    customers, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
     rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
@@ -21,9 +23,48 @@ scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
 agg_sellers = sa.Table("agg_daily_sellers", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "seller_id", "orders", "items", "product_revenue",
     "freight_value", "delivered_orders", "on_time_orders", "delivery_days_sum", "reviews", "review_score_sum")))
+SELLER_MEASURES = ("orders", "items", "product_revenue", "freight_value", "delivered_orders", "on_time_orders",
+                   "delivery_days_sum", "reviews", "review_score_sum")
+agg_monthly_sellers = sa.Table("agg_monthly_sellers", W, sa.Column("month"), sa.Column("order_status"),
+                               sa.Column("seller_id"), *(sa.Column(c) for c in SELLER_MEASURES))
+# The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
+low = sa.Table("low_reviews", W, *(sa.Column(c) for c in (
+    "review_creation_date", "review_id", "order_id", "review_score", "purchase_date", "customer_state", "order_status")),
+               sa.Column("categories", postgresql.ARRAY(sa.Text)))
 reviews = sa.Table("fact_reviews", W, *(sa.Column(c) for c in (
     "review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
     "review_creation_date")))
+
+
+def _full_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first day of the first and of the last calendar month lying wholly in [start, end], or None."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = end + timedelta(days=1)
+    last = (after.replace(day=1) if after.day == 1 else end.replace(day=1)) - timedelta(days=1)
+    return (first, last.replace(day=1)) if first <= last else None
+
+
+def seller_rows(f: Filters):
+    """The per-seller rollup's rows for the filters (dates, statuses, states, sellers): seller_id,
+    order_status and SELLER_MEASURES, as a subquery to sum per seller.
+
+    Without a state filter, the calendar months lying wholly in the range come from
+    `agg_monthly_sellers` (summed over states and days) and only the days before and after them
+    from `agg_daily_sellers`: a two-year view reads about a seventh of the rows."""
+    d = agg_sellers.c
+    ids = [sa.cast(s, sa.Uuid) for s in f.sellers]
+    daily_where = _rollup_where(d, f) + ([d.seller_id.in_(ids)] if ids else [])
+    months = None if f.states else _full_months(f.start, f.end)
+    if months is None:
+        return sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES)).where(*daily_where).subquery()
+    first, last = months
+    m = agg_monthly_sellers.c
+    monthly = (sa.select(m.seller_id, m.order_status, *(m[c] for c in SELLER_MEASURES))
+               .where(m.month.between(first, last), m.order_status.in_(f.statuses), *([m.seller_id.in_(ids)] if ids else [])))
+    after_last = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+    edges = (sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES))
+             .where(*daily_where, sa.or_(d.purchase_date < first, d.purchase_date >= after_last)))
+    return sa.union_all(monthly, edges).subquery()
 
 
 def score_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
@@ -100,14 +141,11 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
                        sa.func.sum(o.reviews_count).label("reviews"), sa.func.sum(o.review_score_sum).label("score"))
              .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(x.c.seller_id))
     else:
-        c = t.c
-        where = _rollup_where(c, f)
-        if f.sellers:
-            where.append(c.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+        c = seller_rows(f).c
         q = (sa.select(c.seller_id, sa.func.sum(c.orders).label("orders"),
                        sa.func.sum(c.product_revenue + c.freight_value).label("revenue"),
                        sa.func.sum(c.reviews).label("reviews"), sa.func.sum(c.review_score_sum).label("score"))
-             .where(*where).group_by(c.seller_id))
+             .group_by(c.seller_id))
     q = q.having(q.selected_columns.reviews > 0).order_by(sa.desc("reviews"), sa.text("seller_id"))
     rows = conn.execute(q.limit(limit)).mappings()
     return [{"seller_id": str(r["seller_id"]), "orders": int(r["orders"]), "revenue": r["revenue"],
@@ -117,69 +155,69 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
 def low_scores(conn, f: Filters, limit: int = 100, plan: str = "auto") -> list[dict]:
     """The latest reviews scoring 1 or 2 among the selected orders, newest first, with their text.
 
-    Two plans give the same rows. "walk": follow the partial index of low scores newest first,
-    testing each review's order against the filters, and stop after `limit` matches: cheap for a
-    broad view, but it first passes every low review of orders bought after the range. "orders":
-    take the view's orders and their low reviews, then sort: cheap for a narrow view. "auto"
-    estimates both costs from `agg_daily_review_scores` and the orders rollup (a few milliseconds)."""
-    r, o, c = reviews.c, orders.c, customers.c
+    The plans give the same rows. From `low_reviews` (a narrow table of the low scores with their
+    order's day, state and status): "walk" follows it newest first, testing each row against the
+    filters, and stops after `limit` matches: cheap for a broad view, but it first passes the low
+    reviews of orders bought after the range; "orders" takes the range's low reviews by order day,
+    then sorts: cheap for a narrow view; "auto" picks by costs estimated from the rollups. "facts"
+    joins `fact_reviews` to the orders and customers: the tests' reference. Only the `limit`
+    rows found fetch their text."""
     if plan == "auto":
         plan = _cheaper_low_scores_plan(conn, f, limit)
-    columns = (r.review_creation_date, r.review_score, sa.cast(r.order_id, sa.Text).label("order_id"),
-               _state(c.customer_state).label("state"), r.review_comment_title, r.review_comment_message)
-    if plan == "orders":
-        m = _matched_orders(f).cte("matched").prefix_with("MATERIALIZED")  # join by order, not walk the dates
-        q = (sa.select(*columns)
-             .select_from(m.join(reviews, r.order_id == m.c.order_id).join(orders, o.order_id == m.c.order_id)
-                          .outerjoin(customers, o.customer_id == c.customer_id))
-             .where(r.review_score <= 2))
-    elif plan == "walk":
-        q = (sa.select(*columns)
-             .select_from(reviews.join(orders, o.order_id == r.order_id)
-                          .outerjoin(customers, o.customer_id == c.customer_id))
-             .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
+    r = reviews.c
+    if plan == "facts":
+        o, c = orders.c, customers.c
+        keys = (sa.select(r.review_creation_date, r.review_id, r.order_id, r.review_score,
+                          _state(c.customer_state).label("customer_state"))
+                .select_from(reviews.join(orders, o.order_id == r.order_id)
+                             .outerjoin(customers, o.customer_id == c.customer_id))
+                .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
         if f.states:
-            q = q.where(_state(c.customer_state).in_(f.states))
+            keys = keys.where(_state(c.customer_state).in_(f.states))
         if needs_items(f):
-            q = q.where(o.order_id.in_(item_hits(f)))
+            keys = keys.where(o.order_id.in_(item_hits(f)))
+    elif plan in ("walk", "orders"):
+        where = _rollup_where(low.c, f)
+        if f.sellers:  # the orders holding an item of the seller (in the categories): an index lookup
+            where.append(low.c.order_id.in_(item_hits(f)))
+        elif f.categories:  # an order matches through any of its items
+            where.append(low.c.categories.overlap(sa.cast(list(f.categories), postgresql.ARRAY(sa.Text))))
+        rows = low
+        if plan == "orders" and not f.sellers:  # filter by the order day's index first, then sort what is left
+            rows, where = sa.select(low).where(*where).cte("in_range").prefix_with("MATERIALIZED"), []
+        # (a seller's orders: found by the items' seller index, then their low reviews by order id)
+        keys = sa.select(rows.c.review_creation_date, rows.c.review_id, rows.c.order_id, rows.c.review_score,
+                         rows.c.customer_state).where(*where)
     else:
         raise ValueError(f"unknown plan {plan!r}")
-    q = q.order_by(r.review_creation_date.desc().nulls_last(), r.review_id).limit(limit)
+    k = keys.selected_columns
+    top = keys.order_by(k.review_creation_date.desc().nulls_last(), k.review_id, k.order_id).limit(limit).subquery()
+    q = (sa.select(top, r.review_comment_title, r.review_comment_message)
+         .select_from(top.join(reviews, sa.and_(r.review_id == top.c.review_id, r.order_id == top.c.order_id)))
+         .order_by(top.c.review_creation_date.desc().nulls_last(), top.c.review_id, top.c.order_id))
     return [{"date": x["review_creation_date"].strftime("%Y-%m-%d") if x["review_creation_date"] else "",
-             "score": x["review_score"], "order_id": x["order_id"], "state": x["state"],
+             "score": x["review_score"], "order_id": str(x["order_id"]), "state": x["customer_state"],
              "title": x["review_comment_title"] or "", "message": x["review_comment_message"] or ""}
             for x in conn.execute(q).mappings()]
 
 
-WALK_ROW = 3  # a row of the walk costs about three of the orders plan (index lookups, not a scan)
-
-
 def _cheaper_low_scores_plan(conn, f: Filters, limit: int) -> str:
-    """Estimate the rows each plan reads, from the rollups (a few milliseconds). The walk passes the
-    low reviews of orders bought after the range, then about limit / (the view's share of the low
-    reviews in the range). The orders plan reads the range's orders (all states: a state is known
-    only by joining the customer), or the categories' orders in `order_categories`."""
+    """Estimate the `low_reviews` rows each plan reads, from `agg_daily_review_scores` (one small
+    scan). The walk passes the low reviews of orders bought after the range, then about limit /
+    (the view's share of the range's low reviews); the orders plan reads the range's low reviews.
+    Categories are left out of the share: looking them up costs more than a misjudged walk."""
     if f.sellers:
-        return "orders"  # a seller's orders come from an index, and are few
-    t, a = scores.c, agg.c
-    low = t.review_score <= 2
+        return "orders"  # a seller's orders are few
+    t = scores.c
+    low_score = t.review_score <= 2
     in_states = [t.customer_state.in_(f.states)] if f.states else []
     after, matched, total = conn.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date > f.end), 0),
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date.between(f.start, f.end),
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date > f.end), 0),
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date.between(f.start, f.end),
                                                        t.order_status.in_(f.statuses), *in_states), 0),
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low, t.purchase_date.between(f.start, f.end)), 0))).one()
-    in_range, view = conn.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(a.orders).filter(a.order_status.in_(f.statuses)), 0),
-        sa.func.coalesce(sa.func.sum(a.orders).filter(*_rollup_where(a, f)), 0))
-        .where(a.purchase_date.between(f.start, f.end))).one()
-    if not matched or not view:
+        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date.between(f.start, f.end)), 0))).one()
+    if not matched:
         return "orders"
-    share, reads = 1.0, (in_range if f.states else view)
-    if f.categories:
-        b = order_categories.c
-        chosen = conn.execute(sa.select(sa.func.count(sa.distinct(b.order_id))).where(*_rollup_where(b, f))).scalar_one()
-        share, reads = chosen / view, chosen
-    density = matched / total * share
+    density = matched / total  # a category filter thins the view further: the walk reads more, rarely much
     walk = after + (limit / density if density else float("inf"))
-    return "walk" if WALK_ROW * walk < reads else "orders"
+    return "walk" if walk < total else "orders"

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import ratio
-from data.queries import _choose, _matched_orders, _rollup_where, items_per_order_and_seller, orders
-from data.reviews import agg_sellers, reviews
+from data.queries import _choose, _matched_orders, items_per_order_and_seller, orders
+from data.reviews import agg_sellers, reviews, seller_rows
 
 dim_sellers = sa.Table("dim_sellers", sa.MetaData(schema="warehouse"), *(sa.Column(c) for c in (
     "seller_id", "seller_city", "seller_state", "is_unknown")))
@@ -39,17 +39,14 @@ def _per_seller(f: Filters, source: str):
                           sa.func.sum(o.reviews_count).label("reviews"), sa.func.sum(o.review_score_sum).label("score"))
                 .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(x.c.seller_id, o.order_status)
                 .subquery("per_seller"))
-    c = t.c
-    where = _rollup_where(c, every)
-    if f.sellers:
-        where.append(c.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
+    c = seller_rows(every).c
     return (sa.select(c.seller_id, c.order_status, sa.func.sum(c.orders).label("orders"),
                       sa.func.sum(c["items"]).label("items"),
                       sa.func.sum(c.product_revenue + c.freight_value).label("revenue"),
                       sa.func.sum(c.delivered_orders).label("delivered"), sa.func.sum(c.on_time_orders).label("on_time"),
                       sa.func.sum(c.delivery_days_sum).label("delivery_days_sum"),
                       sa.func.sum(c.reviews).label("reviews"), sa.func.sum(c.review_score_sum).label("score"))
-            .where(*where).group_by(c.seller_id, c.order_status).subquery("per_seller"))
+            .group_by(c.seller_id, c.order_status).subquery("per_seller"))
 
 
 def leaderboard(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:

@@ -76,7 +76,16 @@ class Warehouse:
         return self._page(sellers, name, f, args)
 
     def customers(self, name: str, f: Filters, *args):
-        """One of data/customers.py's questions (summary, new_returning, cohorts, rfm_segments, ...)."""
+        """One of data/customers.py's questions (summary, new_returning, cohorts, rfm_segments, ...).
+
+        The RFM questions share the view's scoring (`customers.rfm`: thresholds and cells, the
+        costly part), cached as a question of their own: the segments chart and the members table
+        that a page fires together compute it once."""
+        if name in ("rfm_segments", "segment_members"):
+            scored = self._page(customers, "rfm", f, ())
+            ask = getattr(customers, name)
+            return self._ask(f"{customers.__name__}.{name}", (f.key(), args),
+                             lambda conn: ask(conn, f, *args, scored=scored))
         return self._page(customers, name, f, args)
 
     def products(self, name: str, f: Filters, *args):

@@ -8,7 +8,8 @@ Distinct customers are not additive, so the rollups count `single_buyer_orders` 
 with no other order) and `repeat_buyer_orders` lists every order of the other people (~6%): the
 customers of any view are the first summed plus the distinct people counted in the second. A
 load that gives someone a second order changes their first order's day too; the refresh finds
-those days by comparing the repeat buyers' orders before and after.
+those days by comparing the repeat buyers' orders before and after. Each of those rows carries the
+person's first and second order dates, so an order that changes them touches all of the person's days.
 
 `ROLLUP_VERSION` names the definition below; `ensure_current` rebuilds every rollup when the
 database's were built by another one (after a migration added a rollup, say).
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 9
+ROLLUP_VERSION = 10
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -73,8 +74,13 @@ SELECT o.order_id, c.customer_unique_id, o.purchase_date, coalesce(c.customer_st
        o.order_status,
        coalesce((SELECT array_agg(DISTINCT p.product_category_name_english ORDER BY p.product_category_name_english)
                  FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id)
-                 WHERE i.order_id = o.order_id), '{}') AS categories
-FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id) JOIN people USING (customer_unique_id);
+                 WHERE i.order_id = o.order_id), '{}') AS categories,
+       min(o.purchase_date) OVER person AS first_date,
+       nth_value(o.purchase_date, 2) OVER (person ORDER BY o.purchase_date, o.order_id
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS second_date,
+       (o.order_value * 100)::bigint AS order_cents
+FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id) JOIN people USING (customer_unique_id)
+WINDOW person AS (PARTITION BY c.customer_unique_id);
 
 INSERT INTO touched_dates
 SELECT purchase_date FROM (
@@ -226,9 +232,53 @@ ORDER_CATEGORIES = f"""
 DELETE FROM warehouse.order_categories WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.order_categories
 SELECT x.category, o.purchase_date, o.state, o.order_status, o.order_id, o.delivered, o.is_late, o.delivery_days,
-       o.handoff_days, o.estimated_days, o.delivery_bucket, o.late_bucket, o.reviews_count, o.review_score_sum
+       o.handoff_days, o.estimated_days, o.delivery_bucket, o.late_bucket, o.reviews_count, o.review_score_sum,
+       o.customer_unique_id, o.single, (o.order_value * 100)::bigint
 FROM (SELECT DISTINCT order_id, category FROM rollup_items) x JOIN rollup_orders o USING (order_id)
 ORDER BY 1, 2;
+"""
+
+# Lifetime-value tiers: upper bounds in R$ (exclusive); the last tier is open. Shared with data/customers.py.
+LTV_BANDS = (50, 100, 250, 500, 1000)
+LTV_TIER = "width_bucket({cents}, ARRAY[" + ", ".join(str(b * 100) for b in LTV_BANDS) + "]::bigint[])"
+
+# The one-order people by their order's lifetime-value tier (each such order is one person).
+DAILY_SINGLE_LTV = f"""
+DELETE FROM warehouse.agg_daily_single_ltv WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_single_ltv
+SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="(o.order_value * 100)::bigint")}, count(*),
+       sum((o.order_value * 100)::bigint)
+FROM rollup_orders o
+WHERE o.single
+GROUP BY 1, 2, 3, 4;
+"""
+
+# The per-seller rollup summed over states, per month, for the months the load touched (after DAILY_SELLERS).
+TOUCHED_MONTHS = "(SELECT DISTINCT date_trunc('month', purchase_date)::date FROM touched_dates)"
+MONTHLY_SELLERS = f"""
+DELETE FROM warehouse.agg_monthly_sellers WHERE month IN {TOUCHED_MONTHS};
+INSERT INTO warehouse.agg_monthly_sellers
+SELECT date_trunc('month', purchase_date)::date, order_status, seller_id, sum(orders), sum(items), sum(product_revenue),
+       sum(freight_value), sum(delivered_orders), sum(on_time_orders), sum(delivery_days_sum), sum(reviews),
+       sum(review_score_sum)
+FROM warehouse.agg_daily_sellers
+WHERE date_trunc('month', purchase_date)::date IN {TOUCHED_MONTHS}
+GROUP BY 1, 2, 3;
+"""
+
+# The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
+LOW_REVIEWS = f"""
+DELETE FROM warehouse.low_reviews WHERE purchase_date IN {TOUCHED};
+WITH low AS (
+    SELECT r.review_creation_date, r.review_id, r.order_id, r.review_score, o.purchase_date, o.state, o.order_status
+    FROM warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)
+    WHERE r.review_score <= 2
+), categories AS (
+    SELECT x.order_id, array_agg(DISTINCT x.category ORDER BY x.category) AS categories
+    FROM rollup_items x WHERE x.order_id IN (SELECT order_id FROM low) GROUP BY 1
+)
+INSERT INTO warehouse.low_reviews
+SELECT low.*, coalesce(c.categories, '{{}}') FROM low LEFT JOIN categories c USING (order_id);
 """
 
 # Upper bounds (R$, exclusive) of the item price bands; the last band is open. Shared with data/products.py.
@@ -263,8 +313,10 @@ ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CA
            ("agg_daily_installments", DAILY_INSTALLMENTS), ("unreconciled_orders", UNRECONCILED),
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
-           ("agg_daily_sellers", DAILY_SELLERS), ("customer_orders", CUSTOMER_ORDERS),
-           ("agg_daily_price_bands", DAILY_PRICE_BANDS), ("order_categories", ORDER_CATEGORIES))
+           ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
+           ("customer_orders", CUSTOMER_ORDERS),
+           ("agg_daily_price_bands", DAILY_PRICE_BANDS), ("order_categories", ORDER_CATEGORIES),
+           ("agg_daily_single_ltv", DAILY_SINGLE_LTV), ("low_reviews", LOW_REVIEWS))
 
 
 def refresh(cur, rebuilt) -> int:
@@ -276,6 +328,7 @@ def refresh(cur, rebuilt) -> int:
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
     cur.execute(REPEAT_BUYERS)
+    cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
     cur.execute(ROLLUP_INPUTS)

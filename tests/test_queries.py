@@ -151,6 +151,25 @@ def test_orders_matched_through_order_categories_equal_those_found_in_the_items(
     assert fast == slow
 
 
+def _top_seller(conn) -> tuple[str]:
+    """The seller with the most items, as a filter's sellers."""
+    return tuple(str(s) for s in conn.execute(sa.text(
+        "SELECT seller_id FROM warehouse.fact_order_items GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")).scalars())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:10]), min_size=1, max_size=3, unique=True),
+       statuses=st.lists(st.sampled_from(filters.ALL_STATUSES), min_size=1, max_size=8, unique=True),
+       by_seller=st.booleans())
+def test_orders_matched_by_state_through_customer_orders_equal_those_of_the_customers(demo_conn, a, b, states, statuses,
+                                                                                     by_seller):
+    sellers = _top_seller(demo_conn)
+    sellers = sellers if by_seller else ()
+    f = Filters(min(a, b), max(a, b), tuple(states), (), sellers, tuple(statuses))
+    fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
+    assert fast == slow
+
+
 DELIVERY = ("delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram", "reviews_by_lateness")
 
 
@@ -172,6 +191,22 @@ def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_c
     seller = Filters(f.start, f.end, categories=f.categories, sellers=("e1000000-0000-0000-0000-000000000001",))
     with pytest.raises(ValueError):
         delivery.kpis(demo_conn, seller, source="rollup")  # no table but the facts knows sellers
+
+
+CUSTOMERS = ("customers_summary", "cohorts", "rfm", "new_returning", "rfm_members", "ltv_tiers", "second_order")
+
+
+@pytest.mark.parametrize("categories, by_seller", [(("bed_bath_table", "health_beauty", "unknown"), False),
+                                                    ((), True), (("bed_bath_table", "toys"), True)])
+def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(demo_conn, categories, by_seller):
+    """The repeat buyers' orders match several categories through their category lists, one-order
+    people through order_categories; a seller through the items: the same people as the facts find."""
+    sellers = _top_seller(demo_conn)
+    f = Filters(date(2017, 1, 1), date(2018, 6, 30), categories=categories, sellers=sellers if by_seller else ())
+    for name in CUSTOMERS:
+        fast, facts = QUESTIONS[name](demo_conn, f, source="auto"), QUESTIONS[name](demo_conn, f, source="facts")
+        assert fast == facts, name
+    assert customers.summary(demo_conn, f)["repeat_customers"] > 0  # the view holds repeat buyers to match
 
 
 def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
@@ -374,12 +409,15 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8]), max_size=2, unique=True),
+@given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8] + ("??",)), max_size=2, unique=True),
        categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys"]), max_size=2, unique=True),
-       limit=st.sampled_from([5, 100]))
-def test_both_plans_for_the_latest_low_scores_give_the_same_rows(demo_conn, a, b, states, categories, limit):
-    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories))
+       limit=st.sampled_from([5, 100]), by_seller=st.booleans())
+def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, a, b, states, categories, limit,
+                                                                   by_seller):
+    sellers = _top_seller(demo_conn)
+    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories), sellers if by_seller else ())
     walked = reviews.low_scores(demo_conn, f, limit, plan="walk")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="orders")
+    assert walked == reviews.low_scores(demo_conn, f, limit, plan="facts")  # low_reviews holds what the facts do
     assert reviews.low_scores(demo_conn, f, limit) == walked
     assert reviews._cheaper_low_scores_plan(demo_conn, f, limit) in ("walk", "orders")
