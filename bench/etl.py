@@ -51,6 +51,14 @@ def files_of(folder: Path) -> dict[str, Path]:
     return {k.key: folder / k.file_name for k in formats.KINDS}
 
 
+def _copy_file(conn, table: str, path: Path) -> None:
+    """COPY a CSV file with its header into `table` (names built from constants), in 1 MiB blocks."""
+    with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as cp, \
+            open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            cp.write(block)
+
+
 def raw_copy(url: str, folder: Path) -> tuple[dict, dict]:
     """COPY each file as is into an unlogged table of text columns; return seconds and rows per kind."""
     seconds, rows = {}, {}
@@ -59,10 +67,7 @@ def raw_copy(url: str, folder: Path) -> tuple[dict, dict]:
             cols = ", ".join(f'"{c}" text' for c in kind.header)
             conn.execute(f"CREATE UNLOGGED TABLE raw_{kind.key} ({cols})")
             started = time.perf_counter()
-            with conn.cursor() as cur, cur.copy(f"COPY raw_{kind.key} FROM STDIN (FORMAT csv, HEADER true)") as cp, \
-                    open(folder / kind.file_name, "rb") as f:
-                while block := f.read(1 << 20):
-                    cp.write(block)
+            _copy_file(conn, f"raw_{kind.key}", folder / kind.file_name)
             seconds[kind.key] = time.perf_counter() - started
             rows[kind.key] = conn.execute(f"SELECT count(*) FROM raw_{kind.key}").fetchone()[0]
     return seconds, rows
@@ -82,10 +87,7 @@ def typed_copy(url: str, folder: Path) -> dict:
             cols = ", ".join(f'"{c.name}" {SQL_TYPES.get(c.kind, "text")}' for c in kind.columns)
             conn.execute(f"CREATE TABLE typed_{kind.key} ({cols})")
             started = time.perf_counter()
-            with conn.cursor() as cur, cur.copy(f"COPY typed_{kind.key} FROM STDIN (FORMAT csv, HEADER true)") as cp, \
-                    open(folder / kind.file_name, "rb") as f:
-                while block := f.read(1 << 20):
-                    cp.write(block)
+            _copy_file(conn, f"typed_{kind.key}", folder / kind.file_name)
             keys = ", ".join(f'"{c}"' for c in kind.key_columns)
             conn.execute(f"CREATE INDEX ON typed_{kind.key} ({keys})")
             seconds[kind.key] = time.perf_counter() - started
