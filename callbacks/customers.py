@@ -2,14 +2,13 @@
 segment lists its customers) and lifetime value."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from dash import Input, Output, State, callback, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
-from callbacks._context import filters_from, guarded, warehouse
+from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import table_export
 from callbacks._format import plain
 from data import queries
@@ -25,11 +24,9 @@ def kpis(data):
     f = filters_from(data)
     if f is None:
         return ["no data"] * 6
-    w = warehouse()
-    # Three independent questions (each cached on its own, the last two shared with the charts):
-    # asked together, the cards wait for the slowest instead of the sum.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        s, gap, tiers = pool.map(lambda name: w.customers(name, f), ("summary", "second_order", "ltv_tiers"))
+    w = warehouse()  # three questions, each cached on its own (the last two shared with the charts)
+    s, gap, tiers = together(lambda: w.customers("summary", f), lambda: w.customers("second_order", f),
+                             lambda: w.customers("ltv_tiers", f))
     lifetime = sum((t["revenue"] for t in tiers), Decimal(0))
     median = gap["median_days"]
     return [fmt.count(s["customers"]), fmt.count(s["new"]), fmt.count(s["returning"]), fmt.pct(s["repeat_rate"]),

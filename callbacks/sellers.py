@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._format import plain
-from callbacks._context import filters_from, guarded, warehouse
+from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import can_export, send
 from data import queries
 from data.filters import ALL_STATUSES, to_query
@@ -27,8 +27,8 @@ def board(data):
     f = filters_from(data)
     if f is None:
         return [], "no data", "no data", "no data"
-    rows = warehouse().sellers("leaderboard", f, 500)
-    values = warehouse().sellers("revenues", f)
+    w = warehouse()  # the ranking, and every seller's revenue (shared with the Lorenz curve)
+    rows, values = together(lambda: w.sellers("leaderboard", f, 500), lambda: w.sellers("revenues", f))
     shape = concentration(values)
     query = "?" + urlencode(to_query(f))
     for r in rows:
