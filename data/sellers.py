@@ -1,7 +1,8 @@
 """The Sellers pages' questions: the leaderboard, concentration, states, and one seller's view.
 
 Per-seller measures count the orders holding the seller's items (an order of two sellers counts
-for both) and those items' revenue. `agg_daily_sellers` answers dates, states and statuses; a
+for both) and those items' revenue. `agg_daily_sellers` answers dates, states and statuses, with
+`agg_monthly_sellers` for the whole months of a range without a state (`reviews.seller_rows`); a
 category filter needs the items, so it goes to the facts.
 """
 from __future__ import annotations
