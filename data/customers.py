@@ -107,21 +107,28 @@ def _selected(p, f: Filters, source: str):
     return sa.and_(*where)
 
 
-def _singles(conn, f: Filters, source: str, grain: str | None = None):
-    """Selected orders of one-order people (each is one person, new in its period): their number, or
-    per period of `grain` ({period: n}, periods with none left out). From the daily rollups where
-    they answer the filters (`single_buyer_orders`), else from `_single_orders`."""
+def _single_days(f: Filters, source: str):
+    """Selected orders of one-order people (each is one person) per purchase day, as a subquery
+    (day, n): the daily rollups' `single_buyer_orders` where those answer the filters, else counted
+    in `_single_orders`."""
     t = rollup_for(f) if _fast(source) else None
     if t is not None:
-        source_rows, day, n, where = t, t.c.purchase_date, sa.func.sum(t.c.single_buyer_orders), _rollup_where(t.c, f)
-    else:
-        source_rows = _single_orders(f, source)
-        day, n, where = source_rows.c.purchase_date, sa.func.count(), []
+        return (sa.select(t.c.purchase_date.label("day"), sa.func.sum(t.c.single_buyer_orders).label("n"))
+                .where(*_rollup_where(t.c, f)).group_by(t.c.purchase_date).subquery("single_days"))
+    p = _single_orders(f, source)
+    return (sa.select(p.c.purchase_date.label("day"), sa.func.count().label("n"))
+            .group_by(p.c.purchase_date).subquery("single_days"))
+
+
+def _singles(conn, f: Filters, source: str, grain: str | None = None):
+    """Selected orders of one-order people (each is one person, new in its period): their number, or
+    per period of `grain` ({period: n}, periods with none left out)."""
+    d = _single_days(f, source)
+    n = sa.func.sum(d.c.n)
     if grain is None:
-        return conn.execute(sa.select(sa.func.coalesce(n, 0)).select_from(source_rows).where(*where)).scalar_one()
-    period = _period(grain, day)
-    return dict(conn.execute(sa.select(period, n).select_from(source_rows).where(*where)
-                             .group_by(period).having(n > 0)).all())
+        return int(conn.execute(sa.select(sa.func.coalesce(n, 0))).scalar_one())
+    period = _period(grain, d.c.day)
+    return {day: int(k) for day, k in conn.execute(sa.select(period, n).group_by(period).having(n > 0))}
 
 
 def _month_index(day):
@@ -239,14 +246,9 @@ def rfm(conn, f: Filters, source: str = "auto") -> dict:
     from the repeat buyers (a few percent of people)."""
     singles, repeats = _people(f, source)
     s, per_repeat = singles.subquery(), repeats.cte("repeat_people").prefix_with("MATERIALIZED")
-    t = rollup_for(f) if _fast(source) else None
-    if t is not None:
-        by_day = (sa.select((sa.literal(f.end, sa.Date) - t.c.purchase_date).label("value"),
-                            sa.func.sum(t.c.single_buyer_orders).label("n"))
-                  .where(*_rollup_where(t.c, f)).group_by(t.c.purchase_date))
-    else:
-        by_day = sa.select(s.c.recency.label("value"), sa.func.count().label("n")).group_by(s.c.recency)
-    recency = _histogram(by_day, sa.select(per_repeat.c.recency.label("value"), sa.func.count().label("n"))
+    d = _single_days(f, source)  # a one-order person's recency is their order's day
+    recency = _histogram(sa.select((sa.literal(f.end, sa.Date) - d.c.day).label("value"), d.c.n),
+                         sa.select(per_repeat.c.recency.label("value"), sa.func.count().label("n"))
                          .group_by(per_repeat.c.recency))
     rt = [None if v is None else int(v) for v in conn.execute(sa.select(*_quintile_thresholds(recency))).one()]
 

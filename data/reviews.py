@@ -37,11 +37,12 @@ reviews = sa.Table("fact_reviews", W, *(sa.Column(c) for c in (
 
 
 def _full_months(start: date, end: date) -> tuple[date, date] | None:
-    """The first day of the first and of the last calendar month lying wholly in [start, end], or None."""
+    """The calendar months lying wholly in [start, end] as [first, stop): the first day of the
+    first of them and the day after the last; None when there is none."""
     first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     after = end + timedelta(days=1)
-    last = (after.replace(day=1) if after.day == 1 else end.replace(day=1)) - timedelta(days=1)
-    return (first, last.replace(day=1)) if first <= last else None
+    stop = after if after.day == 1 else end.replace(day=1)
+    return (first, stop) if first < stop else None
 
 
 def seller_rows(f: Filters):
@@ -57,13 +58,13 @@ def seller_rows(f: Filters):
     months = None if f.states else _full_months(f.start, f.end)
     if months is None:
         return sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES)).where(*daily_where).subquery()
-    first, last = months
+    first, stop = months
     m = agg_monthly_sellers.c
     monthly = (sa.select(m.seller_id, m.order_status, *(m[c] for c in SELLER_MEASURES))
-               .where(m.month.between(first, last), m.order_status.in_(f.statuses), *([m.seller_id.in_(ids)] if ids else [])))
-    after_last = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+               .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses),
+                      *([m.seller_id.in_(ids)] if ids else [])))
     edges = (sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES))
-             .where(*daily_where, sa.or_(d.purchase_date < first, d.purchase_date >= after_last)))
+             .where(*daily_where, sa.or_(d.purchase_date < first, d.purchase_date >= stop)))
     return sa.union_all(monthly, edges).subquery()
 
 
