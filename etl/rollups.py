@@ -46,6 +46,7 @@ SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f
         AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single,
        f.order_status = 'delivered' AND f.order_delivered_customer_date IS NOT NULL AS delivered,
        f.is_late, f.delivery_days, f.items_count, f.product_revenue, f.freight_value, f.order_value,
+       (f.order_value * 100)::bigint AS order_cents,
        f.payment_value, f.reviews_count, f.review_score_sum,
        {HANDOFF_DAYS.format(o="f")} AS handoff_days, {ESTIMATED_DAYS.format(o="f")} AS estimated_days,
        {DELIVERY_BUCKET.format(o="f")} AS delivery_bucket, {LATE_BUCKET.format(o="f")} AS late_bucket
@@ -221,7 +222,7 @@ GROUP BY 1, 2, 3, 4;
 CUSTOMER_ORDERS = f"""
 DELETE FROM warehouse.customer_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.customer_orders
-SELECT o.order_id, o.customer_unique_id, o.purchase_date, o.state, o.order_status, (o.order_value * 100)::bigint,
+SELECT o.order_id, o.customer_unique_id, o.purchase_date, o.state, o.order_status, o.order_cents,
        o.single
 FROM rollup_orders o
 WHERE o.customer_unique_id IS NOT NULL;
@@ -233,36 +234,41 @@ DELETE FROM warehouse.order_categories WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.order_categories
 SELECT x.category, o.purchase_date, o.state, o.order_status, o.order_id, o.delivered, o.is_late, o.delivery_days,
        o.handoff_days, o.estimated_days, o.delivery_bucket, o.late_bucket, o.reviews_count, o.review_score_sum,
-       o.customer_unique_id, o.single, (o.order_value * 100)::bigint
+       o.customer_unique_id, o.single, o.order_cents
 FROM (SELECT DISTINCT order_id, category FROM rollup_items) x JOIN rollup_orders o USING (order_id)
 ORDER BY 1, 2;
 """
 
+def _width_bucket(value: str, bounds, sql_type: str) -> str:
+    """SQL for the number of `bounds` (ascending constants) that `value` reaches: its band, 0 = below all."""
+    return f"width_bucket({value}, ARRAY[{', '.join(map(str, bounds))}]::{sql_type}[])"
+
+
 # Lifetime-value tiers: upper bounds in R$ (exclusive); the last tier is open. Shared with data/customers.py.
 LTV_BANDS = (50, 100, 250, 500, 1000)
-LTV_TIER = "width_bucket({cents}, ARRAY[" + ", ".join(str(b * 100) for b in LTV_BANDS) + "]::bigint[])"
+LTV_TIER = _width_bucket("{cents}", [b * 100 for b in LTV_BANDS], "bigint")
 
 # The one-order people by their order's lifetime-value tier (each such order is one person).
 DAILY_SINGLE_LTV = f"""
 DELETE FROM warehouse.agg_daily_single_ltv WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_single_ltv
-SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="(o.order_value * 100)::bigint")}, count(*),
-       sum((o.order_value * 100)::bigint)
+SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="o.order_cents")}, count(*), sum(o.order_cents)
 FROM rollup_orders o
 WHERE o.single
 GROUP BY 1, 2, 3, 4;
 """
 
 # The per-seller rollup summed over states, per month, for the months the load touched (after DAILY_SELLERS).
-TOUCHED_MONTHS = "(SELECT DISTINCT date_trunc('month', purchase_date)::date FROM touched_dates)"
+# Each month's days are one range of agg_daily_sellers' key: a delta reads its months, not the table.
+TOUCHED_MONTHS = "(SELECT DISTINCT date_trunc('month', purchase_date)::date AS month FROM touched_dates)"
 MONTHLY_SELLERS = f"""
-DELETE FROM warehouse.agg_monthly_sellers WHERE month IN {TOUCHED_MONTHS};
+DELETE FROM warehouse.agg_monthly_sellers WHERE month IN (SELECT month FROM {TOUCHED_MONTHS} t);
 INSERT INTO warehouse.agg_monthly_sellers
-SELECT date_trunc('month', purchase_date)::date, order_status, seller_id, sum(orders), sum(items), sum(product_revenue),
-       sum(freight_value), sum(delivered_orders), sum(on_time_orders), sum(delivery_days_sum), sum(reviews),
-       sum(review_score_sum)
-FROM warehouse.agg_daily_sellers
-WHERE date_trunc('month', purchase_date)::date IN {TOUCHED_MONTHS}
+SELECT t.month, a.order_status, a.seller_id, sum(a.orders), sum(a.items), sum(a.product_revenue),
+       sum(a.freight_value), sum(a.delivered_orders), sum(a.on_time_orders), sum(a.delivery_days_sum), sum(a.reviews),
+       sum(a.review_score_sum)
+FROM {TOUCHED_MONTHS} t
+JOIN warehouse.agg_daily_sellers a ON a.purchase_date >= t.month AND a.purchase_date < (t.month + interval '1 month')::date
 GROUP BY 1, 2, 3;
 """
 
@@ -283,7 +289,7 @@ SELECT low.*, coalesce(c.categories, '{{}}') FROM low LEFT JOIN categories c USI
 
 # Upper bounds (R$, exclusive) of the item price bands; the last band is open. Shared with data/products.py.
 PRICE_BANDS = (25, 50, 100, 200, 500, 1000)
-PRICE_BAND = "width_bucket({price}, ARRAY[" + ", ".join(map(str, PRICE_BANDS)) + "]::numeric[])"
+PRICE_BAND = _width_bucket("{price}", PRICE_BANDS, "numeric")
 
 DAILY_PRICE_BANDS = f"""
 DELETE FROM warehouse.agg_daily_price_bands WHERE purchase_date IN {TOUCHED};
