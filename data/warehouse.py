@@ -82,10 +82,13 @@ class Warehouse:
         costly part), cached as a question of their own: the segments chart and the members table
         that a page fires together compute it once."""
         if name in ("rfm_segments", "segment_members"):
-            scored = self._page(customers, "rfm", f, ())
             ask = getattr(customers, name)
-            return self._ask(f"{customers.__name__}.{name}", (f.key(), args),
-                             lambda conn: ask(conn, f, *args, scored=scored))
+
+            def compute():  # the scoring is looked up only when this answer is not cached
+                scored = self._page(customers, "rfm", f, ())
+                with self.engine().connect() as conn:
+                    return ask(conn, f, *args, scored=scored)
+            return self.cache.answer(f"{customers.__name__}.{name}", (f.key(), args), compute)
         return self._page(customers, name, f, args)
 
     def products(self, name: str, f: Filters, *args):

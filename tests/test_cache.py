@@ -53,3 +53,23 @@ def test_identical_concurrent_requests_are_computed_once(cache):
     for t in threads:
         t.join()
     assert results == ["answer"] * 6 and len(calls) == 1
+
+
+def test_the_rfm_chart_and_members_share_one_scoring(tmp_path, db_url):
+    """The segments and the members of a view are two cached answers over one cached scoring,
+    which is looked up again only when one of them is not cached."""
+    from data.warehouse import Warehouse
+
+    load(db_url, FIXTURES / "tiny")
+    engine = make_engine(db_url)
+    w = Warehouse(lambda: engine, tmp_path)
+    f = Filters(date(2017, 1, 1), date(2018, 12, 31))
+    segments = w.customers("rfm_segments", f)
+    assert w.cache.computed == 2  # the scoring, then the segments
+    members = w.customers("segment_members", f, segments[0]["segment"], 500)
+    assert w.cache.computed == 3 and members  # the members reuse the scoring
+    w.customers("rfm_segments", f)
+    w.customers("segment_members", f, segments[0]["segment"], 500)
+    assert w.cache.computed == 3
+    w.cache.close()
+    engine.dispose()
