@@ -16,12 +16,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, agg, customer_orders, customers,
-                          item_hits, needs_items, order_categories, orders, repeat, rollup_for)
+                          holds_any, item_hits, needs_items, order_categories, orders, repeat, rollup_for)
 from etl.rollups import LTV_BANDS  # lifetime value tiers: upper bounds in R$ (exclusive); the last is open
 
 agg_single_ltv = sa.Table("agg_daily_single_ltv", W, *(sa.Column(c) for c in (
@@ -103,7 +102,7 @@ def _selected(p, f: Filters, source: str):
     if needs_items(f) and (f.sellers or "categories" not in p.c):
         where.append(p.c.order_id.in_(item_hits(f)))
     elif f.categories:
-        where.append(p.c.categories.overlap(sa.cast(list(f.categories), postgresql.ARRAY(sa.Text))))
+        where.append(holds_any(p.c.categories, f.categories))
     return sa.and_(*where)
 
 

@@ -91,6 +91,12 @@ def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
     return None if source == "facts" else table
 
 
+def holds_any(categories_column, categories) -> sa.ColumnElement:
+    """An order whose list of categories (a text[] column) holds any of `categories`: it matches
+    through any of its items."""
+    return categories_column.overlap(sa.cast(list(categories), postgresql.ARRAY(sa.Text)))
+
+
 def _state(column):
     return sa.func.coalesce(column, "??")
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, \
-    customers, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
+    customers, holds_any, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
     rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
@@ -179,14 +179,13 @@ def low_scores(conn, f: Filters, limit: int = 100, plan: str = "auto") -> list[d
             keys = keys.where(o.order_id.in_(item_hits(f)))
     elif plan in ("walk", "orders"):
         where = _rollup_where(low.c, f)
-        if f.sellers:  # the orders holding an item of the seller (in the categories): an index lookup
+        if f.sellers:  # the seller's orders by the items' seller index, then their low reviews by order id
             where.append(low.c.order_id.in_(item_hits(f)))
-        elif f.categories:  # an order matches through any of its items
-            where.append(low.c.categories.overlap(sa.cast(list(f.categories), postgresql.ARRAY(sa.Text))))
+        elif f.categories:
+            where.append(holds_any(low.c.categories, f.categories))
         rows = low
         if plan == "orders" and not f.sellers:  # filter by the order day's index first, then sort what is left
             rows, where = sa.select(low).where(*where).cte("in_range").prefix_with("MATERIALIZED"), []
-        # (a seller's orders: found by the items' seller index, then their low reviews by order id)
         keys = sa.select(rows.c.review_creation_date, rows.c.review_id, rows.c.order_id, rows.c.review_score,
                          rows.c.customer_state).where(*where)
     else:
