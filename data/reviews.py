@@ -2,7 +2,8 @@
 
 Scores count the reviews of the selected orders (the glossary's average review score), dated by
 the order's purchase. Rollups answer dates, states, statuses and one category; sellers and
-several categories go to the facts, like the rest of the query layer.
+several categories go to the facts, like the rest of the query layer, except for the scores by
+seller, which the per-seller rollups answer for any filter.
 """
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ SELLER_MEASURES = ("orders", "items", "product_revenue", "freight_value", "deliv
                    "delivery_days_sum", "reviews", "review_score_sum")
 agg_monthly_sellers = sa.Table("agg_monthly_sellers", W, sa.Column("month"), sa.Column("order_status"),
                                sa.Column("seller_id"), *(sa.Column(c) for c in SELLER_MEASURES))
+seller_categories = sa.Table("agg_daily_seller_categories", W, *(sa.Column(c) for c in (
+    "product_category_name_english", "purchase_date", "customer_state", "order_status", "seller_id")
+    + SELLER_MEASURES))
+# The order measures: what an order holding items of two chosen categories would count twice.
+ORDER_MEASURES = ("delivered_orders", "on_time_orders", "delivery_days_sum", "reviews", "review_score_sum")
+multi_category = sa.Table("multi_category_sellers", W, *(sa.Column(c) for c in (
+    "order_id", "seller_id", "purchase_date", "customer_state", "order_status")),
+    sa.Column("categories", postgresql.ARRAY(sa.Text)), *(sa.Column(c) for c in ORDER_MEASURES))
 # The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
 low = sa.Table("low_reviews", W, *(sa.Column(c) for c in (
     "review_creation_date", "review_id", "order_id", "review_score", "purchase_date", "customer_state", "order_status")),
@@ -51,7 +60,10 @@ def seller_rows(f: Filters):
 
     Without a state filter, the calendar months lying wholly in the range come from
     `agg_monthly_sellers` (summed over states and days) and only the days before and after them
-    from `agg_daily_sellers`: a two-year view reads about a seventh of the rows."""
+    from `agg_daily_sellers`: a two-year view reads about a seventh of the rows. Categories come
+    from the per-category rollup (`_seller_category_rows`)."""
+    if f.categories:
+        return _seller_category_rows(f)
     d = agg_sellers.c
     ids = [sa.cast(s, sa.Uuid) for s in f.sellers]
     daily_where = _rollup_where(d, f) + ([d.seller_id.in_(ids)] if ids else [])
@@ -66,6 +78,27 @@ def seller_rows(f: Filters):
     edges = (sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES))
              .where(*daily_where, sa.or_(d.purchase_date < first, d.purchase_date >= stop)))
     return sa.union_all(monthly, edges).subquery()
+
+
+def _seller_category_rows(f: Filters):
+    """`seller_rows` for a category filter: the chosen categories' rows of
+    `agg_daily_seller_categories`, and for several categories one correcting row per (order, seller)
+    whose items hold k > 1 of them, taking (k - 1) times its order measures off (items and revenue
+    belong to one category each and need none)."""
+    c = seller_categories.c
+    ids = [sa.cast(s, sa.Uuid) for s in f.sellers]
+    rows = (sa.select(c.seller_id, c.order_status, *(c[m] for m in SELLER_MEASURES))
+            .where(*_rollup_where(c, f), *([c.seller_id.in_(ids)] if ids else [])))
+    if len(f.categories) < 2:
+        return rows.subquery()
+    m = multi_category.c
+    extra = sum((sa.case((sa.literal(name, sa.Text) == sa.any_(m.categories), 1), else_=0) for name in f.categories), sa.literal(-1))
+    less = {"orders": -extra, "items": sa.literal(0), "product_revenue": sa.literal(0), "freight_value": sa.literal(0),
+            **{k: -extra * m[k] for k in ORDER_MEASURES}}
+    fixes = (sa.select(m.seller_id, m.order_status, *(less[k].label(k) for k in SELLER_MEASURES))
+             .where(*_rollup_where(m, f), holds_any(m.categories, f.categories), extra > 0,
+                    *([m.seller_id.in_(ids)] if ids else [])))
+    return sa.union_all(rows, fixes).subquery()
 
 
 def score_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
@@ -133,7 +166,7 @@ def by_category(conn, f: Filters, limit: int = 20, source: str = "auto") -> list
 
 def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
     """Per seller: reviews and mean score of the orders holding its items, orders, revenue."""
-    t = _choose(f, source, None if f.categories else agg_sellers)  # a seller filter is a seller_id filter here
+    t = _choose(f, source, agg_sellers)  # a seller filter is a seller_id filter here
     if t is None:
         o = orders.c
         x = items_per_order_and_seller(f, _matched_orders(f).cte("matched"))

@@ -2,9 +2,8 @@
 
 Per-seller measures count the orders holding the seller's items (an order of two sellers counts
 for both) and those items' revenue. `agg_daily_sellers` answers dates, states and statuses, with
-`agg_monthly_sellers` for the whole months of a range without a state (`reviews.seller_rows`); a
-category filter needs the items, so it goes to the facts.
-"""
+`agg_monthly_sellers` for the whole months of a range without a state, and
+`agg_daily_seller_categories` for categories (`reviews.seller_rows`)."""
 from __future__ import annotations
 
 import uuid
@@ -26,7 +25,7 @@ def _per_seller(f: Filters, source: str):
 
     Every status is kept (the cancellation rate needs them); callers filter by `f.statuses`."""
     every = Filters(f.start, f.end, f.states, f.categories, f.sellers, ALL_STATUSES)
-    t = _choose(f, source, None if f.categories else agg_sellers)
+    t = _choose(f, source, agg_sellers)
     if t is None:
         o = orders.c
         x = items_per_order_and_seller(f, _matched_orders(every).cte("matched"))

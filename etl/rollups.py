@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 10
+ROLLUP_VERSION = 11
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -114,11 +114,12 @@ GROUP BY 1, 2, 3;
 """
 
 
-def _per_order(key: str) -> str:
-    """The touched days' items summed per order and `key`: each row of the outer aggregate is then
-    one order, so counting rows counts distinct orders without sorting."""
-    return (f"(SELECT order_id, {key}, count(*) AS items, sum(price) AS price, sum(freight_value) AS freight "
-            f"FROM rollup_items GROUP BY 1, 2) x JOIN rollup_orders o USING (order_id)")
+def _per_order(*keys: str) -> str:
+    """The touched days' items summed per order and `keys` (rollup_items columns): each row of the
+    outer aggregate is then one order, so counting rows counts distinct orders without sorting."""
+    group = ", ".join(str(n) for n in range(1, len(keys) + 2))
+    return (f"(SELECT order_id, {', '.join(keys)}, count(*) AS items, sum(price) AS price, "
+            f"sum(freight_value) AS freight FROM rollup_items GROUP BY {group}) x JOIN rollup_orders o USING (order_id)")
 
 
 DAILY_CATEGORIES = f"""
@@ -217,6 +218,33 @@ SELECT o.purchase_date, o.state, o.order_status, x.seller_id,
        sum(o.reviews_count), sum(o.review_score_sum)
 FROM {_per_order("seller_id")}
 GROUP BY 1, 2, 3, 4;
+"""
+
+# agg_daily_sellers split by the category of the seller's items, a category's rows together on disk.
+DAILY_SELLER_CATEGORIES = f"""
+DELETE FROM warehouse.agg_daily_seller_categories WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.agg_daily_seller_categories
+SELECT x.category, o.purchase_date, o.state, o.order_status, x.seller_id,
+       count(*), sum(x.items), sum(x.price), sum(x.freight),
+       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
+       sum(o.reviews_count), sum(o.review_score_sum)
+FROM {_per_order("seller_id", "category")}
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2;
+"""
+
+# The (order, seller) pairs whose items span several categories, with the order measures as one
+# row of agg_daily_seller_categories would count them: the correction for a view of several categories.
+MULTI_CATEGORY_SELLERS = f"""
+DELETE FROM warehouse.multi_category_sellers WHERE purchase_date IN {TOUCHED};
+INSERT INTO warehouse.multi_category_sellers
+SELECT x.order_id, x.seller_id, o.purchase_date, o.state, o.order_status, x.categories,
+       ({DELIVERED})::int, (({ON_TIME}) IS TRUE)::int,
+       CASE WHEN o.order_status = 'delivered' THEN coalesce(o.delivery_days, 0) ELSE 0 END,
+       o.reviews_count, o.review_score_sum
+FROM (SELECT order_id, seller_id, array_agg(DISTINCT category ORDER BY category) AS categories
+      FROM rollup_items GROUP BY 1, 2 HAVING count(DISTINCT category) > 1) x
+JOIN rollup_orders o USING (order_id);
 """
 
 CUSTOMER_ORDERS = f"""
@@ -320,6 +348,7 @@ ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CA
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
            ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
+           ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES), ("multi_category_sellers", MULTI_CATEGORY_SELLERS),
            ("customer_orders", CUSTOMER_ORDERS),
            ("agg_daily_price_bands", DAILY_PRICE_BANDS), ("order_categories", ORDER_CATEGORIES),
            ("agg_daily_single_ltv", DAILY_SINGLE_LTV), ("low_reviews", LOW_REVIEWS))

@@ -93,7 +93,7 @@ QUESTIONS = {
     "state_metrics": queries.state_metrics, "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
-ITEM_ROLLUP_ONLY |= {"review_scores", "reviews_by_seller", "installments", "seller_leaderboard"}
+ITEM_ROLLUP_ONLY |= {"review_scores", "installments"}
 QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
 QUESTIONS.update({
     "payment_types": lambda conn, f, source: payments.types_over_time(conn, f, "month", source=source),
@@ -191,6 +191,33 @@ def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_c
     seller = Filters(f.start, f.end, categories=f.categories, sellers=("e1000000-0000-0000-0000-000000000001",))
     with pytest.raises(ValueError):
         delivery.kpis(demo_conn, seller, source="rollup")  # no table but the facts knows sellers
+
+
+SELLERS = ("seller_leaderboard", "reviews_by_seller")
+
+
+@pytest.mark.parametrize("by_seller", [False, True])
+def test_seller_answers_for_several_categories_count_each_order_once(demo_conn, by_seller):
+    """A seller's order holding items of two chosen categories is one order in the leaderboard
+    and the reviews by seller, as in the facts, though the rollup holds it once per category."""
+    f = Filters(date(2017, 1, 1), date(2018, 6, 30), statuses=filters.ALL_STATUSES)
+    seller, *pair = demo_conn.execute(sa.text(  # the seller and two categories sharing most of its orders
+        "SELECT seller_id, categories[1], categories[2] FROM warehouse.multi_category_sellers "
+        "WHERE purchase_date BETWEEN :a AND :b GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1, 2 LIMIT 1"),
+        {"a": f.start, "b": f.end}).one()
+    f = Filters(f.start, f.end, categories=(*pair, "unknown"), sellers=(str(seller),) if by_seller else (),
+                statuses=f.statuses)
+    for name in SELLERS:
+        fast, facts = QUESTIONS[name](demo_conn, f, source="auto"), QUESTIONS[name](demo_conn, f, source="facts")
+        assert fast == facts, name
+    once = {r["seller_id"]: r["orders"] for r in sellers.leaderboard(demo_conn, f)}[str(seller)]
+    apart = sum({r["seller_id"]: r["orders"] for r in sellers.leaderboard(
+        demo_conn, Filters(f.start, f.end, categories=(c,), statuses=f.statuses))}.get(str(seller), 0)
+                for c in f.categories)
+    assert once < apart  # the orders of both categories count once
+    narrow = Filters(f.start, f.end, ("SP", "RJ"), f.categories, f.sellers, ("delivered", "shipped"))
+    for name in SELLERS:
+        assert QUESTIONS[name](demo_conn, narrow, source="auto") == QUESTIONS[name](demo_conn, narrow, source="facts")
 
 
 CUSTOMERS = ("customers_summary", "cohorts", "rfm", "new_returning", "rfm_members", "ltv_tiers", "second_order")
