@@ -40,7 +40,8 @@ from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset
 from etl import formats
 from etl.generate import generate
 
-PAGES = ("overview", "sales", "customers", "products", "sellers", "payments", "delivery", "reviews", "geography")
+PAGES = ("overview", "sales", "customers", "products", "sellers", "seller", "payments", "delivery", "reviews",
+         "geography")  # "seller": a seller's own page, /sellers/<seller_id>
 USER, PASSWORD = "bench", "bench password 1"
 
 
@@ -79,9 +80,11 @@ def prepared_database(orders: int, seed: int) -> tuple[str, object]:
     return url, embedded
 
 
-def filter_sets(url: str, count: int, seed: int) -> list[Filters]:
-    """Random views as analysts make them: presets and custom ranges, some states, a category, a seller."""
-    rng = random.Random(seed)
+def filter_sets(url: str, count: int, seed: int) -> tuple[list[Filters], list[str]]:
+    """Random views as analysts make them: presets and custom ranges, some states, a category, a
+    seller; and for each, the seller whose own page is opened (the view's seller, else one of the
+    200 busiest)."""
+    rng, pick = random.Random(seed), random.Random(seed + 1)  # the views do not depend on the pages' sellers
     engine = db.make_engine(url)
     with engine.connect() as conn:
         b = queries.bounds(conn)
@@ -89,7 +92,7 @@ def filter_sets(url: str, count: int, seed: int) -> list[Filters]:
             "SELECT seller_id FROM warehouse.fact_order_items GROUP BY 1 ORDER BY count(*) DESC LIMIT 200").scalars()]
     engine.dispose()
     first, last = b["first"], b["last"]
-    out = []
+    out, pages = [], []
     for _ in range(count):
         if rng.random() < 0.6:
             start, end = preset_range(rng.choice(["7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all"]), first, last)
@@ -104,7 +107,8 @@ def filter_sets(url: str, count: int, seed: int) -> list[Filters]:
         statuses = (tuple(rng.sample(ALL_STATUSES, rng.randint(1, 8))) if rng.random() < 0.2
                     else DEFAULT_STATUSES)
         out.append(Filters(start, end, states, categories, seller, statuses))
-    return out
+        pages.append(seller[0] if seller else pick.choice(sellers))
+    return out, pages
 
 
 class Client:
@@ -139,12 +143,13 @@ class Client:
             return first.split("-kpi-")[0] + "-kpi (all cards)"
         return first
 
-    def call(self, dep, f: Filters) -> float:
-        """POST one callback as the renderer does; return the seconds until its answer arrived."""
+    def call(self, dep, f: Filters, seller: str | None = None) -> float:
+        """POST one callback as the renderer does (on the page of `seller`, for a seller's page);
+        return the seconds until its answer arrived."""
         store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": ",".join(f.states),
                  "category": ",".join(f.categories), "seller": ",".join(f.sellers), "statuses": list(f.statuses)}
         values = {"filters": store, "theme": "light", "overview-grain": "auto", "geography-metric": "revenue",
-                  "payments-tolerance": 1, "customers-cohort-measure": "pct"}
+                  "payments-tolerance": 1, "customers-cohort-measure": "pct", "seller-id": seller}
         outputs = self.outputs(dep)
         body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
                 "inputs": [{**i, "value": values.get(i["id"])} for i in dep["inputs"]],
@@ -196,7 +201,7 @@ def main() -> None:
     pages = tuple(p for p in PAGES if p in args.pages.split(","))
 
     url, embedded = prepared_database(args.orders, args.seed)
-    views = filter_sets(url, args.sets, args.seed)
+    views, page_sellers = filter_sets(url, args.sets, args.seed)
     instance = Path(tempfile.mkdtemp(prefix="bench-app-"))
     proc, base = start_app(url, instance)
     cold, warm, naive_s = {}, {}, {}
@@ -207,22 +212,23 @@ def main() -> None:
         by_page = {p: [d for d in client.callbacks if client.page_of(d) == p] for p in pages}
         client.call(client.callbacks[0], views[0])  # the app's engine and migrations check, once
         with psycopg.connect(url) as conn, ThreadPoolExecutor(16) as pool:
-            for n, f in enumerate(views, 1):
+            for n, (f, seller) in enumerate(zip(views, page_sellers), 1):
                 for page, deps in by_page.items():
                     cache.clear()
                     started = time.perf_counter()
-                    list(pool.map(lambda d: client.call(d, f), deps))
+                    list(pool.map(lambda d: client.call(d, f, seller), deps))
                     page_cold[page].append(time.perf_counter() - started)
                 cache.clear()
                 for dep in client.callbacks:
-                    cold.setdefault(client.name_of(dep), []).append(client.call(dep, f))
+                    cold.setdefault(client.name_of(dep), []).append(client.call(dep, f, seller))
                 for dep in client.callbacks:
-                    warm.setdefault(client.name_of(dep), []).append(client.call(dep, f))
+                    warm.setdefault(client.name_of(dep), []).append(client.call(dep, f, seller))
                 for page, deps in by_page.items():
                     total = 0.0
                     for dep in deps:
                         started = time.perf_counter()
-                        for sql, params in naive.statements(client.outputs(dep)[0]["id"], f, queries.auto_grain(f)):
+                        for sql, params in naive.statements(client.outputs(dep)[0]["id"], f, queries.auto_grain(f),
+                                                            seller):
                             conn.execute(sql, params).fetchall()
                         spent = time.perf_counter() - started
                         naive_s.setdefault(client.name_of(dep), []).append(spent)
@@ -253,7 +259,7 @@ def main() -> None:
     print(f"\n{'goals per page':<14}{'warm p95':>10}{'cold p95':>10}{'page p95':>10}{'naive/cold':>12}"
           f"   (goals: < 30 ms, < 250 ms, < 1000 ms, >= 10x)")
     for page in pages:
-        names = [k for k in cold if k.startswith(page)]
+        names = [k for k in cold if k.split("-")[0] == page]
         lowest = min(sum(naive_s[k]) / sum(cold[k]) for k in names)
         print(f"{page:<14}{pct([t for k in names for t in warm[k]], .95) * ms:>10.1f}"
               f"{pct([t for k in names for t in cold[k]], .95) * ms:>10.1f}"

@@ -5,7 +5,9 @@ cache). The dashboard benchmark times it beside the product's answers, in the sa
 """
 from __future__ import annotations
 
-from data.filters import Filters
+from dataclasses import replace
+
+from data.filters import ALL_STATUSES, Filters
 
 SELECTED = """
     o.purchase_date BETWEEN %(start)s AND %(end)s AND o.order_status = ANY(%(statuses)s)
@@ -151,6 +153,11 @@ SELECT s.seller_state, sum(i.price + i.freight_value), count(DISTINCT i.seller_i
 FROM {ORDERS} JOIN warehouse.fact_order_items i ON i.order_id = o.order_id
 JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id WHERE {SELECTED} GROUP BY 1
 """
+WORST_REVIEWS = f"""
+SELECT r.review_creation_date, r.review_score, o.order_id, r.review_comment_title, r.review_comment_message
+FROM {ORDERS} JOIN warehouse.fact_reviews r ON r.order_id = o.order_id
+WHERE {SELECTED} ORDER BY r.review_score, r.review_creation_date DESC LIMIT 20
+"""
 
 # Customers: a BI tool finds each person's first order over all history with a GROUP BY (a CTE
 # of every order with window functions misleads the planner into nested loops over it).
@@ -235,15 +242,17 @@ def params(f: Filters, **extra) -> dict:
             "categories": list(f.categories), "sellers": list(f.sellers), **extra}
 
 
-def statements(output_id: str, f: Filters, grain: str) -> list[tuple[str, dict]]:
-    """The naive statements behind the callback that fills `output_id`, as (sql, parameters)."""
+def statements(output_id: str, f: Filters, grain: str, seller: str | None = None) -> list[tuple[str, dict]]:
+    """The naive statements behind the callback that fills `output_id` (on the page of `seller`,
+    for a seller's page), as (sql, parameters)."""
     page = output_id.split("-kpi-")[0]
-    return by_output(f, grain)[f"{page}-kpi" if "-kpi-" in output_id else output_id]
+    return by_output(f, grain, seller)[f"{page}-kpi" if "-kpi-" in output_id else output_id]
 
 
-def by_output(f: Filters, grain: str) -> dict[str, list[tuple[str, dict]]]:
-    """Every callback output the baseline covers (a page's KPI cards under `PAGE-kpi`), with its statements."""
-    return {
+def by_output(f: Filters, grain: str, seller: str | None = None) -> dict[str, list[tuple[str, dict]]]:
+    """Every callback output the baseline covers (a page's KPI cards under `PAGE-kpi`), with its
+    statements; with `seller`, that seller's page too."""
+    return {**(_seller_page(f, grain, seller) if seller else {}),
         "overview-kpi": [(KPIS, params(f)), (KPIS, params(f.previous()))],  # the cards show the change too
         "delivery-kpi": [(DELIVERY_KPIS, params(f))],
         "reviews-kpi": [(REVIEW_MIX, params(f))],
@@ -290,4 +299,16 @@ def by_output(f: Filters, grain: str) -> dict[str, list[tuple[str, dict]]]:
         "products-pareto": [(PARETO, params(f))],
         "products-trends": [(CATEGORY_TABLE, params(f)), (CATEGORY_TRENDS, params(f, grain=grain))],
         "products-top": [(PRODUCTS, params(f))],
+    }
+
+
+def _seller_page(f: Filters, grain: str, seller: str) -> dict[str, list[tuple[str, dict]]]:
+    """A seller's page: its leaderboard row against the marketplace's figures, its trend,
+    categories and worst reviews."""
+    mine = replace(f, sellers=(seller,))
+    return {
+        "seller-kpi": [(SELLER_BOARD, params(mine)), (KPIS, params(f)), (STATUS, params(f))],
+        "seller-trend": [(TIMESERIES, params(mine, grain=grain))],
+        "seller-categories": [(CATEGORIES, params(mine, limit=10))],
+        "seller-reviews": [(WORST_REVIEWS, params(replace(mine, statuses=ALL_STATUSES)))],
     }

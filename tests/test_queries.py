@@ -424,12 +424,16 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
     headline answers equal the product's (a baseline answering another question would flatter us)."""
     f = Filters(date(2017, 3, 1), date(2018, 2, 28), states=("SP", "RJ"))
     raw = demo_conn.connection.driver_connection
+    seller = _top_seller(demo_conn)[0]
     answers = {output: [raw.execute(sql, params).fetchall() for sql, params in statements]
-               for output, statements in naive.by_output(f, "month").items()}
-    assert len(answers) > 40 and naive.statements("customers-kpi-new", f, "month")[0][0] == naive.CUSTOMER_KPIS
+               for output, statements in naive.by_output(f, "month", seller).items()}
+    assert len(answers) > 40 and answers["seller-reviews"][0] and naive.statements("customers-kpi-new", f, "month")[0][0] == naive.CUSTOMER_KPIS
     revenue, orders, aov, people, _, _ = answers["overview-kpi"][0][0]
     k = queries.kpis(demo_conn, f)
     assert (revenue, orders, people) == (k["revenue"], k["orders"], k["customers"])
+    mine = Filters(f.start, f.end, f.states, sellers=(seller,))
+    assert [r[1] for r in answers["seller-kpi"][0] if str(r[0]) == seller] == [
+        sellers.leaderboard(demo_conn, mine)[0]["revenue"]]
     people, new, repeat = answers["customers-kpi"][0][0]
     s = customers.summary(demo_conn, f)
     assert (people, new, repeat) == (s["customers"], s["new"], s["repeat_customers"])
