@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, html, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
-from callbacks._context import filters_from, guarded, warehouse
+from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import table_export
 from callbacks._format import plain
 from data import queries
@@ -26,8 +26,8 @@ def kpis(data):
     f = filters_from(data)
     if f is None:
         return ["no data"] * 4
-    table = warehouse().products("category_table", f)
-    shape = warehouse().products("pareto", f)
+    w = warehouse()
+    table, shape = together(lambda: w.products("category_table", f), lambda: w.products("pareto", f))
     price = sum((r["average_price"] * r["items"] for r in table if r["average_price"] is not None), Decimal(0))
     return [fmt.count(shape["products"]), fmt.count(len(table)), fmt.pct(shape["top20_share"]),
             fmt.money(ratio(price, sum(r["items"] for r in table)))]

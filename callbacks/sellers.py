@@ -118,10 +118,10 @@ def seller_kpis(data, seller_id):
     mine, everyone = _seller_filters(data, seller_id)
     if mine is None:
         return [no_update] * 6
-    rows = warehouse().sellers("leaderboard", mine, 1)
+    w = warehouse()
+    rows, market, mix = together(lambda: w.sellers("leaderboard", mine, 1), lambda: w.kpis(everyone),
+                                 lambda: w.status_mix(everyone))
     me = rows[0] if rows else {}
-    market = warehouse().kpis(everyone)
-    mix = warehouse().status_mix(everyone)
     canceled = sum(r["orders"] for r in mix if r["status"] == "canceled")
     market_cancel = canceled / sum(r["orders"] for r in mix) if mix else None
 

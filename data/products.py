@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, agg_products, cats, items, \
-    orders, products
+    orders, product_rows, products
 from data.reviews import reviews
 from etl.rollups import PRICE_BANDS
 
@@ -111,9 +111,8 @@ def pareto(conn, f: Filters, points: int = 100, source: str = "auto") -> dict:
         per = (sa.select(sa.func.sum(sa.cast((x.c.price + x.c.freight_value) * 100, sa.BigInteger)).label("cents"))
                .group_by(x.c.product_id))
     else:
-        c = t.c
-        per = (sa.select(sa.func.sum(c.product_revenue_cents + c.freight_value_cents).label("cents"))
-               .where(*_rollup_where(c, f)).group_by(c.product_id))
+        c = product_rows(f).c
+        per = sa.select(sa.func.sum(c.product_revenue_cents + c.freight_value_cents).label("cents")).group_by(c.product_id)
     per = per.subquery()
     rn = sa.func.row_number().over(order_by=per.c.cents.desc())
     ranked = sa.select(rn.label("rank"), sa.func.sum(per.c.cents).over(order_by=per.c.cents.desc(),

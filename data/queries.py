@@ -9,7 +9,7 @@ parameters; dimension names come from a fixed whitelist, never from the request.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -32,6 +32,10 @@ cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
 agg_products = sa.Table("agg_daily_products", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "product_id", "product_category_name_english", "orders",
     "items", "product_revenue_cents", "freight_value_cents")))
+PRODUCT_MEASURES = ("orders", "items", "product_revenue_cents", "freight_value_cents")
+agg_monthly_products = sa.Table("agg_monthly_products", W, sa.Column("month"), sa.Column("order_status"),
+                                sa.Column("product_id"), sa.Column("product_category_name_english"),
+                                *(sa.Column(c) for c in PRODUCT_MEASURES))
 agg_payments = sa.Table("agg_daily_payments", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "payment_type", "payments", "payment_value")))
 agg_category_payments = sa.Table("agg_daily_category_payments", W, *(sa.Column(c) for c in (
@@ -89,6 +93,36 @@ def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
     if source == "rollup" and table is None:
         raise ValueError("no rollup can answer these filters")
     return None if source == "facts" else table
+
+
+def _full_months(start: date, end: date) -> tuple[date, date] | None:
+    """The calendar months lying wholly in [start, end] as [first, stop): the first day of the
+    first of them and the day after the last; None when there is none."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = end + timedelta(days=1)
+    stop = after if after.day == 1 else end.replace(day=1)
+    return (first, stop) if first < stop else None
+
+
+def product_rows(f: Filters):
+    """The per-product rollup's rows for the filters (dates, statuses, states, categories):
+    product_id, product_category_name_english and PRODUCT_MEASURES, as a subquery to sum per product.
+
+    Without a state filter, the calendar months lying wholly in the range come from
+    `agg_monthly_products` (summed over states and days) and only the days around them from
+    `agg_daily_products`: a two-year view reads about half the rows."""
+    d = agg_products.c
+    cols = (d.product_id, d.product_category_name_english, *(d[c] for c in PRODUCT_MEASURES))
+    months = None if f.states else _full_months(f.start, f.end)
+    if months is None:
+        return sa.select(*cols).where(*_rollup_where(d, f)).subquery()
+    first, stop = months
+    m = agg_monthly_products.c
+    monthly = (sa.select(m.product_id, m.product_category_name_english, *(m[c] for c in PRODUCT_MEASURES))
+               .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses),
+                      *([m.product_category_name_english.in_(f.categories)] if f.categories else [])))
+    edges = sa.select(*cols).where(*_rollup_where(d, f), sa.or_(d.purchase_date < first, d.purchase_date >= stop))
+    return sa.union_all(monthly, edges).subquery()
 
 
 def holds_any(categories_column, categories) -> sa.ColumnElement:
@@ -453,11 +487,11 @@ def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> li
             q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
     else:
         # Rank by integer cents per product first, then name the few hundred winners' categories.
-        c = t.c
+        c = product_rows(f).c
         cents = sa.func.sum(c.product_revenue_cents + c.freight_value_cents)
         top = (sa.select(c.product_id, cents.label("cents"), sa.func.sum(c["items"]).label("items"),
                          sa.func.sum(c.orders).label("orders"), sa.func.sum(c.product_revenue_cents).label("price"))
-               .where(*_rollup_where(c, f)).group_by(c.product_id)
+               .group_by(c.product_id)
                .order_by(sa.desc("cents"), c.product_id).limit(limit).subquery())
         p = products.c
         hundred = sa.literal(100, sa.Numeric)

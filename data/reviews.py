@@ -7,7 +7,6 @@ seller, which the per-seller rollups answer for any filter.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -15,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, cats, \
-    customers, holds_any, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
+from data.queries import GRAINS, W, _choose, _full_months, _matched_orders, _period, _rollup_where, _state, \
+    cats, customers, holds_any, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
     rollup_for
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
@@ -43,15 +42,6 @@ low = sa.Table("low_reviews", W, *(sa.Column(c) for c in (
 reviews = sa.Table("fact_reviews", W, *(sa.Column(c) for c in (
     "review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
     "review_creation_date")))
-
-
-def _full_months(start: date, end: date) -> tuple[date, date] | None:
-    """The calendar months lying wholly in [start, end] as [first, stop): the first day of the
-    first of them and the day after the last; None when there is none."""
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = end + timedelta(days=1)
-    stop = after if after.day == 1 else end.replace(day=1)
-    return (first, stop) if first < stop else None
 
 
 def seller_rows(f: Filters):

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 11
+ROLLUP_VERSION = 12
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -300,6 +300,17 @@ JOIN warehouse.agg_daily_sellers a ON a.purchase_date >= t.month AND a.purchase_
 GROUP BY 1, 2, 3;
 """
 
+# The per-product rollup summed over states, per month, for the months the load touched (after DAILY_PRODUCTS).
+MONTHLY_PRODUCTS = f"""
+DELETE FROM warehouse.agg_monthly_products WHERE month IN (SELECT month FROM {TOUCHED_MONTHS} t);
+INSERT INTO warehouse.agg_monthly_products
+SELECT t.month, a.order_status, a.product_id, a.product_category_name_english, sum(a.orders), sum(a.items),
+       sum(a.product_revenue_cents), sum(a.freight_value_cents)
+FROM {TOUCHED_MONTHS} t
+JOIN warehouse.agg_daily_products a ON a.purchase_date >= t.month AND a.purchase_date < (t.month + interval '1 month')::date
+GROUP BY 1, 2, 3, 4;
+"""
+
 # The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
 LOW_REVIEWS = f"""
 DELETE FROM warehouse.low_reviews WHERE purchase_date IN {TOUCHED};
@@ -343,7 +354,8 @@ ON CONFLICT (date_key) DO NOTHING;
 """
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
-           ("agg_daily_products", DAILY_PRODUCTS), ("agg_daily_payments", DAILY_PAYMENTS),
+           ("agg_daily_products", DAILY_PRODUCTS), ("agg_monthly_products", MONTHLY_PRODUCTS),
+           ("agg_daily_payments", DAILY_PAYMENTS),
            ("agg_daily_installments", DAILY_INSTALLMENTS), ("unreconciled_orders", UNRECONCILED),
            ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),

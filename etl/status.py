@@ -10,7 +10,8 @@ TABLES = ["dim_date", "dim_categories", "dim_geolocation", "dim_customers", "dim
           "agg_daily_category_payments", "agg_daily_installments", "agg_daily_flows", "agg_daily_delivery",
           "agg_daily_review_scores", "agg_daily_sellers", "repeat_buyer_orders", "unreconciled_orders",
           "customer_orders", "agg_daily_price_bands", "order_categories", "agg_daily_single_ltv",
-          "agg_monthly_sellers", "low_reviews", "agg_daily_seller_categories", "multi_category_sellers"]
+          "agg_monthly_sellers", "low_reviews", "agg_daily_seller_categories", "multi_category_sellers",
+          "agg_monthly_products"]
 WITH_UNKNOWN = ["dim_customers", "dim_sellers", "dim_products"]
 
 
