@@ -37,12 +37,13 @@ def export_buttons(prefix: str):
     ])
 
 
-def kpi_card(page: str, key: str, label: str, definition: str, lg=3):
-    """A KPI card: title with its definition, and the value (id `{page}-kpi-{key}`) with a loading dot."""
+def kpi_card(page: str, key: str, label: str, definition: str, lg=3, xxl=None):
+    """A KPI card: title with its definition, and the value (id `{page}-kpi-{key}`) with a loading dot.
+    `lg` and `xxl` are its widths in twelfths on large and very large screens."""
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(label, definition),
         dcc.Loading(html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"), type="dot"),
-    ])), xs=6, lg=lg, className="mb-3")  # two a row on a phone: the numbers fit, the page stays short
+    ])), xs=6, lg=lg, xxl=xxl or lg, className="mb-3")  # two a row on a phone: the numbers fit, the page stays short
 
 
 def table_card(title: str, definition: str, grid_id: str, columns: list, extra=None):

@@ -38,7 +38,7 @@ GAPS = ", ".join(f"{lo}+" if hi is None else f"{lo}-{hi}" for lo, hi in GAP_BINS
 def layout(**_query):
     return html.Div([
         dcc.Store(id="customers-segment"),
-        dbc.Row([kpi_card("customers", *k, lg=2) for k in KPIS]),
+        dbc.Row([kpi_card("customers", *k, lg=4, xxl=2) for k in KPIS]),
         dbc.Row([
             chart_card("New and returning customers", "Per purchase period: customers whose first order falls in "
                        "it (new) and customers who ordered before (returning). " + PERSON, "customers-new-returning",

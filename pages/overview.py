@@ -16,7 +16,7 @@ def kpi_card(key: str):
         card_title(m.label, m.definition),
         dcc.Loading(html.Div([html.Div("…", id=f"overview-kpi-{key}", className="kpi-value"),
                               html.Div(id=f"overview-kpi-{key}-change", className="small")]), type="dot"),
-    ])), xs=12, sm=6, lg=2, className="mb-3")
+    ])), xs=12, sm=6, lg=4, xxl=2, className="mb-3")  # six a row only where nine-digit revenue fits
 
 
 def layout(**_query):

@@ -31,7 +31,7 @@ def layout(seller_id=None, **_query):
         dcc.Store(id="seller-id", data=seller_id),
         html.Div(id="seller-header", className="mb-3"),
         html.Div(id="seller-body", children=[
-            dbc.Row([kpi_card("seller", *k, lg=2) for k in KPIS]),
+            dbc.Row([kpi_card("seller", *k, lg=4, xxl=2) for k in KPIS]),
             dbc.Row([
                 chart_card("Revenue and orders over time", "The seller's revenue and orders by purchase period.",
                            "seller-trend", width=8),
