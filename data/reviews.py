@@ -82,7 +82,8 @@ def _seller_category_rows(f: Filters):
     if len(f.categories) < 2:
         return rows.subquery()
     m = multi_category.c
-    extra = sum((sa.case((sa.literal(name, sa.Text) == sa.any_(m.categories), 1), else_=0) for name in f.categories), sa.literal(-1))
+    chosen = (sa.case((sa.literal(name, sa.Text) == sa.any_(m.categories), 1), else_=0) for name in f.categories)
+    extra = sum(chosen, sa.literal(-1))  # k - 1
     less = {"orders": -extra, "items": sa.literal(0), "product_revenue": sa.literal(0), "freight_value": sa.literal(0),
             **{k: -extra * m[k] for k in ORDER_MEASURES}}
     fixes = (sa.select(m.seller_id, m.order_status, *(less[k].label(k) for k in SELLER_MEASURES))
