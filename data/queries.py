@@ -104,25 +104,35 @@ def _full_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, stop) if first < stop else None
 
 
-def product_rows(f: Filters):
-    """The per-product rollup's rows for the filters (dates, statuses, states, categories):
-    product_id, product_category_name_english and PRODUCT_MEASURES, as a subquery to sum per product.
+def whole_months_or_days(f: Filters, daily: sa.Table, monthly: sa.Table, names, extra=lambda c: []):
+    """The rows of the per-day rollup `daily` that the filters select (`_rollup_where`, and the
+    conditions `extra(columns)`), its columns `names`, as a subquery to sum.
 
-    Without a state filter, the calendar months lying wholly in the range come from
-    `agg_monthly_products` (summed over states and days) and only the days around them from
-    `agg_daily_products`: a two-year view reads about half the rows."""
-    d = agg_products.c
-    cols = (d.product_id, d.product_category_name_english, *(d[c] for c in PRODUCT_MEASURES))
+    Without a state filter, the calendar months lying wholly in the range come from `monthly`
+    (the same rollup summed over states and the month's days, keyed by `month`) and only the days
+    around them from `daily`."""
+    d = daily.c
+    days = sa.select(*(d[n] for n in names)).where(*_rollup_where(d, f), *extra(d))
     months = None if f.states else _full_months(f.start, f.end)
     if months is None:
-        return sa.select(*cols).where(*_rollup_where(d, f)).subquery()
+        return days.subquery()
     first, stop = months
-    m = agg_monthly_products.c
-    monthly = (sa.select(m.product_id, m.product_category_name_english, *(m[c] for c in PRODUCT_MEASURES))
-               .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses),
-                      *([m.product_category_name_english.in_(f.categories)] if f.categories else [])))
-    edges = sa.select(*cols).where(*_rollup_where(d, f), sa.or_(d.purchase_date < first, d.purchase_date >= stop))
-    return sa.union_all(monthly, edges).subquery()
+    m = monthly.c
+    whole = (sa.select(*(m[n] for n in names))
+             .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses), *extra(m),
+                    *([m.product_category_name_english.in_(f.categories)]
+                      if f.categories and "product_category_name_english" in m else [])))
+    edges = days.where(sa.or_(d.purchase_date < first, d.purchase_date >= stop))
+    return sa.union_all(whole, edges).subquery()
+
+
+def product_rows(f: Filters):
+    """The per-product rollup's rows for the filters (dates, statuses, states, categories):
+    product_id, product_category_name_english and PRODUCT_MEASURES, as a subquery to sum per
+    product; whole months from `agg_monthly_products` where it can (a two-year view reads about
+    half the rows)."""
+    return whole_months_or_days(f, agg_products, agg_monthly_products,
+                                ("product_id", "product_category_name_english", *PRODUCT_MEASURES))
 
 
 def holds_any(categories_column, categories) -> sa.ColumnElement:

@@ -14,9 +14,9 @@ from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _full_months, _matched_orders, _period, _rollup_where, _state, \
+from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, \
     cats, customers, holds_any, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
-    rollup_for
+    rollup_for, whole_months_or_days
 
 scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "review_score", "reviews", "with_comment")))
@@ -54,20 +54,9 @@ def seller_rows(f: Filters):
     from the per-category rollup (`_seller_category_rows`)."""
     if f.categories:
         return _seller_category_rows(f)
-    d = agg_sellers.c
     ids = [sa.cast(s, sa.Uuid) for s in f.sellers]
-    daily_where = _rollup_where(d, f) + ([d.seller_id.in_(ids)] if ids else [])
-    months = None if f.states else _full_months(f.start, f.end)
-    if months is None:
-        return sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES)).where(*daily_where).subquery()
-    first, stop = months
-    m = agg_monthly_sellers.c
-    monthly = (sa.select(m.seller_id, m.order_status, *(m[c] for c in SELLER_MEASURES))
-               .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses),
-                      *([m.seller_id.in_(ids)] if ids else [])))
-    edges = (sa.select(d.seller_id, d.order_status, *(d[c] for c in SELLER_MEASURES))
-             .where(*daily_where, sa.or_(d.purchase_date < first, d.purchase_date >= stop)))
-    return sa.union_all(monthly, edges).subquery()
+    return whole_months_or_days(f, agg_sellers, agg_monthly_sellers, ("seller_id", "order_status", *SELLER_MEASURES),
+                                lambda c: [c.seller_id.in_(ids)] if ids else [])
 
 
 def _seller_category_rows(f: Filters):
