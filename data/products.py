@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import numpy as np
 import sqlalchemy as sa
 
 from data.filters import Filters
@@ -102,35 +103,41 @@ def price_bands(conn, f: Filters, source: str = "auto") -> list[dict]:
              "revenue": found[k]["revenue"] if k in found else Decimal(0)} for k, label in enumerate(band_labels())]
 
 
-def pareto(conn, f: Filters, points: int = 100, source: str = "auto") -> dict:
-    """Revenue concentration over products: the cumulative share of revenue against the share of
-    products (largest first), at about `points` points, and the share of the top 20% of products."""
+def _product_revenues(conn, f: Filters, source: str) -> np.ndarray:
+    """Each product's revenue in the view (items plus freight), in cents, in no order.
+
+    The sums are float8, which holds whole cents exactly up to 2**53 (R$ 90 trillion) and sums a
+    quarter faster than numeric. They come back as one bytea of packed float8s (`float8send`),
+    which numpy reads in place: 100,000 rows through SQLAlchemy cost about ten times as long."""
     t = _choose(f, source, None if f.sellers else agg_products)
     if t is None:
         x = _selected_items(f)
-        per = (sa.select(sa.func.sum(sa.cast((x.c.price + x.c.freight_value) * 100, sa.BigInteger)).label("cents"))
+        per = (sa.select(sa.func.sum(sa.cast((x.c.price + x.c.freight_value) * 100, sa.Float)).label("cents"))
                .group_by(x.c.product_id))
     else:
         c = product_rows(f).c
-        per = sa.select(sa.func.sum(c.product_revenue_cents + c.freight_value_cents).label("cents")).group_by(c.product_id)
+        per = (sa.select(sa.func.sum(sa.cast(c.product_revenue_cents, sa.Float) + c.freight_value_cents).label("cents"))
+               .group_by(c.product_id))
     per = per.subquery()
-    rn = sa.func.row_number().over(order_by=per.c.cents.desc())
-    ranked = sa.select(rn.label("rank"), sa.func.sum(per.c.cents).over(order_by=per.c.cents.desc(),
-                                                                       rows=(None, 0)).label("running"),
-                       sa.func.count().over().label("n"), sa.func.sum(per.c.cents).over().label("total")).subquery()
-    step = sa.func.greatest(ranked.c.n // points, 1)
-    twenty = sa.func.ceil(ranked.c.n * 0.2)
-    q = (sa.select(ranked.c["rank"], ranked.c.running, ranked.c.n, ranked.c.total)
-         .where(sa.or_(ranked.c["rank"] % step == 0, ranked.c["rank"] == ranked.c.n, ranked.c["rank"] == twenty,
-                       ranked.c["rank"] == 1))
-         .order_by(ranked.c["rank"]))
-    rows = conn.execute(q).all()
-    if not rows or not rows[0].total:
+    packed = conn.execute(sa.select(sa.func.string_agg(sa.func.float8send(per.c.cents),
+                                                       sa.literal(b"", sa.LargeBinary)))).scalar()
+    return np.frombuffer(packed or b"", dtype=">f8")
+
+
+def pareto(conn, f: Filters, points: int = 100, source: str = "auto") -> dict:
+    """Revenue concentration over products: the cumulative share of revenue against the share of
+    products (largest first), at about `points` points, and the share of the top 20% of products.
+
+    PostgreSQL sums each product; the ranking and running total happen here, over those sums:
+    PostgreSQL's sort and window passes over 100,000 products took as long as the sums did."""
+    running = np.cumsum(np.sort(_product_revenues(conn, f, source))[::-1])
+    n = len(running)
+    if not n or not running[-1]:
         return {"products": 0, "top20_share": None, "curve": []}
-    n, total = rows[0].n, rows[0].total
-    top = next(r.running for r in rows if r.rank >= -(-n * 2 // 10))
-    return {"products": n, "top20_share": float(top / total),
-            "curve": [(0.0, 0.0)] + [(r.rank / n, float(r.running / total)) for r in rows]}
+    total, twenty = running[-1], -(-n // 5)
+    ranks = sorted({1, n, twenty, *range(max(n // points, 1), n + 1, max(n // points, 1))})
+    return {"products": n, "top20_share": float(running[twenty - 1] / total),
+            "curve": [(0.0, 0.0)] + [(r / n, float(running[r - 1] / total)) for r in ranks]}
 
 
 def category_trends(conn, f: Filters, grain: str, top: int = 12, source: str = "auto") -> list[dict]:
