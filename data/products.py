@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, agg_products, cats, items, \
-    orders, product_rows, products
+from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, agg_products, cats, \
+    float_cents, items, orders, product_rows, products
 from data.reviews import reviews
 from etl.rollups import PRICE_BANDS
 
@@ -106,17 +106,17 @@ def price_bands(conn, f: Filters, source: str = "auto") -> list[dict]:
 def _product_revenues(conn, f: Filters, source: str) -> np.ndarray:
     """Each product's revenue in the view (items plus freight), in cents, in no order.
 
-    The sums are float8, which holds whole cents exactly up to 2**53 (R$ 90 trillion) and sums a
-    quarter faster than numeric. They come back as one bytea of packed float8s (`float8send`),
-    which numpy reads in place: 100,000 rows through SQLAlchemy cost about ten times as long."""
+    The sums are float8 (`float_cents`). They come back as one bytea of packed float8s
+    (`float8send`), which numpy reads in place: 100,000 rows through SQLAlchemy cost about ten
+    times as long."""
     t = _choose(f, source, None if f.sellers else agg_products)
     if t is None:
         x = _selected_items(f)
-        per = (sa.select(sa.func.sum(sa.cast((x.c.price + x.c.freight_value) * 100, sa.Float)).label("cents"))
+        per = (sa.select(sa.func.sum(float_cents((x.c.price + x.c.freight_value) * 100)).label("cents"))
                .group_by(x.c.product_id))
     else:
         c = product_rows(f).c
-        per = (sa.select(sa.func.sum(sa.cast(c.product_revenue_cents, sa.Float) + c.freight_value_cents).label("cents"))
+        per = (sa.select(sa.func.sum(float_cents(c.product_revenue_cents) + c.freight_value_cents).label("cents"))
                .group_by(c.product_id))
     per = per.subquery()
     packed = conn.execute(sa.select(sa.func.string_agg(sa.func.float8send(per.c.cents),
@@ -134,8 +134,8 @@ def pareto(conn, f: Filters, points: int = 100, source: str = "auto") -> dict:
     n = len(running)
     if not n or not running[-1]:
         return {"products": 0, "top20_share": None, "curve": []}
-    total, twenty = running[-1], -(-n // 5)
-    ranks = sorted({1, n, twenty, *range(max(n // points, 1), n + 1, max(n // points, 1))})
+    total, twenty, step = running[-1], -(-n // 5), max(n // points, 1)
+    ranks = sorted({1, n, twenty, *range(step, n + 1, step)})
     return {"products": n, "top20_share": float(running[twenty - 1] / total),
             "curve": [(0.0, 0.0)] + [(r / n, float(running[r - 1] / total)) for r in ranks]}
 
