@@ -1,8 +1,9 @@
 """The dashboard's app factory and entry point (`python app.py`; `app:server` for gunicorn).
 
 `python app.py` prepares the warehouse (embedded PostgreSQL unless DATABASE_URL, migrations,
-demo data on an empty warehouse, the first admin) and serves. Importing the module builds the app
-without touching the database: the engine is created on first use, in each process.
+demo data on an empty warehouse, the first admin) and serves it with gunicorn (`serve.py`), a
+production server, never Werkzeug's development one. Importing the module builds the app without
+touching the database: the engine is created on first use, in each process.
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from flask import jsonify
 
 import auth
 import callbacks
+import serve
 from callbacks import _jobs as jobs
 from data import db, migrate, users
 from data.settings import SettingsError, load_settings
-from data.version import data_version
 from data.warehouse import Warehouse
 from etl.generate import generate
 from etl.load import load
@@ -31,6 +32,7 @@ from etl.progress import Reporter
 from pages._shell import shell
 
 __version__ = "0.1.0"
+OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.DatabaseUnavailable)
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("app")
 
@@ -45,7 +47,7 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     # Background callbacks (the forecasts) run in job processes; their results pass through this
     # disk cache, shared by the app's processes on one host, and are kept per data version.
     manager = jobs.ForkServerManager(diskcache.Cache(str(Path(settings.cache_dir) / "jobs")),
-                                     cache_by=[current_version], expire=7 * 86400)
+                                     cache_by=[current_version, jobs.scope_key], expire=7 * 86400)
     app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
                     suppress_callback_exceptions=True, background_callback_manager=manager)
@@ -64,8 +66,15 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
                     url = server.config.get("DATABASE_URL") or db.resolve_url(settings)
                     migrate.upgrade_url(url)  # a no-op when the schema is current; serialised across processes
                     server.config["DATABASE_URL"] = url
-                    found = server.extensions["warehouse_engine"] = db.make_engine(url, pool_size=5)
+                    found = server.extensions["warehouse_engine"] = db.make_engine(
+                        url, pool_size=5, connect_timeout=settings.db_connect_timeout,
+                        statement_timeout=settings.db_statement_timeout)
         return found
+
+    def database_url() -> str:
+        if not server.config.get("DATABASE_URL"):
+            engine()
+        return server.config["DATABASE_URL"]
 
     def warehouse() -> Warehouse:
         found = server.extensions.get("warehouse_object")
@@ -76,20 +85,20 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
                     found = server.extensions["warehouse_object"] = Warehouse(engine, settings.cache_dir)
         return found
 
-    server.extensions["warehouse"] = warehouse
-    auth.init_app(server, engine, settings)
+    server.extensions.update(warehouse=warehouse, engine=engine, database_url=database_url, settings=settings)
     app.layout = shell
     callbacks.attach(app)
+    auth.init_app(server, engine, settings, OUTAGE, app.csp_hashes)
 
     @server.get("/healthz")
     def healthz():
+        """Database reachable, data version, app version; 503 within seconds when the database is not."""
         body = {"app_version": __version__, "database": "unreachable", "data_version": None}
         try:
-            with engine().connect() as conn:
-                body["data_version"] = data_version(conn)
+            body["data_version"] = db.probe(database_url())
             body["database"] = "ok"
             return jsonify(body), 200
-        except (sa.exc.SQLAlchemyError, db.DatabaseUnavailable):
+        except OUTAGE:
             return jsonify(body), 503
 
     return app
@@ -143,8 +152,9 @@ def main() -> None:
         sys.exit(f"error: {exc}")
     app = create_app(url, settings)
     jobs.warm_up()
-    print(f"Serving on http://{settings.host}:{settings.port}", flush=True)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    print(f"Serving on http://{settings.host}:{settings.port} (gunicorn: {settings.web_workers} workers x "
+          f"{settings.web_threads} threads)", flush=True)
+    serve.run(app.server, settings)
 
 
 if __name__ == "__main__":

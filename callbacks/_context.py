@@ -3,6 +3,11 @@
 A callback that finds the database gone keeps what the page shows (PreventUpdate) instead of
 raising; the shell's health poll shows a banner meanwhile and refreshes the page's data when the
 database answers again.
+
+Every answer is computed inside the signed-in user's data scope: `warehouse()` is the process's
+Warehouse scoped to the user, and `filters_from` applies the scope to the filters a request
+carries (a crafted request cannot widen them). A background job has no request: the scope its
+request carried travels with it in Dash's callback context (`callbacks._jobs`).
 """
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -10,18 +15,36 @@ from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
+from dash._callback_context import context_value
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_login import current_user
 
-from data.db import DatabaseUnavailable
+from callbacks._jobs import SCOPE_KEY
+from data.db import DatabaseUnavailable, probe
 from data.filters import Filters
+from data.scope import Scope
 
 log = logging.getLogger("app")
 OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
 
 
+def current_scope() -> Scope:
+    """The signed-in user's scope (in a job: the one its request carried). Nobody signed in, or a
+    job without a scope, gets no answer at all."""
+    if has_request_context():
+        if not current_user.is_authenticated:
+            raise PreventUpdate
+        return current_user.scope
+    carried = (context_value.get() or {}).get(SCOPE_KEY)
+    if carried is None:
+        raise PreventUpdate
+    return Scope(*carried)
+
+
 def warehouse():
-    return current_app.extensions["warehouse"]()
+    """The process's Warehouse, answering only inside the signed-in user's scope."""
+    return current_app.extensions["warehouse"]().scoped(current_scope())
 
 
 def together(*asks):
@@ -45,9 +68,10 @@ def guarded(fn):
 
 
 def database_ok() -> bool:
+    """Whether the database answers within a few seconds (a new connection: a pooled one would wait
+    as long as a stalled server does)."""
     try:
-        with warehouse().engine().connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        probe(current_app.extensions["database_url"]())
         return True
     except OUTAGE:
         return False
@@ -57,7 +81,8 @@ def filters_from(data: dict | None) -> Filters | None:
     """The shell's `filters` store as Filters (None before the data is known)."""
     if not data:
         return None
-    return Filters(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]),
-                   tuple(filter(None, data.get("state", "").split(","))),
-                   tuple(filter(None, data.get("category", "").split(","))),
-                   tuple(filter(None, data.get("seller", "").split(","))), tuple(data["statuses"]))
+    f = Filters(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]),
+                tuple(filter(None, data.get("state", "").split(","))),
+                tuple(filter(None, data.get("category", "").split(","))),
+                tuple(filter(None, data.get("seller", "").split(","))), tuple(str(s) for s in data["statuses"]))
+    return current_scope().apply(f)

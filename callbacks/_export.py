@@ -1,21 +1,41 @@
-"""Table exports shared by every page: CSV or Excel, decided on the server (viewers get nothing)."""
+"""Table exports shared by every page: CSV or Excel, decided on the server (viewers get nothing),
+each written to the audit log with what was exported, under which filters, and how many rows."""
 from __future__ import annotations
 
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, no_update
+from dash.exceptions import MissingCallbackContextException
+from flask import current_app, request
 from flask_login import current_user
 
 from callbacks._context import filters_from, guarded
+from data import audit
+from data.filters import to_query
 
 
 def can_export() -> bool:
     return current_user.is_authenticated and current_user.role != "viewer"
 
 
+def record_export(name: str, kind: str, rows: int) -> None:
+    """Write the export to the audit log: the effective filters (the user's scope applied) of the view."""
+    try:
+        raw = ctx.states.get("filters.data")
+    except MissingCallbackContextException:  # called outside a callback (tests)
+        raw = None
+    f = filters_from(raw)
+    detail = {"format": kind, "rows": rows}
+    if f is not None:
+        detail["filters"] = {**to_query(f), "status": ",".join(f.statuses)}
+    audit.record_now(current_app.extensions["engine"](), "export", actor=current_user.username, target=name,
+                     detail=detail, address=request.remote_addr)
+
+
 def send(rows: list[dict], name: str, excel: bool, sheet: str = "Data"):
     """The dcc.Download payload for these rows, or no_update for a viewer whatever the page shows."""
     if not can_export():
         return no_update
+    record_export(name, "xlsx" if excel else "csv", len(rows))
     frame = pd.DataFrame(rows)
     if excel:
         return dcc.send_data_frame(frame.to_excel, f"{name}.xlsx", sheet_name=sheet[:31], index=False)

@@ -1,4 +1,5 @@
-"""Run background callbacks (the forecasts) in processes forked from a clean fork server.
+"""Run background callbacks (the forecasts) in processes forked from a clean fork server, a few
+at a time.
 
 Dash's DiskcacheManager forks its job processes from the app's own process. That process serves
 requests on several threads, and a fork copies whatever locks those threads hold at that moment:
@@ -6,15 +7,26 @@ a job forked while another thread was inside SQLite (the disk caches) hung on it
 write. Here jobs come from multiprocess's fork server instead, a single-threaded process that has
 imported the callbacks once, so a job starts quickly and inherits no lock, no connection and no
 Flask app: it reaches the warehouse by the same settings the app was started with.
+
+Each job takes a slot (`data.jobs`: per user and in all, shared by every worker and host); a
+request over the limit gets its answer at once, an error the callback's `on_error` shows, and no
+process. A result already cached starts no process either. The user's data scope travels with
+the job in Dash's callback context, and is part of the result's cache key.
 """
 from __future__ import annotations
 
-from dash import DiskcacheManager
+import logging
 
-from data import db
+from dash import DiskcacheManager
+from flask import current_app
+from flask_login import current_user
+
+from data import audit, db, jobs
 from data.settings import load_settings
 
 PRELOAD = ["callbacks.forecast"]
+SCOPE_KEY = "olist_scope"  # the key callbacks._context reads in a job
+log = logging.getLogger("app")
 
 
 def _fork_server():
@@ -34,13 +46,72 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
+REFUSED = "[no slot] "
+
+
+def failure_text(err: Exception) -> str:
+    """What a background callback's `on_error` shows: the refusal as written, anything else as a failure
+    (logged once, without a traceback for the user)."""
+    text = str(err)
+    if REFUSED in text:
+        return text.split(REFUSED, 1)[1].split("\n", 1)[0]
+    log.warning("a background job failed: %s", text.splitlines()[0][:300] if text else type(err).__name__)
+    return "This could not be computed; it has been logged. Try again, or change the filters."
+
+
+def scope_key() -> tuple:
+    """The signed-in user's scope, for the results' cache key (two scopes never share a result)."""
+    if not current_user.is_authenticated:
+        return ("nobody",)
+    return (current_user.scope.sellers, current_user.scope.states)
+
+
+def _run(job_id, job_fn, key, progress_key, args, context):
+    """The job process: the callback, then its slot freed whatever happened."""
+    try:
+        job_fn(key, progress_key, args, context)
+    finally:
+        engine = job_engine()
+        try:
+            jobs.release(engine, job_id)
+        finally:
+            engine.dispose()
+
+
 class ForkServerManager(DiskcacheManager):
-    """DiskcacheManager whose jobs start from a fork server rather than from the app's process."""
+    """DiskcacheManager whose jobs start from a fork server, within the job slots."""
 
     def call_job_fn(self, key, job_fn, args, context):
-        process = _fork_server().Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
+        if self.result_ready(key):
+            return 0  # answered from the cache: no process
+        settings, engine = current_app.extensions["settings"], current_app.extensions["engine"]()
+        try:
+            job_id = jobs.reserve(engine, current_user.user_id, settings.jobs_per_user, settings.jobs_total)
+        except jobs.NoSlot as exc:
+            audit.record_now(engine, "job_refused", actor=current_user.username, detail={"reason": str(exc)},
+                             address=None)
+            self.handle.set(key, {"background_callback_error": {"msg": REFUSED + str(exc), "tb": ""}}, expire=60)
+            return 0
+        context[SCOPE_KEY] = scope_key()
+        process = _fork_server().Process(target=_run, args=(job_id, job_fn, key, self._make_progress_key(key),
+                                                            args, context))
         process.start()
+        jobs.started(engine, job_id, process.pid)
         return process.pid
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if isinstance(result, dict) and "background_callback_error" in result:
+            self.clear_cache_entry(key)  # a refusal or a failure is never served again from the cache
+        return result
+
+    def terminate_job(self, job):
+        if job:
+            try:
+                jobs.release(current_app.extensions["engine"](), pid=int(job))
+            except Exception:  # noqa: BLE001 - freeing the slot is best effort; the sweep catches it
+                log.warning("could not free the slot of job %s", job)
+        super().terminate_job(job)
 
 
 def job_engine():

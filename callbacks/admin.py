@@ -1,4 +1,5 @@
-"""Admin callbacks: runs, one run's tables, the quarantine browser and its export, the users.
+"""Admin callbacks: runs, one run's tables, the quarantine browser and its export, the users and
+their changes, the two-factor rule, the audit log and its export.
 
 Every callback checks the role itself: the Dash endpoint is shared by all pages, so hiding the
 page is not enough.
@@ -8,12 +9,14 @@ from __future__ import annotations
 from functools import wraps
 
 import pandas as pd
-from dash import Input, Output, State, callback, dcc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import current_app, request
 from flask_login import current_user
 
 from callbacks._context import guarded, warehouse
-from data import admin
+from callbacks._export import record_export
+from data import admin, audit, twofactor, users
 
 
 def admins_only(fn):
@@ -25,20 +28,179 @@ def admins_only(fn):
     return run
 
 
-def _read(query, *args):
-    with warehouse().engine().connect() as conn:
-        return query(conn, *args)
+def _engine():
+    return current_app.extensions["engine"]()
 
 
-@callback(Output("admin-runs", "rowData"), Output("admin-users", "rowData"), Output("admin-q-run", "options"),
-          Input("url", "pathname"))
+def _read(query, *args, **kwargs):
+    with _engine().connect() as conn:
+        return query(conn, *args, **kwargs)
+
+
+@callback(Output("admin-runs", "rowData"), Output("admin-q-run", "options"), Input("url", "pathname"))
 @admins_only
 @guarded
-def runs_and_users(_path):
-    runs = _read(admin.runs)
+def runs(_path):
+    found = _read(admin.runs)
     options = [{"label": f"Run {r['run_id']} ({r['quarantined']:,} rows)", "value": r["run_id"]}
-               for r in runs if r["quarantined"]]
-    return [{k: v for k, v in r.items() if k != "tables"} for r in runs], _read(admin.user_list), options
+               for r in found if r["quarantined"]]
+    return [{k: v for k, v in r.items() if k != "tables"} for r in found], options
+
+
+@callback(Output("admin-users", "rowData"), Input("url", "pathname"), Input("admin-user-result", "children"),
+          Input("admin-new-result", "children"))
+@admins_only
+@guarded
+def user_rows(_path, _changed, _added):
+    return _read(admin.user_list)
+
+
+def _who() -> dict:
+    return {"actor": current_user.username, "address": request.remote_addr}
+
+
+def _done(text: str, ok: bool = True):
+    return html.Span(text, className="text-success" if ok else "text-danger", role="status")
+
+
+@callback(Output("admin-user-title", "children"), Output("admin-user-role", "value"),
+          Output("admin-user-sellers", "value"), Output("admin-user-sellers", "options"),
+          Output("admin-user-states", "value"), Output("admin-user-active", "value"),
+          *[Output(f"admin-user-{b}", "disabled") for b in ("save", "set-password", "reset-2fa")],
+          Input("admin-users", "selectedRows"))
+@admins_only
+def user_selected(rows):
+    if not rows:
+        return ("Select a user above to change them.", None, [], [], [], True, True, True, True)
+    u = rows[0]
+    sellers = [str(s) for s in u.get("sellers") or []]
+    return (f"Change {u['username']}", u["role"], sellers, [{"label": s[:8] + "…", "value": s} for s in sellers],
+            list(u.get("states") or []), u["active"] == "yes", False, False, u["two_factor"] != "on")
+
+
+def _seller_choices(typed, chosen):
+    keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
+    if not typed or len(typed) < 2:
+        return keep
+    return keep + [o for o in warehouse().seller_options(typed) if o["value"] not in (chosen or [])]
+
+
+@callback(Output("admin-user-sellers", "options", allow_duplicate=True), Input("admin-user-sellers", "search_value"),
+          State("admin-user-sellers", "value"), prevent_initial_call=True)
+@admins_only
+@guarded
+def user_seller_options(typed, chosen):
+    return _seller_choices(typed, chosen)
+
+
+@callback(Output("admin-new-sellers", "options"), Input("admin-new-sellers", "search_value"),
+          State("admin-new-sellers", "value"))
+@admins_only
+@guarded
+def new_seller_options(typed, chosen):
+    return _seller_choices(typed, chosen)
+
+
+@callback(Output("admin-user-result", "children"), Output("admin-user-password", "value"),
+          Input("admin-user-save", "n_clicks"), Input("admin-user-set-password", "n_clicks"),
+          Input("admin-user-reset-2fa", "n_clicks"),
+          State("admin-users", "selectedRows"), State("admin-user-role", "value"), State("admin-user-sellers", "value"),
+          State("admin-user-states", "value"), State("admin-user-active", "value"),
+          State("admin-user-password", "value"), prevent_initial_call=True)
+@admins_only
+@guarded
+def change_user(_save, _password, _reset, rows, role, sellers, states, active, password):
+    """Apply the change the pressed button asks for; every one is checked and audited in data.users."""
+    if not rows:
+        raise PreventUpdate
+    name, engine, who = rows[0]["username"], _engine(), _who()
+    try:
+        if ctx.triggered_id == "admin-user-save":
+            scope = users.parse_scope(sellers or [], states or [])
+            users.set_role(engine, name, role, **who)
+            users.set_scope(engine, name, scope, **who)
+            if bool(active) != (rows[0]["active"] == "yes"):
+                users.set_active(engine, name, bool(active), **who)
+            return _done(f"Saved {name}: {role}, sees {scope.describe() or 'everything'}"
+                         f"{'' if active else ', disabled'}."), no_update
+        if ctx.triggered_id == "admin-user-set-password":
+            users.set_password(engine, name, password or "", **who)
+            return _done(f"New password set for {name}; their sessions have ended."), ""
+        twofactor.reset(engine, name, **who)
+        return _done(f"Two-factor sign-in reset for {name}; their sessions have ended."), no_update
+    except users.UserError as exc:
+        return _done(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False), no_update
+
+
+@callback(Output("admin-new-result", "children"), Output("admin-new-password", "value"),
+          Input("admin-new-add", "n_clicks"), State("admin-new-name", "value"), State("admin-new-password", "value"),
+          State("admin-new-role", "value"), State("admin-new-sellers", "value"), State("admin-new-states", "value"),
+          prevent_initial_call=True)
+@admins_only
+@guarded
+def add_user(_n, name, password, role, sellers, states):
+    try:
+        scope = users.parse_scope(sellers or [], states or [])
+        users.create(_engine(), name or "", password or "", role, scope=scope, **_who())
+    except users.UserError as exc:
+        return _done(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False), no_update
+    return _done(f"Added {name.strip()} ({role}, sees {scope.describe() or 'everything'})."), ""
+
+
+@callback(Output("admin-2fa-rule", "value"), Output("admin-2fa-note", "children"), Input("url", "pathname"),
+          Input("admin-2fa-rule", "value"))
+@admins_only
+@guarded
+def two_factor_rule(_path, chosen):
+    engine = _engine()
+    if ctx.triggered_id == "admin-2fa-rule" and chosen in twofactor.REQUIRE_CHOICES:
+        with engine.connect() as conn:
+            current = twofactor.requirement(conn)
+        if chosen != current:
+            twofactor.set_requirement(engine, chosen, **_who())
+    with engine.connect() as conn:
+        rule = twofactor.requirement(conn)
+    note = {"off": "Users may turn it on for themselves (Two-factor, in the top bar).",
+            "admins": "Admins without a second factor set it up at their next request.",
+            "all": "Everyone without a second factor sets it up at their next request."}[rule]
+    return rule, note
+
+
+def _audit_selection(actions, actor, text, start, end):
+    from datetime import date
+
+    return {"actions": [a for a in (actions or []) if a in audit.ACTIONS], "actor": (actor or "").strip() or None,
+            "text": (text or "").strip()[:100] or None,
+            "start": date.fromisoformat(start[:10]) if start else None,
+            "end": date.fromisoformat(end[:10]) if end else None}
+
+
+AUDIT_INPUTS = ("admin-audit-action", "value"), ("admin-audit-actor", "value"), ("admin-audit-text", "value"), \
+    ("admin-audit-dates", "start_date"), ("admin-audit-dates", "end_date")
+
+
+@callback(Output("admin-audit", "rowData"), Output("admin-audit-count", "children"), Input("url", "pathname"),
+          Input("admin-user-result", "children"), *[Input(i, p) for i, p in AUDIT_INPUTS])
+@admins_only
+@guarded
+def audit_rows(_path, _changed, actions, actor, text, start, end):
+    total, rows = _read(audit.entries, **_audit_selection(actions, actor, text, start, end))
+    if not total:
+        return [], "No entry matches."
+    shown = f"the latest {len(rows):,} of " if len(rows) < total else ""
+    return rows, f"Showing {shown}{total:,} entr{'ies' if total != 1 else 'y'}, newest first (times in UTC)."
+
+
+@callback(Output("admin-audit-download", "data"), Input("admin-audit-export", "n_clicks"),
+          *[State(i, p) for i, p in AUDIT_INPUTS], prevent_initial_call=True)
+@admins_only
+@guarded
+def audit_export(_n, actions, actor, text, start, end):
+    """Every matching entry (not only those shown), as CSV; the export is itself audited."""
+    selection = _audit_selection(actions, actor, text, start, end)
+    _total, rows = _read(audit.entries, **selection, limit=1_000_000)
+    record_export("audit-log", "csv", len(rows))
+    return dcc.send_data_frame(pd.DataFrame(rows).to_csv, "audit-log.csv", index=False)
 
 
 @callback(Output("admin-run-tables", "rowData"), Output("admin-run-title", "children"),
@@ -85,4 +247,5 @@ def quarantine_export(_clicks, run_id, table, reason):
     """Every matching row (not only those shown), as CSV."""
     _total, rows = _read(admin.quarantine, run_id, table, reason, 1_000_000)
     name = "quarantine" + (f"-run-{run_id}" if run_id is not None else "")
+    record_export(name, "csv", len(rows))
     return dcc.send_data_frame(pd.DataFrame(rows).to_csv, f"{name}.csv", index=False)

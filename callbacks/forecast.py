@@ -9,13 +9,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
-from callbacks._jobs import job_engine
+from callbacks._jobs import failure_text, job_engine
 from data.filters import Filters, to_query
 from data.forecast import DEMAND_WEEKS, HORIZONS, LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, \
     needed_days, thinning_tail
@@ -32,7 +32,9 @@ BANDS = {80: 0.35, 95: 0.18}  # fill opacity of each interval
           progress=[Output("forecast-progress", "value"), Output("forecast-progress", "max")],
           running=[(Output("forecast-cancel", "disabled"), False, True),
                    (Output("forecast-running", "style"), {"visibility": "visible"}, {"visibility": "hidden"})],
-          cancel=[Input("forecast-cancel", "n_clicks")])
+          cancel=[Input("forecast-cancel", "n_clicks")],
+          on_error=lambda err: (no_update, dbc.Alert(failure_text(err), color="warning", className="small py-2 mb-0",
+                                                     id="forecast-refused"), ""))
 @guarded
 def fit(set_progress, data, measure, horizon, theme):
     f = filters_from(data)
@@ -123,7 +125,8 @@ def history_hint(data, horizon):
           background=True,
           progress=[Output("forecast-demand-progress", "value"), Output("forecast-demand-progress", "max")],
           running=[(Output("forecast-demand-progress", "style"), {"height": "6px"},
-                    {"height": "6px", "visibility": "hidden"})])
+                    {"height": "6px", "visibility": "hidden"})],
+          on_error=lambda err: ([], failure_text(err)))
 @guarded
 def demand(set_progress, data, weeks):
     f = filters_from(data)

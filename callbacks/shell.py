@@ -5,6 +5,7 @@ callback owns both directions (Dash allows a circular callback only within itsel
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qs, urlencode
 
@@ -12,7 +13,7 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, html
 from flask_login import current_user
 
-from callbacks._context import database_ok, guarded, warehouse
+from callbacks._context import current_scope, database_ok, guarded, warehouse
 from data import filters as flt
 
 
@@ -58,18 +59,34 @@ def sync(search, preset, start, end, states, categories, sellers, statuses, _db_
             s, e = (start or first.isoformat()), (end or last.isoformat())
         args.update(start=str(s), end=str(e))
         f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES)
+    f, notices = _within_scope(f, notices)
     query = "?" + urlencode(flt.to_query(f))
     excluded = [s for s in flt.EXCLUDED_BY_DEFAULT if s not in f.statuses]
     text = (f"Showing {f.start:%d %b %Y} to {f.end:%d %b %Y} ({f.days:,} days; the data ends on {last:%d %b %Y})"
             + (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if excluded else ""))
-    alerts = [html.Div(n, className="alert alert-warning py-1 px-2 small mb-2") for n in notices]
+    scope = current_scope()
+    if scope.limited:
+        text += f". Your access is limited to {scope.describe()}"
+    alerts = [html.Div(n, className="alert alert-warning py-1 px-2 small mb-2") for n in flt.capped(notices)]
     return (query if query != search else dash.no_update, _preset_for(f.start, f.end, first, last),
             f.start.isoformat(), f.end.isoformat(), list(f.states), list(f.categories), list(f.sellers),
             list(f.statuses), {**flt.to_query(f), "statuses": list(f.statuses)}, text, alerts,
-            [{"label": s, "value": s} for s in flt.STATES] + [{"label": "unknown", "value": "??"}],
+            [{"label": s, "value": s} for s in flt.STATES if scope.allows_state(s)]
+            + ([] if scope.states else [{"label": "unknown", "value": "??"}]),
             [{"label": c.replace("_", " "), "value": c} for c in b["categories"]],
             [{"label": s, "value": s} for s in flt.ALL_STATUSES],
             first.isoformat(), last.isoformat())
+
+
+def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list[str]]:
+    """The chosen states and sellers that lie inside the user's scope; a notice for each one left out.
+    (The scope itself is applied on the server to every question; the bar shows only what was chosen.)"""
+    scope = current_scope()
+    states = tuple(s for s in f.states if scope.allows_state(s))
+    sellers = tuple(s for s in f.sellers if scope.allows_seller(s))
+    notices = notices + [f"ignored state={s!r}: outside your access" for s in f.states if s not in states]
+    notices += [f"ignored seller={s[:8]!r}…: outside your access" for s in f.sellers if s not in sellers]
+    return replace(f, states=states, sellers=sellers), notices
 
 
 @callback(Output("filter-seller", "options"), Input("filter-seller", "search_value"),

@@ -1,4 +1,5 @@
-"""What the Admin page reads: ETL runs with their per-table counts, the quarantine, the users.
+"""What the Admin page reads: ETL runs with their per-table counts, the quarantine, the users
+(the audit log is read by `data.audit`).
 
 These answers change with every load and are cheap, so they are read fresh, not cached. Values
 from the page (run, table, reason) only ever reach SQL as bound parameters.
@@ -8,6 +9,8 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
+
+from data.scope import Scope
 
 QUARANTINE_LIMIT = 1000  # rows sent to the browser for one selection; the count says how many matched
 
@@ -72,10 +75,17 @@ def quarantine(conn, run_id: int | None, table: str | None, reason: str | None,
 
 
 def user_list(conn) -> list[dict]:
-    """Every user with role, state and when they were made and last signed in (never the hash)."""
-    rows = conn.execute(sa.text("SELECT username, role, active, created_at, last_login_at FROM app.users "
-                                "ORDER BY lower(username)")).mappings()
+    """Every user with role, state, second factor, scope, live sessions, when they were made and last
+    signed in (never a hash or a secret)."""
+    rows = conn.execute(sa.text("""
+        SELECT u.username, u.role, u.active, u.created_at, u.last_login_at, u.totp_enabled,
+               u.scope_sellers::text[] AS sellers, u.scope_states AS states,
+               (SELECT count(*) FROM app.sessions s WHERE s.user_id = u.user_id) AS sessions
+        FROM app.users u ORDER BY lower(u.username)""")).mappings()
     return [{"username": r["username"], "role": r["role"], "active": "yes" if r["active"] else "no",
+             "two_factor": "on" if r["totp_enabled"] else "off",
+             "scope": Scope(tuple(r["sellers"]), tuple(r["states"])).describe() or "everything",
+             "sellers": list(r["sellers"]), "states": list(r["states"]), "sessions": r["sessions"],
              "created_at": r["created_at"].strftime("%Y-%m-%d %H:%M"),
              "last_login_at": r["last_login_at"].strftime("%Y-%m-%d %H:%M") if r["last_login_at"] else "never"}
             for r in rows]

@@ -98,11 +98,37 @@ def resolve_url(settings) -> str:
 SESSION_OPTIONS = "-c work_mem=64MB"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create a SQLAlchemy engine that checks connections before use (the database may restart)."""
+def make_engine(url: str, *, connect_timeout: int | None = None, statement_timeout: int | None = None,
+                **kwargs) -> Engine:
+    """Create a SQLAlchemy engine that checks connections before use (the database may restart).
+
+    The app's engine gives up connecting after `connect_timeout` seconds and has the server cancel
+    any statement running longer than `statement_timeout` seconds (0: no limit), so a stalled or
+    overloaded database costs a request seconds, not minutes."""
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("connect_args", {"options": SESSION_OPTIONS})
+    options = SESSION_OPTIONS + (f" -c statement_timeout={int(statement_timeout)}s" if statement_timeout else "")
+    connect_args = {"options": options}
+    if connect_timeout:
+        connect_args["connect_timeout"] = int(connect_timeout)
+    kwargs.setdefault("connect_args", connect_args)
     return sa.create_engine(to_sqlalchemy_url(url), **kwargs)
+
+
+PROBE_SECONDS = 2
+
+
+def probe(url: str, seconds: int = PROBE_SECONDS) -> int:
+    """Return the data version through a new connection that gives up after `seconds`: the health
+    check and the outage banner must answer quickly even when the server has stopped responding
+    (a pooled connection would wait on it as long as it stays stopped)."""
+    from data.version import data_version
+
+    try:
+        with psycopg.connect(to_libpq_url(url), connect_timeout=seconds, autocommit=True,
+                             options=f"-c statement_timeout={seconds * 1000}") as conn:
+            return data_version(conn)
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(unavailable_message(url, exc)) from None
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:

@@ -117,7 +117,17 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -
             notices.append(f"ignored seller={v[:40]!r}: not a seller id")
     status_values = _values(args.get("status"))
     chosen = (pick("status", set(statuses), str.lower) if status_values else ()) or DEFAULT_STATUSES
-    return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), notices
+    return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), capped(notices)
+
+
+MAX_NOTICES = 5
+
+
+def capped(notices: list[str]) -> list[str]:
+    """At most MAX_NOTICES notices, the rest counted in one more (a crafted URL cannot flood the page)."""
+    if len(notices) <= MAX_NOTICES:
+        return notices
+    return notices[:MAX_NOTICES] + [f"and {len(notices) - MAX_NOTICES} more values ignored"]
 
 
 def to_query(f: Filters) -> dict[str, str]:

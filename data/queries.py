@@ -395,12 +395,14 @@ def bounds(conn) -> dict:
     return {"first": first, "last": last, "categories": cats, "statuses": statuses}
 
 
-def seller_options(conn, typed: str, limit: int = 20) -> list[dict]:
-    """Sellers whose id starts with what was typed, for the filter bar's type-ahead."""
+def seller_options(conn, typed: str, within: tuple = (), limit: int = 20) -> list[dict]:
+    """Sellers whose id starts with what was typed (among `within`, when given), for the type-ahead."""
     s = sellers
     prefix = "".join(ch for ch in typed.lower() if ch in "0123456789abcdef-")
     q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
          .where(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%")).order_by(s.c.seller_id).limit(limit))
+    if within:
+        q = q.where(s.c.seller_id.in_([sa.cast(v, sa.Uuid) for v in within]))
     return [{"value": str(r[0]), "label": f"{str(r[0])[:8]}… ({r[1] or '?'}, {r[2] or '?'})"} for r in conn.execute(q)]
 
 

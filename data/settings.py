@@ -23,20 +23,34 @@ class Settings:
     host: str
     port: int
     redis_url: str | None
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
+    max_content_length: int = 1 << 20
+    preferred_url_scheme: str = "http"
+    proxy_count: int = 0
+    jobs_per_user: int = 1
+    jobs_total: int = 2
+    web_workers: int = 2
+    web_threads: int = 8
+    db_connect_timeout: int = 5
+    db_statement_timeout: int = 60
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message says which and why."""
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _int(env: dict, name: str, default: int, least: int = 0) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least}, not {value}")
+    return value
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -45,6 +59,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         load_dotenv(override=False)
         environ = dict(os.environ)
     instance_dir = Path(environ.get("INSTANCE_DIR") or "instance").resolve()
+    cores = os.cpu_count() or 1
     return Settings(
         database_url=environ.get("DATABASE_URL") or None,
         instance_dir=instance_dir,
@@ -57,4 +72,21 @@ def load_settings(environ: dict | None = None) -> Settings:
         host=environ.get("HOST") or "127.0.0.1",
         port=_int(environ, "PORT", 8050),
         redis_url=environ.get("REDIS_URL") or None,
+        session_idle_minutes=_int(environ, "SESSION_IDLE_MINUTES", 120, 1),
+        session_max_hours=_int(environ, "SESSION_MAX_HOURS", 12, 1),
+        max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 1 << 20, 1024),
+        preferred_url_scheme=_scheme(environ.get("PREFERRED_URL_SCHEME") or "http"),
+        proxy_count=_int(environ, "PROXY_COUNT", 0),
+        jobs_per_user=_int(environ, "JOBS_PER_USER", 1, 1),
+        jobs_total=_int(environ, "JOBS_TOTAL", cores, 1),
+        web_workers=_int(environ, "WEB_WORKERS", cores, 1),
+        web_threads=_int(environ, "WEB_THREADS", 8, 1),
+        db_connect_timeout=_int(environ, "DB_CONNECT_TIMEOUT", 5, 1),
+        db_statement_timeout=_int(environ, "DB_STATEMENT_TIMEOUT", 60, 0),
     )
+
+
+def _scheme(value: str) -> str:
+    if value not in ("http", "https"):
+        raise SettingsError(f"PREFERRED_URL_SCHEME must be http or https, not {value!r}")
+    return value

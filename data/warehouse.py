@@ -10,12 +10,21 @@ from pathlib import Path
 from data import customers, delivery, forecast, payments, products, queries, reviews, sellers
 from data.cache import QueryCache
 from data.filters import Filters
+from data.scope import EVERYTHING, Scope
 
 
 class Warehouse:
-    def __init__(self, engine_getter, cache_dir: Path):
+    """Every question takes Filters; the warehouse applies its scope to them first, so a scoped
+    view (`scoped`) answers inside the scope whatever filters a caller passes."""
+
+    def __init__(self, engine_getter, cache_dir: Path, scope: Scope = EVERYTHING, cache: QueryCache | None = None):
         self.engine = engine_getter
-        self.cache = QueryCache(cache_dir, engine_getter)
+        self.cache = cache or QueryCache(cache_dir, engine_getter)
+        self.scope = scope
+
+    def scoped(self, scope: Scope) -> Warehouse:
+        """The same warehouse and cache, answering only inside `scope`."""
+        return self if scope == self.scope else Warehouse(self.engine, None, scope, self.cache)
 
     def _ask(self, name: str, args, fn):
         def compute():
@@ -27,52 +36,68 @@ class Warehouse:
         return self._ask("bounds", (), queries.bounds)
 
     def kpis(self, f: Filters) -> dict:
+        f = self.scope.apply(f)
         return self._ask("kpis", f.key(), lambda conn: queries.kpis(conn, f))
 
     def timeseries(self, f: Filters, grain: str) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("timeseries", (f.key(), grain), lambda conn: queries.timeseries(conn, f, grain))
 
     def seller_options(self, typed: str) -> list[dict]:
-        return self._ask("sellers", typed.lower()[:36], lambda conn: queries.seller_options(conn, typed))
+        within = self.scope.sellers
+        return self._ask("sellers", (typed.lower()[:36], within),
+                         lambda conn: queries.seller_options(conn, typed, within))
 
     def status_mix(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("status_mix", f.key(), lambda conn: queries.status_mix(conn, f))
 
     def top_categories(self, f: Filters, limit: int = 10) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("top_categories", (f.key(), limit), lambda conn: queries.top_categories(conn, f, limit))
 
     def payment_mix(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("payment_mix", f.key(), lambda conn: queries.payment_mix(conn, f))
 
     def revenue_by_state(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("revenue_by_state", f.key(), lambda conn: queries.revenue_by_state(conn, f))
 
     def weekday_hour(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("weekday_hour", f.key(), lambda conn: queries.weekday_hour(conn, f))
 
     def top_products(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("top_products", f.key(), lambda conn: queries.top_products(conn, f))
 
     def state_metrics(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("state_metrics", f.key(), lambda conn: queries.state_metrics(conn, f))
 
     def flows(self, f: Filters, limit: int = 50) -> list[dict]:
+        f = self.scope.apply(f)
         return self._ask("flows", (f.key(), limit), lambda conn: queries.flows(conn, f, limit))
 
     def delivery(self, name: str, f: Filters, *args):
         """One of data/delivery.py's questions (kpis, trend, by_state, histogram, reviews_by_lateness)."""
+        f = self.scope.apply(f)
         return self._page(delivery, name, f, args)
 
     def reviews(self, name: str, f: Filters, *args):
         """One of data/reviews.py's questions (score_mix, trend, by_category, by_seller, low_scores)."""
+        f = self.scope.apply(f)
         return self._page(reviews, name, f, args)
 
     def payments(self, name: str, f: Filters, *args):
         """One of data/payments.py's questions (types_over_time, installments, reconciliation)."""
+        f = self.scope.apply(f)
         return self._page(payments, name, f, args)
 
     def sellers(self, name: str, f: Filters, *args):
         """One of data/sellers.py's questions (leaderboard, revenues, by_state, worst_reviews)."""
+        f = self.scope.apply(f)
         return self._page(sellers, name, f, args)
 
     def customers(self, name: str, f: Filters, *args):
@@ -81,6 +106,7 @@ class Warehouse:
         The RFM questions share the view's scoring (`customers.rfm`: thresholds and cells, the
         costly part), cached as a question of their own: the segments chart and the members table
         that a page fires together compute it once."""
+        f = self.scope.apply(f)
         if name in ("rfm_segments", "segment_members"):
             ask = getattr(customers, name)
 
@@ -93,26 +119,32 @@ class Warehouse:
 
     def products(self, name: str, f: Filters, *args):
         """One of data/products.py's questions (category_table, price_bands, pareto, product_kpis, ...)."""
+        f = self.scope.apply(f)
         return self._page(products, name, f, args)
 
     def product(self, product_id: str) -> dict | None:
         return self._ask("product", product_id.lower()[:40], lambda conn: products.find(conn, product_id))
 
     def seller(self, seller_id: str) -> dict | None:
-        return self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))
+        """The seller, or None when there is none by that id or it lies outside the scope."""
+        found = self._ask("seller", seller_id.lower()[:40], lambda conn: sellers.find(conn, seller_id))
+        return found if found is not None and self.scope.allows_seller(found["seller_id"]) else None
 
     def daily(self, f: Filters) -> dict:
         """Revenue and orders per day of the range (pandas Series), every day present: from the
         cached day-grain time series the Overview's chart also reads, not a query of its own."""
+        f = self.scope.apply(f)
         return forecast.as_daily(self.timeseries(f, "day"), f)
 
     def anomalies(self, f: Filters, measure: str) -> list[dict]:
+        f = self.scope.apply(f)
         return self.cache.answer("forecast.anomalies", (f.key(), measure),
                                  lambda: forecast.anomalies(self.daily(f)[measure]))
 
     def demand(self, f: Filters, weeks: int) -> list[dict]:
         """Items per category over the next `weeks` weeks after the range, with intervals (the export's
         copy of the page's table, which a background job computes)."""
+        f = self.scope.apply(f)
         return self._ask("forecast.demand", (f.key(), weeks), lambda conn: forecast.demand_after(conn, f, weeks))
 
     def _page(self, module, name: str, f: Filters, args: tuple):

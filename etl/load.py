@@ -5,10 +5,13 @@ COPY into the run's scratch schema, parse, give each bad row a reason, settle du
 kinds at a time), load (unknown members, upserts, derived columns, rollups, quarantine), then
 commit. The warehouse is written only by the load step, inside one transaction: anything that
 goes wrong before the commit leaves it exactly as it was, and the run is still recorded in
-`etl.runs` (through a second connection) as failed.
+`etl.runs` (through a second connection) as failed. A run that commits records its outcome in
+that same transaction, so once the data is in, the run says succeeded and the data version has
+moved, whatever happens to the process afterwards.
 """
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from data import db, migrate
+from data import audit, db, migrate
 from etl import extract, formats, rollups
 from etl import typing_sql as ts
 from etl import warehouse_sql as ws
@@ -116,10 +119,12 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
             if dry_run:
                 conn.rollback()
                 result.changed = False
+                result.status = "succeeded"
             else:
                 _fail(fail_at, "commit")
+                result.status = "succeeded"
+                _record(conn, result, started)  # the outcome and the data version commit with the data
                 conn.commit()
-            result.status = "succeeded"
         except BaseException as exc:
             conn.rollback()
             _drop_scratch(book, schema)
@@ -133,7 +138,8 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
                                 "nothing was changed: try again") from None
             raise
         _drop_scratch(book, schema)
-        _finish(book, result, started)
+        if dry_run:
+            _finish(book, result, started)
         return result
     finally:
         conn.close()
@@ -157,15 +163,35 @@ def _fail(fail_at: str | None, stage: str) -> None:
         raise RuntimeError(f"failure injected at {stage}")
 
 
-def _finish(book, result: RunResult, started: float) -> None:
+def _record(conn, result: RunResult, started: float) -> None:
+    """Write the run's outcome (and its audit entry) through `conn`: inside the load's transaction
+    for a run that commits, so the data, the run's status and the data version move together."""
     result.seconds = time.monotonic() - started
+    conn.execute(
+        "UPDATE etl.runs SET status = %s, finished_at = clock_timestamp(), tables = %s, changed = %s, "
+        "warnings = %s, error = %s, files = %s WHERE run_id = %s",
+        (result.status, json.dumps(result.as_json()["tables"]), result.changed,
+         json.dumps(result.warnings), result.error, json.dumps(result.files), result.run_id),
+    )
+    audit.record_psycopg(conn, "load", actor=_operator(), target=f"run {result.run_id}",
+                         detail={"status": result.status, "dry_run": result.dry_run, "changed": result.changed,
+                                 "files": len(result.files), "seconds": round(result.seconds, 1),
+                                 "rows": {t: c.loaded for t, c in result.tables.items()},
+                                 "quarantined": sum(c.quarantined for c in result.tables.values()),
+                                 "error": result.error})
+
+
+def _operator() -> str:
     try:
-        book.execute(
-            "UPDATE etl.runs SET status = %s, finished_at = now(), tables = %s, changed = %s, "
-            "warnings = %s, error = %s, files = %s WHERE run_id = %s",
-            (result.status, json.dumps(result.as_json()["tables"]), result.changed,
-             json.dumps(result.warnings), result.error, json.dumps(result.files), result.run_id),
-        )
+        return f"etl:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name (a container)
+        return "etl"
+
+
+def _finish(book, result: RunResult, started: float) -> None:
+    """Record a run that changed nothing (failed, or a dry run) through the autocommit connection."""
+    try:
+        _record(book, result, started)
     except psycopg.Error:
         pass  # the database went away: the next run marks this one abandoned
 

@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 PRESETS = [("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d"), ("Last 365 days", "365d"),
            ("Month to date", "mtd"), ("Quarter to date", "qtd"), ("Year to date", "ytd"), ("All time", "all"),
@@ -28,10 +29,23 @@ def navbar():
             html.Div([
                 dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
                 html.Span(id="user-name", className="me-2 small text-light"),
-                dbc.Button("Sign out", href="/logout", external_link=True, size="sm", color="light", outline=True),
+                html.A("Two-factor", href="/account/two-factor", className="me-2 small link-light",
+                       title="Set up or check two-factor sign-in"),
+                sign_out(),
             ], className="d-flex align-items-center py-2 py-xl-0"),
         ], id="navbar-collapse", navbar=True, is_open=False),
     ], fluid=True), color="dark", dark=True, expand="xl", className="mb-0", sticky="top")
+
+
+def sign_out():
+    """Sign out is a POST carrying the CSRF token (a link or an image elsewhere cannot sign anyone out)."""
+    try:
+        token = generate_csrf()
+    except RuntimeError:  # outside a request (layout validation): no form to sign
+        token = ""
+    return html.Form([dcc.Input(type="hidden", name="csrf_token", value=token, id="sign-out-token"),
+                      dbc.Button("Sign out", type="submit", size="sm", color="light", outline=True, id="sign-out")],
+                     method="POST", action="/logout", className="mb-0")
 
 
 def filter_bar():

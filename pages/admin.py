@@ -1,4 +1,5 @@
-"""Admin: the ETL runs, the quarantine browsable by run, table and reason, and the users (layout only).
+"""Admin: the ETL runs, the quarantine browsable by run, table and reason, the users (role, scope,
+password, second factor), the two-factor rule and the audit log (layout only).
 
 Only admins get it: the navbar leaves the link out for others, this layout answers "admins only",
 and every callback of the page checks the role again on the server.
@@ -9,6 +10,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
+from data import audit
+from data.filters import STATES
+from data.users import ROLES
 from pages._cards import card_title
 
 dash.register_page(__name__, path="/admin", name="Admin", order=90, title="Admin · Olist Analytics")
@@ -53,8 +57,18 @@ QUARANTINE_COLUMNS = [
     {"field": "raw", "headerName": "Raw record", "flex": 1, "minWidth": 300, "tooltipField": "raw"},
 ]
 USER_COLUMNS = [{"field": "username", "headerName": "User"}, {"field": "role", "headerName": "Role"},
-                {"field": "active", "headerName": "Active"}, {"field": "created_at", "headerName": "Created"},
-                {"field": "last_login_at", "headerName": "Last sign-in"}]
+                {"field": "active", "headerName": "Active"}, {"field": "two_factor", "headerName": "Two-factor"},
+                {"field": "scope", "headerName": "Sees", "flex": 1, "minWidth": 200, "tooltipField": "scope"},
+                {"field": "sessions", "headerName": "Sessions", "type": "numericColumn"},
+                {"field": "created_at", "headerName": "Created"}, {"field": "last_login_at", "headerName": "Last sign-in"}]
+AUDIT_COLUMNS = [
+    {"field": "at", "headerName": "When", "width": 170},
+    {"field": "actor", "headerName": "Who", "width": 140},
+    {"field": "action", "headerName": "What", "width": 160},
+    {"field": "target", "headerName": "On", "width": 180, "tooltipField": "target"},
+    {"field": "address", "headerName": "Address", "width": 130},
+    {"field": "detail", "headerName": "Detail", "flex": 1, "minWidth": 300, "tooltipField": "detail"},
+]
 
 
 def section(title: str, note: str, *body):
@@ -91,7 +105,92 @@ def layout(**_query):
                                                                       "tooltipShowDelay": 300,
                                                                       "domLayout": "autoHeight"}})),
                 dcc.Download(id="admin-q-download")),
-        section("Users", "Manage users with `flask --app app users create|list|set-password|disable`.",
+        section("Users", "Select a user to change their role, data scope, password or second factor. A change "
+                "that takes access away ends the user's sessions at once. Also from the command line: "
+                "`flask --app app users --help`.",
                 dag.AgGrid(id="admin-users", columnDefs=USER_COLUMNS, rowData=[], columnSize="sizeToFit",
-                           style={"height": None}, **SMALL_GRID)),
+                           style={"height": None},
+                           **{**SMALL_GRID, "dashGridOptions": {"domLayout": "autoHeight", "rowSelection": "single"}}),
+                user_editor(), new_user()),
+        section("Two-factor sign-in", "Who must sign in with a code from an authenticator app besides their "
+                "password. Users set it up at their next sign-in; an admin can reset a user's second factor.",
+                dbc.RadioItems(id="admin-2fa-rule", inline=True, options=[
+                    {"label": "Nobody is required to", "value": "off"}, {"label": "Admins", "value": "admins"},
+                    {"label": "Everyone", "value": "all"}]),
+                html.Div(id="admin-2fa-note", className="small text-body-secondary mt-1")),
+        section("Audit log", "Sign-ins and failures, sign-outs, exports, user, role and scope changes, second "
+                "factors and loads, newest first. Nobody can change or delete an entry from the app.",
+                dbc.Row([
+                    dbc.Col([dbc.Label("What", className="small mb-0"),
+                             dcc.Dropdown(id="admin-audit-action", multi=True, placeholder="Every action",
+                                          options=[{"label": a.replace("_", " "), "value": a} for a in audit.ACTIONS])],
+                            md=4),
+                    dbc.Col([dbc.Label("Who", className="small mb-0"),
+                             dbc.Input(id="admin-audit-actor", placeholder="User name", size="sm", debounce=True,
+                                       maxLength=64)], md=2),
+                    dbc.Col([dbc.Label("Text", className="small mb-0"),
+                             dbc.Input(id="admin-audit-text", placeholder="In target or detail", size="sm",
+                                       debounce=True, maxLength=100)], md=2),
+                    dbc.Col([dbc.Label("Dates", className="small mb-0"),
+                             dcc.DatePickerRange(id="admin-audit-dates", display_format="YYYY-MM-DD",
+                                                 minimum_nights=0, clearable=True)], md=3),
+                    dbc.Col(dbc.Button("Export CSV", id="admin-audit-export", size="sm", color="secondary",
+                                       outline=True, className="mt-4"), md=1, className="text-end"),
+                ], className="g-2 mb-2"),
+                html.Div(id="admin-audit-count", className="small text-body-secondary mb-1"),
+                dcc.Loading(dag.AgGrid(id="admin-audit", columnDefs=AUDIT_COLUMNS, rowData=[], style={"height": None},
+                                       **{**GRID, "dashGridOptions": {"pagination": True, "paginationPageSize": 20,
+                                                                      "tooltipShowDelay": 300,
+                                                                      "domLayout": "autoHeight"}})),
+                dcc.Download(id="admin-audit-download")),
     ])
+
+
+def _field(label, control, md):
+    return dbc.Col([dbc.Label(label, className="small mb-0"), control], md=md)
+
+
+def _scope_fields(prefix: str):
+    return [
+        _field("Sellers (ids; empty: all)", dcc.Dropdown(id=f"{prefix}-sellers", multi=True,
+                                                         placeholder="Type a seller id"), 4),
+        _field("Customer states (empty: all)", dcc.Dropdown(id=f"{prefix}-states", multi=True,
+                                                            options=list(STATES), placeholder="All states"), 3),
+    ]
+
+
+def user_editor():
+    return html.Div([
+        html.Div(id="admin-user-title", className="small fw-semibold mt-3 mb-1",
+                 children="Select a user above to change them."),
+        dbc.Row([
+            _field("Role", dcc.Dropdown(id="admin-user-role", options=list(ROLES), clearable=False), 2),
+            *_scope_fields("admin-user"),
+            _field("Active", dbc.Switch(id="admin-user-active", value=True), 1),
+            dbc.Col(dbc.Button("Save", id="admin-user-save", size="sm", color="primary", className="mt-4",
+                               disabled=True), md=2),
+        ], className="g-2 align-items-start"),
+        dbc.Row([
+            _field("New password", dbc.Input(id="admin-user-password", type="password", size="sm",
+                                             autocomplete="new-password", maxLength=1024), 3),
+            dbc.Col(dbc.Button("Set password", id="admin-user-set-password", size="sm", color="secondary",
+                               outline=True, className="mt-4", disabled=True), md=2),
+            dbc.Col(dbc.Button("Reset two-factor", id="admin-user-reset-2fa", size="sm", color="danger",
+                               outline=True, className="mt-4", disabled=True), md=2),
+        ], className="g-2"),
+        html.Div(id="admin-user-result", className="small mt-2"),
+    ])
+
+
+def new_user():
+    return dbc.Accordion(dbc.AccordionItem(html.Div([
+        dbc.Row([
+            _field("User name", dbc.Input(id="admin-new-name", size="sm", maxLength=64, autocomplete="off"), 2),
+            _field("Password", dbc.Input(id="admin-new-password", type="password", size="sm",
+                                         autocomplete="new-password", maxLength=1024), 2),
+            _field("Role", dcc.Dropdown(id="admin-new-role", options=list(ROLES), value="viewer", clearable=False), 1),
+            *_scope_fields("admin-new"),
+        ], className="g-2"),
+        dbc.Button("Add user", id="admin-new-add", size="sm", color="primary", className="mt-2"),
+        html.Div(id="admin-new-result", className="small mt-2"),
+    ]), title="Add a user"), start_collapsed=True, className="mt-3")

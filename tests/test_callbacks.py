@@ -2,6 +2,7 @@
 import dataclasses
 
 import pytest
+from sqlalchemy.pool import NullPool
 from dash import no_update
 from flask_login import login_user
 
@@ -28,6 +29,7 @@ def app(tmp_path, db_url):
     settings = dataclasses.replace(load_settings({"INSTANCE_DIR": str(tmp_path)}), database_url=db_url)
     server = create_app(db_url, settings).server
     with server.test_request_context():
+        login_user(users.find(make_engine(db_url, poolclass=NullPool), "ana"))
         yield server
     found = server.extensions.get("warehouse_engine")
     if found is not None:
@@ -64,9 +66,9 @@ def test_page_callbacks_answer_on_the_fixture(app):
 
 def test_exports_are_decided_by_role(app):
     engine = make_engine(app.config["DATABASE_URL"])
-    login_user(users.authenticate(engine, "vic", "long password 1"))
+    login_user(users.check_password(engine, "vic", "long password 1"))
     assert _export.send([{"a": 1}], "x", excel=False) is no_update
-    login_user(users.authenticate(engine, "ana", "long password 1"))
+    login_user(users.check_password(engine, "ana", "long password 1"))
     sent = _export.send([{"a": 1}], "x", excel=True)
     assert sent["filename"] == "x.xlsx" and sent["base64"]
     engine.dispose()

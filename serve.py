@@ -1,0 +1,48 @@
+"""Serve the app with gunicorn, a production WSGI server, as `python app.py` does.
+
+Threaded workers (gthread): a page fires its callbacks at once and each waits mostly on
+PostgreSQL, so a few processes with several threads each serve a page in parallel without a
+process per request. Workers default to the machine's cores (WEB_WORKERS), threads to 8
+(WEB_THREADS). The app is built once in the parent and shared by the forked workers; each
+creates its own database engine on first use. gunicorn's `Server` header names no version.
+Deployments behind a proxy run `gunicorn app:server` the same way (README: "Deploying").
+"""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):
+    def __init__(self, wsgi_app, options: dict):
+        self.wsgi_app = wsgi_app
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.wsgi_app
+
+
+def options(settings) -> dict:
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.web_workers,
+        "threads": settings.web_threads,
+        "worker_class": "gthread",
+        "timeout": 120,  # a worker whose main loop is silent this long is replaced (a request may be slow)
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "forwarded_allow_ips": "*" if settings.proxy_count else "127.0.0.1",
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+    }
+
+
+def run(wsgi_app, settings) -> None:
+    """Serve until stopped (Ctrl-C or SIGTERM)."""
+    _Server(wsgi_app, options(settings)).run()
