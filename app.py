@@ -101,6 +101,10 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
         except OUTAGE:
             return jsonify(body), 503
 
+    # Dash sets itself up (asset paths, layout checks) on its first request, unguarded: the threads of
+    # a fresh gunicorn worker racing through it served scripts as 500s. One request here, before any
+    # worker is forked, sets it up for all of them; the sign-in page needs no database.
+    server.test_client().get("/login")
     return app
 
 
@@ -151,7 +155,6 @@ def main() -> None:
     except (db.DatabaseUnavailable, users.UserError) as exc:
         sys.exit(f"error: {exc}")
     app = create_app(url, settings)
-    jobs.warm_up()
     print(f"Serving on http://{settings.host}:{settings.port} (gunicorn: {settings.web_workers} workers x "
           f"{settings.web_threads} threads)", flush=True)
     serve.run(app.server, settings)

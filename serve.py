@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from callbacks import _jobs as jobs
+
 
 class _Server(BaseApplication):
     def __init__(self, wsgi_app, options: dict):
@@ -40,7 +42,14 @@ def options(settings) -> dict:
         "forwarded_allow_ips": "*" if settings.proxy_count else "127.0.0.1",
         "limit_request_line": 8190,
         "limit_request_fields": 100,
+        "post_fork": _worker_started,
     }
+
+
+def _worker_started(_server, _worker) -> None:
+    """Each worker starts its own fork server for background jobs: a fork server started by the
+    parent is not the worker's child, and multiprocess checks on it with waitpid."""
+    jobs.warm_up()
 
 
 def run(wsgi_app, settings) -> None:

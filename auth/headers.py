@@ -19,7 +19,8 @@ CALLBACK_PATH = "/_dash-update-component"
 
 
 def policy(script_hashes: list[str]) -> str:
-    scripts = " ".join(["'self'"] + [f"'{h}'" for h in script_hashes])
+    scripts = " ".join(["'self'"] + list(script_hashes))  # Dash quotes them already: 'sha256-...'
+
     return "; ".join([
         "default-src 'self'", f"script-src {scripts}", "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'", "worker-src 'self' blob:",

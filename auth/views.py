@@ -222,11 +222,8 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
             if codes is None:
                 return page(templates.ENROL, 400, error="That code is wrong: check the time on your phone and "
                                                         "enter the code the app shows now.", **view)
-            enrolled = users.get(engine, user.user_id)
-            if required:  # the sign-in this enrolment interrupted is complete now
-                finish(enrolled, target, "password, second factor enrolled")
-            else:
-                session.pop("enrol_secret", None)
+            # Complete the sign-in this enrolment interrupted, or renew the session it ended.
+            finish(users.get(engine, user.user_id), target, "password, second factor enrolled")
             return page(templates.RECOVERY, codes=codes, **view)
         except outage_errors:
             return page(templates.ENROLLED, 503, error="The database is unreachable; try again in a minute.",

@@ -95,7 +95,11 @@ class ForkServerManager(DiskcacheManager):
         context[SCOPE_KEY] = scope_key()
         process = _fork_server().Process(target=_run, args=(job_id, job_fn, key, self._make_progress_key(key),
                                                             args, context))
-        process.start()
+        try:
+            process.start()
+        except BaseException:
+            jobs.release(engine, job_id)
+            raise
         jobs.started(engine, job_id, process.pid)
         return process.pid
 

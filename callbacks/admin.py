@@ -52,7 +52,8 @@ def runs(_path):
 @admins_only
 @guarded
 def user_rows(_path, _changed, _added):
-    return _read(admin.user_list)
+    store = current_app.extensions["sessions"]
+    return _read(admin.user_list, store.idle, store.max_age)
 
 
 def _who() -> dict:

@@ -7,6 +7,7 @@ from the page (run, table, reason) only ever reach SQL as bound parameters.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -74,14 +75,15 @@ def quarantine(conn, run_id: int | None, table: str | None, reason: str | None,
     return total, [{**r, "raw": json.dumps(r["raw"], ensure_ascii=False)} for r in rows]
 
 
-def user_list(conn) -> list[dict]:
+def user_list(conn, idle: timedelta, max_age: timedelta) -> list[dict]:
     """Every user with role, state, second factor, scope, live sessions, when they were made and last
     signed in (never a hash or a secret)."""
     rows = conn.execute(sa.text("""
         SELECT u.username, u.role, u.active, u.created_at, u.last_login_at, u.totp_enabled,
                u.scope_sellers::text[] AS sellers, u.scope_states AS states,
-               (SELECT count(*) FROM app.sessions s WHERE s.user_id = u.user_id) AS sessions
-        FROM app.users u ORDER BY lower(u.username)""")).mappings()
+               (SELECT count(*) FROM app.sessions s WHERE s.user_id = u.user_id AND s.verified
+                AND s.last_seen_at > now() - :idle AND s.created_at > now() - :max) AS sessions
+        FROM app.users u ORDER BY lower(u.username)"""), {"idle": idle, "max": max_age}).mappings()
     return [{"username": r["username"], "role": r["role"], "active": "yes" if r["active"] else "no",
              "two_factor": "on" if r["totp_enabled"] else "off",
              "scope": Scope(tuple(r["sellers"]), tuple(r["states"])).describe() or "everything",

@@ -117,7 +117,7 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -
             notices.append(f"ignored seller={v[:40]!r}: not a seller id")
     status_values = _values(args.get("status"))
     chosen = (pick("status", set(statuses), str.lower) if status_values else ()) or DEFAULT_STATUSES
-    return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), capped(notices)
+    return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), notices
 
 
 MAX_NOTICES = 5

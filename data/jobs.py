@@ -4,7 +4,7 @@ in all. A request over either limit is told to wait instead of starting another 
 
 A job removes its row when it ends; one killed outright (cancelled, or its host gone) is swept
 here: on its own host when its process no longer exists, anywhere once it is older than
-MAX_MINUTES, longer than any fit takes.
+MAX_MINUTES, longer than any fit takes (or a minute, when its process never started).
 """
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def reserve(engine, user_id: int, per_user: int, total: int) -> int:
     """Take a slot for `user_id`'s job and return its id, or raise NoSlot."""
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
-        rows = conn.execute(sa.text("SELECT job_id, user_id, host, pid, started_at < now() - make_interval(mins => :m) "
-                                    "FROM app.jobs"), {"m": MAX_MINUTES}).all()
+        rows = conn.execute(sa.text(
+            "SELECT job_id, user_id, host, pid, started_at < now() - make_interval(mins => :m) "
+            "OR (pid IS NULL AND started_at < now() - interval '1 minute') FROM app.jobs"), {"m": MAX_MINUTES}).all()
         gone = [r[0] for r in rows if r[4] or (r[2] == HOST and r[3] is not None and not _alive(r[3]))]
         if gone:
             conn.execute(sa.text("DELETE FROM app.jobs WHERE job_id = ANY(:ids)"), {"ids": gone})

@@ -89,10 +89,3 @@ class SessionStore:
     def delete(self, token: str) -> None:
         with self.engine().begin() as conn:
             conn.execute(sa.text("DELETE FROM app.sessions WHERE token_hash = :h"), {"h": token_hash(token)})
-
-    def live(self, user_id: int) -> int:
-        """How many live sessions this user has (the Admin page shows it)."""
-        with self.engine().connect() as conn:
-            return conn.execute(sa.text("SELECT count(*) FROM app.sessions WHERE user_id = :u "
-                                        "AND last_seen_at > now() - :idle AND created_at > now() - :max"),
-                                {"u": user_id, "idle": self.idle, "max": self.max_age}).scalar_one()

@@ -79,7 +79,8 @@ def _new_recovery_codes() -> list[str]:
 def enable(engine, user_id: int, secret: str, code: str, *, actor: str | None = None,
            address: str | None = None) -> list[str] | None:
     """Turn two-factor sign-in on once the user proves their app shows `code`; return the recovery
-    codes (shown once), or None when the code is wrong."""
+    codes (shown once), or None when the code is wrong. The user's sessions end (the caller starts
+    a new one for the browser that enrolled)."""
     step = _step_matching(secret, _digits(code))
     if step is None:
         return None
@@ -90,7 +91,10 @@ def enable(engine, user_id: int, secret: str, code: str, *, actor: str | None = 
         conn.execute(sa.text("DELETE FROM app.recovery_codes WHERE user_id = :id"), {"id": user_id})
         conn.execute(sa.text("INSERT INTO app.recovery_codes (user_id, code_hash) VALUES (:id, :h)"),
                      [{"id": user_id, "h": _recovery_hash(c)} for c in codes])
-        audit.record(conn, "two_factor_enrolled", actor=actor, target=actor, address=address)
+        # Sessions opened with the password alone end; the enrolling browser gets a new one.
+        ended = conn.execute(sa.text("DELETE FROM app.sessions WHERE user_id = :id"), {"id": user_id}).rowcount
+        audit.record(conn, "two_factor_enrolled", actor=actor, target=actor, address=address,
+                     detail={"sessions_ended": ended})
     return codes
 
 

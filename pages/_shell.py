@@ -28,10 +28,13 @@ def navbar():
             dbc.Nav(links, navbar=True, className="me-auto"),
             html.Div([
                 dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
-                html.Span(id="user-name", className="me-2 small text-light"),
-                html.A("Two-factor", href="/account/two-factor", className="me-2 small link-light",
-                       title="Set up or check two-factor sign-in"),
-                sign_out(),
+                dbc.DropdownMenu([
+                    dbc.DropdownMenuItem("Two-factor sign-in", href="/account/two-factor", external_link=True,
+                                         id="user-two-factor"),
+                    dbc.DropdownMenuItem(divider=True),
+                    sign_out(),
+                ], label=html.Span(id="user-name"), id="user-menu", align_end=True, size="sm", color="dark",
+                    toggle_class_name="text-light text-nowrap", in_navbar=True),
             ], className="d-flex align-items-center py-2 py-xl-0"),
         ], id="navbar-collapse", navbar=True, is_open=False),
     ], fluid=True), color="dark", dark=True, expand="xl", className="mb-0", sticky="top")
@@ -44,7 +47,7 @@ def sign_out():
     except RuntimeError:  # outside a request (layout validation): no form to sign
         token = ""
     return html.Form([dcc.Input(type="hidden", name="csrf_token", value=token, id="sign-out-token"),
-                      dbc.Button("Sign out", type="submit", size="sm", color="light", outline=True, id="sign-out")],
+                      html.Button("Sign out", type="submit", id="sign-out", className="dropdown-item")],
                      method="POST", action="/logout", className="mb-0")
 
 

@@ -27,6 +27,9 @@ def test_nonsense_parameters_are_ignored_with_a_notice():
     assert len(notices) == 7 and any("DROP TABLE" in n and "unknown state" in n for n in notices)
     assert filters.parse({"start": ["nonsense"]}, FIRST, LAST)[1] == [
         "ignored start='nonsense': not a date (use YYYY-MM-DD)"]  # URL values arrive as lists
+    many = filters.parse({"state": ",".join(f"X{i}" for i in range(500))}, FIRST, LAST)[1]
+    shown = filters.capped(many)  # what the page shows: a crafted URL cannot flood it
+    assert len(many) == 500 and len(shown) == filters.MAX_NOTICES + 1 and shown[-1] == "and 495 more values ignored"
 
 
 def test_end_before_start_and_default_statuses():
