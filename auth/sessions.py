@@ -25,7 +25,9 @@ log = logging.getLogger("app")
 COOKIE = "olist_session"
 VISITOR_COOKIE = "olist_visitor"
 VISITOR_MAX_AGE = 3600  # seconds a sign-in form stays valid
+NO_SESSION = ("/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 OUTAGE_GRACE = 300  # seconds a verified session is trusted while the database is unreachable
+RETRY_AFTER_OUTAGE = 5  # seconds between lookups while the database is unreachable
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -69,11 +71,14 @@ class ServerSessionInterface(SessionInterface):
         self.store = store
         self.outage_errors = outage_errors
         self._trusted: dict[bytes, tuple[float, Record]] = {}  # token hash -> (when verified, record)
+        self._down_until = 0.0  # monotonic time before which the database is taken to be unreachable
 
     def _visitor_serializer(self, app):
         return URLSafeTimedSerializer(app.secret_key, salt="olist-visitor-session")
 
     def open_session(self, app, req):
+        if req.path.startswith(NO_SESSION):
+            return ServerSession()  # health checks and static files need no user: never ask the database
         token = req.cookies.get(COOKIE)
         if token:
             record = self._load(token)
@@ -89,20 +94,22 @@ class ServerSessionInterface(SessionInterface):
 
     def _load(self, token: str) -> Record | None:
         key = token_hash(token)
-        try:
-            record = self.store.load(token)
-        except self.outage_errors:
-            seen = self._trusted.get(key)
-            if seen and time.monotonic() - seen[0] < OUTAGE_GRACE:
-                return seen[1]
-            return None
-        if record is None:
-            self._trusted.pop(key, None)
-        elif record.verified:
-            if len(self._trusted) > 10_000:
-                self._trusted.clear()
-            self._trusted[key] = (time.monotonic(), record)
-        return record
+        if time.monotonic() >= self._down_until:
+            try:
+                record = self.store.load(token)
+            except self.outage_errors:
+                # Ask again in a few seconds, not on every request: each try waits out the lookup's deadline.
+                self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE
+            else:
+                if record is None:
+                    self._trusted.pop(key, None)
+                elif record.verified:
+                    if len(self._trusted) > 10_000:
+                        self._trusted.clear()
+                    self._trusted[key] = (time.monotonic(), record)
+                return record
+        seen = self._trusted.get(key)
+        return seen[1] if seen and time.monotonic() - seen[0] < OUTAGE_GRACE else None
 
     def save_session(self, app, session: ServerSession, response):
         options = {"path": self.get_cookie_path(app), "domain": self.get_cookie_domain(app),

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 log = logging.getLogger(__name__)
@@ -102,16 +105,58 @@ def make_engine(url: str, *, connect_timeout: int | None = None, statement_timeo
                 **kwargs) -> Engine:
     """Create a SQLAlchemy engine that checks connections before use (the database may restart).
 
-    The app's engine gives up connecting after `connect_timeout` seconds and has the server cancel
-    any statement running longer than `statement_timeout` seconds (0: no limit), so a stalled or
-    overloaded database costs a request seconds, not minutes."""
+    The app's engine gives up connecting after `connect_timeout` seconds, has the server cancel
+    any statement running longer than `statement_timeout` seconds (0: no limit), and itself stops
+    waiting for an answer a little after that: a server that has stopped responding altogether
+    (frozen, or its host gone) cannot cancel anything, and would otherwise hold the request for as
+    long as it stays so. Code that must answer faster narrows the wait with `deadline`."""
     kwargs.setdefault("pool_pre_ping", True)
     options = SESSION_OPTIONS + (f" -c statement_timeout={int(statement_timeout)}s" if statement_timeout else "")
     connect_args = {"options": options}
     if connect_timeout:
         connect_args["connect_timeout"] = int(connect_timeout)
     kwargs.setdefault("connect_args", connect_args)
-    return sa.create_engine(to_sqlalchemy_url(url), **kwargs)
+    engine = sa.create_engine(to_sqlalchemy_url(url), **kwargs)
+    wait = (statement_timeout + 10) if statement_timeout else None
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect, _record, cargs, cparams):
+        limit = _deadline.get()
+        if limit:  # connecting counts against the deadline too (libpq's unit is whole seconds, 2 at least)
+            cparams = {**cparams, "connect_timeout": max(2, min(int(limit), int(cparams.get("connect_timeout") or 99)))}
+        conn = _PatientConnection.connect(*cargs, **cparams)
+        conn.longest_wait = wait
+        return conn
+
+    return engine
+
+
+_deadline: ContextVar[float | None] = ContextVar("database_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Within this block, give up on any one database round trip after `seconds` (the connection is
+    then closed and the error is an OperationalError, as for a lost connection)."""
+    token = _deadline.set(seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+class _PatientConnection(psycopg.Connection):
+    """A psycopg connection that waits for the server at most `deadline` (or `longest_wait`) seconds."""
+
+    longest_wait: float | None = None
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        limit = timeout if timeout is not None else (_deadline.get() or self.longest_wait)
+        try:
+            return super().wait(gen, interval=interval, timeout=limit)
+        except psycopg.errors._WaitTimeout:  # noqa: SLF001 - psycopg's own way of saying it timed out
+            self.close()  # mid-protocol: the connection cannot be used again
+            raise psycopg.OperationalError(f"the database did not answer within {limit:g} s") from None
 
 
 PROBE_SECONDS = 2

@@ -18,8 +18,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from data import users
+from data.db import deadline
 
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often per session
+LOOKUP_SECONDS = 2  # a session lookup is one indexed row: a server that takes longer is in trouble
 
 
 def token_hash(token: str) -> bytes:
@@ -63,7 +65,7 @@ class SessionStore:
         """The live session for this token, or None (unknown, expired, ended, or its user disabled)."""
         if not token or len(token) > 100:
             return None
-        with self.engine().begin() as conn:
+        with deadline(LOOKUP_SECONDS), self.engine().begin() as conn:
             row = conn.execute(sa.text(f"""
                 WITH hit AS (
                     SELECT token_hash, user_id, verified, data, last_seen_at FROM app.sessions

@@ -1,13 +1,20 @@
 """The loader's rules for imperfect data, each on a small file written in the test."""
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from data.version import data_version
 from etl import formats
 from etl.load import LOAD_LOCK, LoadError, load
 from tests.conftest import FIXTURES, write
 
+ROOT = Path(__file__).resolve().parent.parent
 H = {k.key: ",".join(k.header) + "\n" for k in formats.KINDS}
 O = "d10000000000000000000000000000{:02d}"
 C = "c10000000000000000000000000000{:02d}"
@@ -224,3 +231,41 @@ def test_dry_run_reports_and_keeps_nothing(db_url, sql):
     assert result.tables["fact_orders"].inserted == 3 and not result.changed
     assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(0,)]
     assert sql("SELECT status, dry_run FROM etl.runs") == [("succeeded", True)]
+
+
+KILL_AFTER = {
+    # the moment the commit returns
+    "commit": "import psycopg, etl.load\nrecord, commit = etl.load._record, psycopg.Connection.commit\n"
+              "def marked(conn, *a):\n    record(conn, *a)\n    conn.last = True\n"
+              "def then_die(self):\n    commit(self)\n"
+              "    if getattr(self, 'last', False):\n        os.kill(os.getpid(), signal.SIGKILL)\n"
+              "etl.load._record, psycopg.Connection.commit = marked, then_die\n",
+    # dropping the run's scratch tables
+    "scratch": "import etl.load\netl.load._drop_scratch = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n",
+    # printing the summary
+    "summary": "import click\nclick.echo = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n",
+}
+
+
+@pytest.mark.parametrize("step", list(KILL_AFTER))
+def test_a_load_killed_after_its_commit_is_recorded_as_succeeded(tmp_path, db_url, sql, step):
+    """The run's outcome and the data version commit with the data: a loader killed at any later step
+    leaves a succeeded run whose data every cache key sees, and the next load goes on from there."""
+    script = ("import os, signal, sys\n" + KILL_AFTER[step]
+              + "from etl.cli import cli\nsys.exit(cli(['load', sys.argv[1], '--json']))\n")
+    env = {**os.environ, "DATABASE_URL": db_url, "INSTANCE_DIR": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, "-c", script, str(FIXTURES / "tiny")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert sql("SELECT count(*) FROM warehouse.fact_orders") == [(3,)]
+    (run_id, status, changed), = sql("SELECT run_id, status, changed FROM etl.runs")
+    assert (status, changed) == ("succeeded", True)
+    with psycopg.connect(db_url) as conn:
+        assert data_version(conn) == run_id
+    assert sql("SELECT action, detail->>'status' FROM app.audit_log WHERE action = 'load'") == [("load", "succeeded")]
+    write(tmp_path / "delta", "o.csv", H["orders"] + order_row(9))
+    again = load(db_url, tmp_path / "delta")
+    assert again.status == "succeeded" and sql("SELECT count(*) FROM warehouse.fact_orders") == [(4,)]
+    with psycopg.connect(db_url) as conn:
+        assert data_version(conn) == again.run_id > run_id
+    assert sql("SELECT status FROM etl.runs ORDER BY run_id") == [("succeeded",), ("succeeded",)]
