@@ -115,11 +115,23 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
         _give_device_cookie(response, user.username)
         return response
 
-    def failed(conn, keys, username: str, reason: str) -> int:
-        wait = throttle.failed(conn, keys)
-        audit.record(conn, "sign_in_failed", actor=None, target=username[:64], address=_address(),
-                     detail={"reason": reason})
-        return wait
+    def throttled(body, view, username: str, wrong: str, reason: str, check):
+        """Run `check(engine)` unless the throttle says wait; count a failure, or clear the counters.
+        Returns (what check returned, None) or (None, the response refusing the attempt)."""
+        keys = throttle.keys(_address(), username, _device_for(username))
+        engine = engine_getter()
+        with engine.connect() as conn:
+            wait = throttle.wait_seconds(conn, keys)
+        if wait:
+            return None, too_many(body, wait, **view)
+        result = check(engine)
+        with engine.begin() as conn:
+            if result:
+                throttle.succeeded(conn, keys)
+                return result, None
+            throttle.failed(conn, keys)
+            audit.record(conn, "sign_in_failed", target=username[:64], address=_address(), detail={"reason": reason})
+        return None, page(body, 400, error=wrong, **view)
 
     @bp.route("/login", methods=["GET", "POST"])
     def login():
@@ -133,20 +145,13 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
             return page(templates.LOGIN, 400, error="The form expired; sign in again." if expired
                         else "Enter your user name and password.", **view)
         name = form.username.data.strip()
-        keys = throttle.keys(_address(), name, _device_for(name))
         try:
-            engine = engine_getter()
-            with engine.connect() as conn:
-                wait = throttle.wait_seconds(conn, keys)
-            if wait:
-                return too_many(templates.LOGIN, wait, **view)
-            user = users.check_password(engine, name, form.password.data)
-            if user is None:
-                with engine.begin() as conn:
-                    failed(conn, keys, name, "wrong user name or password")
-                return page(templates.LOGIN, 400, error="Wrong user name or password.", **view)
-            with engine.begin() as conn:
-                throttle.succeeded(conn, keys)
+            user, refused = throttled(templates.LOGIN, view, name, "Wrong user name or password.",
+                                      "wrong user name or password",
+                                      lambda engine: users.check_password(engine, name, form.password.data))
+            if refused:
+                return refused
+            with engine_getter().connect() as conn:
                 must_enrol = not user.totp_enabled and twofactor.required_for(conn, user.role)
             if user.totp_enabled:
                 start(session, user, verified=False)
@@ -175,20 +180,12 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
         if not form.validate_on_submit():
             return page(templates.SECOND_FACTOR, 400, error="The form expired or the code is missing; try again.",
                         **view)
-        keys = throttle.keys(_address(), user.username, _device_for(user.username))
         try:
-            engine = engine_getter()
-            with engine.connect() as conn:
-                wait = throttle.wait_seconds(conn, keys)
-            if wait:
-                return too_many(templates.SECOND_FACTOR, wait, **view)
-            if not twofactor.verify(engine, user.user_id, form.code.data, actor=user.username, address=_address()):
-                with engine.begin() as conn:
-                    failed(conn, keys, user.username, "wrong second-factor code")
-                return page(templates.SECOND_FACTOR, 400, error="That code is wrong or was used already.", **view)
-            with engine.begin() as conn:
-                throttle.succeeded(conn, keys)
-            return finish(user, target, "password and second factor")
+            ok, refused = throttled(templates.SECOND_FACTOR, view, user.username,
+                                    "That code is wrong or was used already.", "wrong second-factor code",
+                                    lambda engine: twofactor.verify(engine, user.user_id, form.code.data,
+                                                                    actor=user.username, address=_address()))
+            return refused or finish(user, target, "password and second factor")
         except outage_errors:
             return unavailable(templates.SECOND_FACTOR, **view)
 

@@ -161,7 +161,7 @@ def two_factor_rule(_path, chosen):
             twofactor.set_requirement(engine, chosen, **_who())
     with engine.connect() as conn:
         rule = twofactor.requirement(conn)
-    note = {"off": "Users may turn it on for themselves (Two-factor, in the top bar).",
+    note = {"off": "Users may turn it on for themselves (user menu, Two-factor sign-in).",
             "admins": "Admins without a second factor set it up at their next request.",
             "all": "Everyone without a second factor sets it up at their next request."}[rule]
     return rule, note

@@ -28,8 +28,8 @@ class Settings:
     max_content_length: int = 1 << 20
     preferred_url_scheme: str = "http"
     proxy_count: int = 0
-    jobs_per_user: int = 2
-    jobs_total: int = 4
+    jobs_per_user: int = 4
+    jobs_total: int = 8
     web_workers: int = 2
     web_threads: int = 8
     db_connect_timeout: int = 5
@@ -77,8 +77,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 1 << 20, 1024),
         preferred_url_scheme=_scheme(environ.get("PREFERRED_URL_SCHEME") or "http"),
         proxy_count=_int(environ, "PROXY_COUNT", 0),
-        jobs_per_user=_int(environ, "JOBS_PER_USER", 2, 1),  # the Forecast page starts two at once
-        jobs_total=_int(environ, "JOBS_TOTAL", 2 * cores, 1),
+        # The Forecast page starts two jobs, and leaving it does not stop them: four lets a user come back.
+        jobs_per_user=_int(environ, "JOBS_PER_USER", 4, 1),
+        jobs_total=_int(environ, "JOBS_TOTAL", 4 * cores, 1),
         web_workers=_int(environ, "WEB_WORKERS", cores, 1),
         web_threads=_int(environ, "WEB_THREADS", 8, 1),
         db_connect_timeout=_int(environ, "DB_CONNECT_TIMEOUT", 5, 1),

@@ -476,3 +476,38 @@ def test_forecast_runs_in_the_background_and_draws_a_forecast_with_its_backtest(
     wait(browser, 90).until(lambda d: "backtest" in d.find_element(By.ID, "forecast-verdict").text
                             and "end=2018-08-10" in d.current_url and "start=2016-" in d.current_url)
     assert errors(browser) == []
+
+
+PAGES = ["/", "/sales", "/customers", "/products", "/sellers", "/payments", "/delivery", "/reviews", "/geography",
+         "/forecast?start=2017-01-01&end=2018-08-31", "/admin", "/account/two-factor"]
+
+
+def test_no_page_breaks_the_content_security_policy_and_it_is_enforced(live_app, browser):
+    sign_in(browser, live_app, "/", user="boss")
+    wait_for_text(browser, "overview-kpi-revenue")
+    for path in PAGES:
+        browser.get(live_app + path)
+        wait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        time.sleep(2)  # the page's callbacks and charts
+        violations = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+        assert violations == [], path
+    # The policy is really enforced: a script injected into the page does not run, and says why.
+    browser.get(live_app + "/")
+    wait_for_text(browser, "overview-kpi-revenue")
+    browser.execute_script("const s = document.createElement('script'); s.textContent = 'window.__injected = 1';"
+                           "document.body.appendChild(s);")
+    assert browser.execute_script("return window.__injected === undefined")
+    assert any("Content Security Policy" in e["message"] for e in browser.get_log("browser"))
+    # Nothing may frame the app.
+    assert browser.execute_script("return fetch('/').then(r => r.headers.get('x-frame-options'))") == "DENY"
+
+
+def test_sign_out_from_the_user_menu_ends_the_session(live_app, browser):
+    sign_in(browser, live_app, "/sales", user="viewer")
+    wait(browser, 30).until(lambda d: d.find_elements(By.ID, "user-menu"))
+    browser.find_element(By.CSS_SELECTOR, "#user-menu .dropdown-toggle").click()
+    wait(browser, 10).until(EC.element_to_be_clickable((By.ID, "sign-out"))).click()
+    wait(browser, 20).until(EC.presence_of_element_located((By.ID, "username")))
+    browser.get(live_app + "/sales")
+    assert "/login" in browser.current_url
+    assert errors(browser) == []
