@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger("app")
 CALLBACK_PATH = "/_dash-update-component"
+FORMS = ("/login", "/logout", "/account/")
 
 
 def policy(script_hashes: list[str]) -> str:
@@ -48,6 +49,15 @@ def init_app(server: Flask, csp_hashes) -> None:
         if request.path.startswith(("/login", "/logout", "/account")):
             h["Cache-Control"] = "no-store"
         return response
+
+    @server.before_request
+    def well_formed_form():
+        """The sign-in forms also take JSON (as flask-wtf does), but only a JSON object."""
+        if request.method == "POST" and request.path.startswith(FORMS) and request.is_json \
+                and not isinstance(request.get_json(silent=True), dict):
+            log.warning("refused a malformed form post to %s from %s", request.path, request.remote_addr)
+            return jsonify(error="send the form's fields, or a JSON object of them"), 400
+        return None
 
     @server.before_request
     def well_formed_callback():

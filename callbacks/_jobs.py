@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from dash import DiskcacheManager
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 
 from data import audit, db, jobs
@@ -89,7 +89,7 @@ class ForkServerManager(DiskcacheManager):
             job_id = jobs.reserve(engine, current_user.user_id, settings.jobs_per_user, settings.jobs_total)
         except jobs.NoSlot as exc:
             audit.record_now(engine, "job_refused", actor=current_user.username, detail={"reason": str(exc)},
-                             address=None)
+                             address=request.remote_addr)
             self.handle.set(key, {"background_callback_error": {"msg": REFUSED + str(exc), "tb": ""}}, expire=60)
             return 0
         context[SCOPE_KEY] = scope_key()

@@ -320,3 +320,70 @@ def test_malformed_or_hostile_callback_payloads_get_400_and_one_log_line(app, ca
     assert response.status_code == 400 and "error" in response.get_json()
     mine = [r for r in caplog.records if r.name == "app"]
     assert len(mine) == 1 and mine[0].levelno == logging.WARNING and mine[0].exc_info is None
+
+
+@pytest.mark.parametrize("path", ["/login", "/login/two-factor", "/logout"])
+@pytest.mark.parametrize("body, content_type", [
+    (b"[1, 2]", "application/json"), (b"{bad json", "application/json"), (b'"text"', "application/json"),
+    (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"), (b"username=%00%0d%0a&password=x",
+                                                                  "application/x-www-form-urlencoded")])
+def test_malformed_sign_in_posts_get_400_and_one_log_line(app, caplog, path, body, content_type):
+    with caplog.at_level(logging.WARNING, logger="app"):
+        response = app.test_client().post(path, data=body, content_type=content_type)
+    assert response.status_code in ((400,) if content_type == "application/json" else (302, 400))
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in caplog.records if r.name == "app")
+
+
+def test_https_behind_a_proxy_gets_hsts_only_when_the_proxy_is_trusted(tmp_path, db_url):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
+    untrusted = make_app(tmp_path / "a", db_url)
+    assert "Strict-Transport-Security" not in untrusted.test_client().get("/login", headers=forwarded).headers
+    trusted = make_app(tmp_path / "b", db_url, proxy_count=1)
+    response = trusted.test_client().get("/login", headers=forwarded)
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def dash_call(client, deps, output, values, changed):
+    dep = next(d for d in deps if d["output"] == output)
+    outputs = ([dict(zip(("id", "property"), o.rsplit(".", 1))) for o in output.strip(".").split("...")]
+               if output.startswith("..") else dict(zip(("id", "property"), output.rsplit(".", 1))))
+    return client.post("/_dash-update-component", json={
+        "output": output, "outputs": outputs,
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
+        "changedPropIds": [changed]})
+
+
+def test_admins_change_users_and_read_the_audit_log_from_the_admin_page(app, sql):
+    admin, analyst, vera = app.test_client(), app.test_client(), app.test_client()
+    sign_in(admin, "ana")
+    sign_in(analyst, "alan")
+    sign_in(vera, "vera")
+    deps = admin.get("/_dash-dependencies").get_json()
+    change = next(d["output"] for d in deps if d["output"].startswith("..admin-user-result.children"))
+    row = {"username": "vera", "role": "viewer", "active": "yes", "two_factor": "off", "sellers": [], "states": []}
+    values = {"admin-users.selectedRows": [row], "admin-user-role.value": "analyst",
+              "admin-user-states.value": ["SP", "RJ"], "admin-user-sellers.value": [], "admin-user-active.value": True,
+              "admin-user-save.n_clicks": 1}
+    refused = dash_call(analyst, deps, change, values, "admin-user-save.n_clicks")
+    assert refused.status_code == 204 and sql("SELECT role FROM app.users WHERE username = 'vera'") == [("viewer",)]
+    done = dash_call(admin, deps, change, values, "admin-user-save.n_clicks")
+    assert "Saved vera: analyst, sees customer states SP, RJ." in done.get_data(as_text=True)
+    assert sql("SELECT role, scope_states FROM app.users WHERE username = 'vera'") == [("analyst", ["SP", "RJ"])]
+    assert vera.get("/_dash-layout").status_code == 401  # her session ended with the change
+    short = dash_call(admin, deps, change, {**values, "admin-user-password.value": "short",
+                                            "admin-user-set-password.n_clicks": 1}, "admin-user-set-password.n_clicks")
+    assert "at least 8 characters" in short.get_data(as_text=True)
+
+    log = next(d["output"] for d in deps if d["output"].startswith("..admin-audit.rowData"))
+    chosen = {"admin-audit-action.value": ["role_changed", "scope_changed"], "url.pathname": "/admin"}
+    assert dash_call(analyst, deps, log, chosen, "admin-audit-action.value").status_code == 204
+    rows = dash_call(admin, deps, log, chosen, "admin-audit-action.value").get_json()["response"]["admin-audit"]["rowData"]
+    assert [(r["actor"], r["action"], r["target"]) for r in rows] == [("ana", "scope_changed", "vera"),
+                                                                     ("ana", "role_changed", "vera")]
+    export = next(d["output"] for d in deps if d["output"] == "admin-audit-download.data")
+    sent = dash_call(admin, deps, export, {**chosen, "admin-audit-export.n_clicks": 1}, "admin-audit-export.n_clicks")
+    assert sent.get_json()["response"]["admin-audit-download"]["data"]["filename"] == "audit-log.csv"
+    assert sql("SELECT actor, target, detail->>'rows' FROM app.audit_log WHERE action = 'export'") == [
+        ("ana", "audit-log", "2")]

@@ -498,8 +498,10 @@ def test_no_page_breaks_the_content_security_policy_and_it_is_enforced(live_app,
                            "document.body.appendChild(s);")
     assert browser.execute_script("return window.__injected === undefined")
     assert any("Content Security Policy" in e["message"] for e in browser.get_log("browser"))
-    # Nothing may frame the app.
+    # Nothing may frame the app; `python app.py` serves it with gunicorn, which names no version.
     assert browser.execute_script("return fetch('/').then(r => r.headers.get('x-frame-options'))") == "DENY"
+    with urllib.request.urlopen(live_app + "/healthz") as health:
+        assert health.headers["Server"] == "gunicorn"
 
 
 def test_sign_out_from_the_user_menu_ends_the_session(live_app, browser):
