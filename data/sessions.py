@@ -65,19 +65,19 @@ class SessionStore:
         """The live session for this token, or None (unknown, expired, ended, or its user disabled)."""
         if not token or len(token) > 100:
             return None
-        with deadline(LOOKUP_SECONDS), self.engine().begin() as conn:
+        with deadline(LOOKUP_SECONDS), self.engine().connect() as conn:
             row = conn.execute(sa.text(f"""
-                WITH hit AS (
-                    SELECT token_hash, user_id, verified, data, last_seen_at FROM app.sessions
-                    WHERE token_hash = :h AND last_seen_at > now() - :idle AND created_at > now() - :max
-                ), touched AS (
-                    UPDATE app.sessions s SET last_seen_at = now() FROM hit
-                    WHERE s.token_hash = hit.token_hash AND hit.last_seen_at < now() - :touch
-                )
-                SELECT {users.COLUMNS}, hit.verified, hit.data,
-                       (SELECT value FROM app.settings WHERE key = 'require_two_factor')
-                FROM hit JOIN app.users u ON u.user_id = hit.user_id WHERE u.active"""),
+                SELECT {users.COLUMNS}, s.verified, s.data,
+                       (SELECT value FROM app.settings WHERE key = 'require_two_factor'),
+                       s.last_seen_at < now() - :touch
+                FROM app.sessions s JOIN app.users u ON u.user_id = s.user_id
+                WHERE s.token_hash = :h AND s.last_seen_at > now() - :idle AND s.created_at > now() - :max
+                  AND u.active"""),
                 {"h": token_hash(token), "idle": self.idle, "max": self.max_age, "touch": TOUCH_EVERY}).first()
+            if row is not None and row[10]:  # most requests only read; one in TOUCH_EVERY writes
+                conn.execute(sa.text("UPDATE app.sessions SET last_seen_at = now() WHERE token_hash = :h"),
+                             {"h": token_hash(token)})
+                conn.commit()
         if row is None:
             return None
         return Record(users.from_row(row), row[7], row[8] or {}, row[9] or "off")
