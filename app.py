@@ -16,7 +16,6 @@ from pathlib import Path
 
 import dash
 import diskcache
-import sqlalchemy as sa
 from flask import jsonify
 
 import auth
@@ -32,7 +31,6 @@ from etl.progress import Reporter
 from pages._shell import shell
 
 __version__ = "0.1.0"
-OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.DatabaseUnavailable)
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("app")
 
@@ -88,7 +86,7 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     server.extensions.update(warehouse=warehouse, engine=engine, database_url=database_url, settings=settings)
     app.layout = shell
     callbacks.attach(app)
-    auth.init_app(server, engine, settings, OUTAGE, app.csp_hashes)
+    auth.init_app(server, engine, settings, db.OUTAGE, app.csp_hashes)
 
     @server.get("/healthz")
     def healthz():
@@ -98,7 +96,7 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
             body["data_version"] = db.probe(database_url())
             body["database"] = "ok"
             return jsonify(body), 200
-        except OUTAGE:
+        except db.OUTAGE:
             return jsonify(body), 503
 
     # Dash sets itself up (asset paths, layout checks) on its first request, unguarded: the threads of

@@ -14,19 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import wraps
 
-import sqlalchemy as sa
 from dash._callback_context import context_value
 from dash.exceptions import PreventUpdate
 from flask import current_app, has_request_context
 from flask_login import current_user
 
 from callbacks._jobs import SCOPE_KEY
-from data.db import DatabaseUnavailable, probe
+from data.db import OUTAGE, probe
 from data.filters import Filters
 from data.scope import Scope
 
 log = logging.getLogger("app")
-OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
 
 
 def current_scope() -> Scope:

@@ -27,6 +27,10 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached; the message says where and what to do."""
 
 
+# What a lost, refused or unanswering database raises, through SQLAlchemy or here.
+OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable)
+
+
 def describe_url(url: str) -> str:
     """Return the URL without its password, for messages and logs."""
     try:
