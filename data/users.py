@@ -216,7 +216,3 @@ def check_password(engine, username: str, password: str) -> User | None:
         return None
     return from_row(row)
 
-
-def signed_in(engine, user_id: int) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE app.users SET last_login_at = now() WHERE user_id = :id"), {"id": user_id})
