@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, current_app, make_response, redirect, render_template_string, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import login_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup

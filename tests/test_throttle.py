@@ -4,7 +4,7 @@ import pytest
 
 from data import throttle
 from data.db import make_engine
-from tests.test_auth import PASSWORD, app, csrf, sign_in, sign_out  # noqa: F401 - app is a fixture
+from tests.test_auth import PASSWORD, app, csrf, sign_out  # noqa: F401 - app is a fixture
 
 STRANGER = {"REMOTE_ADDR": "198.51.100.7"}
 OWNER = {"REMOTE_ADDR": "192.0.2.10"}

@@ -5,9 +5,9 @@ import time
 
 import pyotp
 
-from data import twofactor, users
+from data import twofactor
 from data.db import make_engine
-from tests.test_auth import PASSWORD, app, csrf, sign_in, sign_out  # noqa: F401 - app is a fixture
+from tests.test_auth import app, csrf, sign_in, sign_out  # noqa: F401 - app is a fixture
 
 
 def enrol(client, username="alan"):
@@ -119,7 +119,7 @@ def test_the_cli_manages_scopes_roles_and_second_factors(app, sql):
     made = runner.invoke(args=["users", "create", "sol", "--role", "analyst", "--seller", seller, "--state", "sp",
                                "--password", "long enough 1"])
     assert made.exit_code == 0 and "limited to seller 3442f895… and customer state SP" in made.output
-    assert f"sol\tanalyst\tactive\t-\tseller 3442f895… and customer state SP" in runner.invoke(args=["users", "list"]).output
+    assert "sol\tanalyst\tactive\t-\tseller 3442f895… and customer state SP" in runner.invoke(args=["users", "list"]).output
     bad = runner.invoke(args=["users", "set-scope", "sol", "--state", "XX"])
     assert bad.exit_code == 1 and "not a Brazilian state code" in bad.output
     bad = runner.invoke(args=["users", "set-scope", "sol", "--seller", "nope"])
