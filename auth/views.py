@@ -106,11 +106,7 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
         """The second step is done (or there was none): a new, verified session."""
         start(session, user, verified=True)
         login_user(user)
-        with engine_getter().begin() as conn:
-            conn.exec_driver_sql("UPDATE app.users SET last_login_at = now() WHERE user_id = %(id)s",
-                                 {"id": user.user_id})
-            audit.record(conn, "sign_in", actor=user.username, target=user.username, address=_address(),
-                         detail={"method": method})
+        users.record_sign_in(engine_getter(), user, method, _address())
         response = redirect(target)
         _give_device_cookie(response, user.username)
         return response
@@ -151,15 +147,13 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
                                       lambda engine: users.check_password(engine, name, form.password.data))
             if refused:
                 return refused
-            with engine_getter().connect() as conn:
-                must_enrol = not user.totp_enabled and twofactor.required_for(conn, user.role)
-            if user.totp_enabled:
-                start(session, user, verified=False)
-                return redirect(url_for("auth.second_factor", next=target))
-            if must_enrol:
-                start(session, user, verified=False)
-                return redirect(url_for("auth.two_factor", next=target))
-            return finish(user, target, "password")
+            if not user.totp_enabled:
+                with engine_getter().connect() as conn:
+                    if not twofactor.required_for(conn, user.role):
+                        return finish(user, target, "password")
+            start(session, user, verified=False)  # half signed in: the code, or enrolment, comes next
+            step = "auth.second_factor" if user.totp_enabled else "auth.two_factor"
+            return redirect(url_for(step, next=target))
         except outage_errors:
             return unavailable(templates.LOGIN, **view)
 
@@ -204,8 +198,7 @@ def blueprint(engine_getter, outage_errors: tuple) -> Blueprint:
             engine = engine_getter()
             if user.totp_enabled:
                 with engine.connect() as conn:
-                    left = conn.exec_driver_sql("SELECT count(*) FROM app.recovery_codes WHERE user_id = %(id)s "
-                                                "AND used_at IS NULL", {"id": user.user_id}).scalar_one()
+                    left = twofactor.codes_left(conn, user.user_id)
                 return page(templates.ENROLLED, left=left, **view)
             secret = session.get("enrol_secret") or twofactor.new_secret()
             session["enrol_secret"] = secret

@@ -45,6 +45,15 @@ def warehouse():
     return current_app.extensions["warehouse"]().scoped(current_scope())
 
 
+def seller_choices(typed, chosen) -> list[dict]:
+    """The type-ahead's options: the chosen sellers, then at most 20 matching what was typed (two
+    characters at least), never the whole list; inside the user's scope."""
+    keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
+    if not typed or len(typed) < 2:
+        return keep
+    return keep + [o for o in warehouse().seller_options(typed) if o["value"] not in (chosen or [])]
+
+
 def together(*asks):
     """Ask independent warehouse questions (functions of no arguments) at once, each on its own
     connection, and return their answers in order: a callback that needs several waits for the

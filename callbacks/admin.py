@@ -14,7 +14,7 @@ from dash.exceptions import PreventUpdate
 from flask import current_app, request
 from flask_login import current_user
 
-from callbacks._context import guarded, warehouse
+from callbacks._context import guarded, seller_choices
 from callbacks._export import record_export
 from data import admin, audit, twofactor, users
 
@@ -64,6 +64,12 @@ def _done(text: str, ok: bool = True):
     return html.Span(text, className="text-success" if ok else "text-danger", role="status")
 
 
+def _refused(exc: users.UserError):
+    """A UserError's message ("the password must ...") as a sentence in red."""
+    text = str(exc)
+    return _done(text[:1].upper() + text[1:] + ".", ok=False)
+
+
 @callback(Output("admin-user-title", "children"), Output("admin-user-role", "value"),
           Output("admin-user-sellers", "value"), Output("admin-user-sellers", "options"),
           Output("admin-user-states", "value"), Output("admin-user-active", "value"),
@@ -79,19 +85,12 @@ def user_selected(rows):
             list(u.get("states") or []), u["active"] == "yes", False, False, u["two_factor"] != "on")
 
 
-def _seller_choices(typed, chosen):
-    keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
-    if not typed or len(typed) < 2:
-        return keep
-    return keep + [o for o in warehouse().seller_options(typed) if o["value"] not in (chosen or [])]
-
-
 @callback(Output("admin-user-sellers", "options", allow_duplicate=True), Input("admin-user-sellers", "search_value"),
           State("admin-user-sellers", "value"), prevent_initial_call=True)
 @admins_only
 @guarded
 def user_seller_options(typed, chosen):
-    return _seller_choices(typed, chosen)
+    return seller_choices(typed, chosen)
 
 
 @callback(Output("admin-new-sellers", "options"), Input("admin-new-sellers", "search_value"),
@@ -99,7 +98,7 @@ def user_seller_options(typed, chosen):
 @admins_only
 @guarded
 def new_seller_options(typed, chosen):
-    return _seller_choices(typed, chosen)
+    return seller_choices(typed, chosen)
 
 
 @callback(Output("admin-user-result", "children"), Output("admin-user-password", "value"),
@@ -130,7 +129,7 @@ def change_user(_save, _password, _reset, rows, role, sellers, states, active, p
         twofactor.reset(engine, name, **who)
         return _done(f"Two-factor sign-in reset for {name}; their sessions have ended."), no_update
     except users.UserError as exc:
-        return _done(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False), no_update
+        return _refused(exc), no_update
 
 
 @callback(Output("admin-new-result", "children"), Output("admin-new-password", "value"),
@@ -144,7 +143,7 @@ def add_user(_n, name, password, role, sellers, states):
         scope = users.parse_scope(sellers or [], states or [])
         users.create(_engine(), name or "", password or "", role, scope=scope, **_who())
     except users.UserError as exc:
-        return _done(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False), no_update
+        return _refused(exc), no_update
     return _done(f"Added {name.strip()} ({role}, sees {scope.describe() or 'everything'})."), ""
 
 

@@ -13,7 +13,7 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, html
 from flask_login import current_user
 
-from callbacks._context import current_scope, database_ok, guarded, warehouse
+from callbacks._context import current_scope, database_ok, guarded, seller_choices, warehouse
 from data import filters as flt
 
 
@@ -93,12 +93,7 @@ def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list
           State("filter-seller", "value"))
 @guarded
 def seller_options(typed, chosen):
-    """Offer at most 20 sellers matching what was typed, never the whole list."""
-    keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
-    if not typed or len(typed) < 2:
-        return keep
-    found = warehouse().seller_options(typed)
-    return keep + [o for o in found if o["value"] not in (chosen or [])]
+    return seller_choices(typed, chosen)
 
 
 @callback(Output("user-name", "children"), Input("url", "pathname"))

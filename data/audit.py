@@ -16,31 +16,25 @@ ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_ended", "export", "
            "two_factor_reset", "two_factor_required", "recovery_code_used", "load", "job_refused")
 LIMIT = 1000  # entries sent to the browser for one selection; an export takes every match
 
-_INSERT = sa.text("INSERT INTO app.audit_log (actor, action, target, detail, address) "
-                  "VALUES (:actor, :action, :target, CAST(:detail AS jsonb), :address)")
+_INSERT = ("INSERT INTO app.audit_log (actor, action, target, detail, address) "
+           "VALUES (%(actor)s, %(action)s, %(target)s, %(detail)s::jsonb, %(address)s)")
 
 
 def record(conn, action: str, *, actor: str | None = None, target: str | None = None,
            detail: dict | None = None, address: str | None = None) -> None:
-    """Append one entry through a SQLAlchemy connection (inside the caller's transaction)."""
+    """Append one entry inside the caller's transaction, through a SQLAlchemy connection (the app)
+    or a plain psycopg one (the loader)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    conn.execute(_INSERT, {"actor": actor, "action": action, "target": target,
-                           "detail": json.dumps(detail or {}, default=str), "address": address})
+    execute = conn.exec_driver_sql if hasattr(conn, "exec_driver_sql") else conn.execute
+    execute(_INSERT, {"actor": actor, "action": action, "target": target,
+                      "detail": json.dumps(detail or {}, default=str), "address": address})
 
 
 def record_now(engine, action: str, **kwargs) -> None:
     """Append one entry in a transaction of its own."""
     with engine.begin() as conn:
         record(conn, action, **kwargs)
-
-
-def record_psycopg(conn, action: str, *, actor=None, target=None, detail=None, address=None) -> None:
-    """`record` through a plain psycopg connection (the loader's)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    conn.execute("INSERT INTO app.audit_log (actor, action, target, detail, address) VALUES (%s, %s, %s, %s, %s)",
-                 (actor, action, target, json.dumps(detail or {}, default=str), address))
 
 
 def entries(conn, *, actions=(), actor: str | None = None, start: date | None = None, end: date | None = None,

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from data import users
+from data import twofactor, users
 from data.db import deadline
 
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often per session
@@ -38,8 +38,7 @@ class Record:
     @property
     def must_enrol(self) -> bool:
         """Two-factor sign-in is required of this user and they have not set it up yet."""
-        rule = self.two_factor_rule
-        return not self.user.totp_enabled and (rule == "all" or (rule == "admins" and self.user.role == "admin"))
+        return not self.user.totp_enabled and twofactor.rule_requires(self.two_factor_rule, self.user.role)
 
 
 class SessionStore:

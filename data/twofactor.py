@@ -40,9 +40,19 @@ def set_requirement(engine, value: str, *, actor: str | None = None, address: st
         audit.record(conn, "two_factor_required", actor=actor, address=address, detail={"for": value})
 
 
+def rule_requires(rule: str, role: str) -> bool:
+    """Whether the admin's rule (off, admins, all) requires a second factor of this role."""
+    return rule == "all" or (rule == "admins" and role == "admin")
+
+
 def required_for(conn, role: str) -> bool:
-    needed = requirement(conn)
-    return needed == "all" or (needed == "admins" and role == "admin")
+    return rule_requires(requirement(conn), role)
+
+
+def codes_left(conn, user_id: int) -> int:
+    """How many of the user's recovery codes are still unused."""
+    return conn.execute(sa.text("SELECT count(*) FROM app.recovery_codes WHERE user_id = :id AND used_at IS NULL"),
+                        {"id": user_id}).scalar_one()
 
 
 def new_secret() -> str:
@@ -124,10 +134,8 @@ def verify(engine, user_id: int, code: str, *, actor: str | None = None, address
                                     "AND code_hash = :h AND used_at IS NULL"),
                             {"id": user_id, "h": _recovery_hash(code)}).rowcount
         if used:
-            left = conn.execute(sa.text("SELECT count(*) FROM app.recovery_codes WHERE user_id = :id "
-                                        "AND used_at IS NULL"), {"id": user_id}).scalar_one()
             audit.record(conn, "recovery_code_used", actor=actor, target=actor, address=address,
-                         detail={"codes_left": left})
+                         detail={"codes_left": codes_left(conn, user_id)})
         return bool(used)
 
 

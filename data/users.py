@@ -204,6 +204,14 @@ def set_scope(engine, username: str, scope: Scope, *, actor: str | None = None, 
                              "sessions_ended": ended})
 
 
+def record_sign_in(engine, user: User, method: str, address: str | None) -> None:
+    """Note the sign-in on the user (last sign-in) and in the audit log, together."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE app.users SET last_login_at = now() WHERE user_id = :id"), {"id": user.user_id})
+        audit.record(conn, "sign_in", actor=user.username, target=user.username, address=address,
+                     detail={"method": method})
+
+
 def check_password(engine, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (without saying which was wrong)."""
     with engine.connect() as conn:

@@ -173,7 +173,7 @@ def _record(conn, result: RunResult, started: float) -> None:
         (result.status, json.dumps(result.as_json()["tables"]), result.changed,
          json.dumps(result.warnings), result.error, json.dumps(result.files), result.run_id),
     )
-    audit.record_psycopg(conn, "load", actor=_operator(), target=f"run {result.run_id}",
+    audit.record(conn, "load", actor=_operator(), target=f"run {result.run_id}",
                          detail={"status": result.status, "dry_run": result.dry_run, "changed": result.changed,
                                  "files": len(result.files), "seconds": round(result.seconds, 1),
                                  "rows": {t: c.loaded for t, c in result.tables.items()},
