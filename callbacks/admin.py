@@ -225,6 +225,24 @@ def quarantine_choices(run_id, table):
                               for r in reasons]
 
 
+@callback(Output("admin-q-summary", "rowData"), Input("admin-q-run", "value"))
+@admins_only
+@guarded
+def quarantine_summary(run_id):
+    return _read(admin.quarantine_summary, run_id)
+
+
+@callback(Output("admin-q-table", "value"), Output("admin-q-reason", "value"),
+          Input("admin-q-summary", "selectedRows"), prevent_initial_call=True)
+@admins_only
+def pick_reason(selected):
+    """A click on a summary row lists that reason's rows of that table."""
+    row = selected[0] if isinstance(selected, list) and selected and isinstance(selected[0], dict) else None
+    if row is None:
+        return no_update, no_update
+    return str(row.get("table_name") or ""), str(row.get("reason") or "")
+
+
 @callback(Output("admin-quarantine", "rowData"), Output("admin-q-count", "children"),
           Input("admin-q-run", "value"), Input("admin-q-table", "value"), Input("admin-q-reason", "value"))
 @admins_only

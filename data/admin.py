@@ -57,6 +57,20 @@ def quarantine_facets(conn, run_id: int | None) -> dict:
                                                               for r in rows]}
 
 
+def quarantine_summary(conn, run_id: int | None, limit: int = 200) -> list[dict]:
+    """How many rows each (reason, table, file) holds, with the first one's line and record as an
+    example: what ops read first (reasons are a fixed vocabulary, so this stays short)."""
+    where, params = ("WHERE run_id = :run", {"run": run_id}) if run_id is not None else ("", {})
+    rows = conn.execute(sa.text(f"""
+        WITH g AS (SELECT reason, table_name, file_name, count(*) AS rows, min(quarantine_id) AS first_id
+                   FROM etl.quarantine {where} GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1 LIMIT :limit)
+        SELECT g.reason, g.table_name, g.file_name, g.rows, q.line_number, q.raw
+        FROM g JOIN etl.quarantine q ON q.quarantine_id = g.first_id ORDER BY g.rows DESC, g.reason"""),
+        {**params, "limit": limit}).mappings()
+    return [{"reason": r["reason"], "table_name": r["table_name"], "file_name": r["file_name"], "rows": r["rows"],
+             "example_line": r["line_number"], "example": json.dumps(r["raw"], ensure_ascii=False)} for r in rows]
+
+
 def quarantine(conn, run_id: int | None, table: str | None, reason: str | None,
                limit: int = QUARANTINE_LIMIT) -> tuple[int, list[dict]]:
     """Quarantined rows matching the selection (how many in all, and the first `limit`)."""

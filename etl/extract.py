@@ -22,13 +22,19 @@ from etl import formats
 
 BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"
-# A line that is empty or starts with white space: only such blocks can hold a blank line.
-# Substring searches run at memchr speed; a regex over every byte was the loader's bottleneck.
-SUSPECT = (b"\n\n", b"\n\r", b"\n ", b"\n\t")
+# A line that is empty or starts with white space or a comma: only such blocks can hold a blank line
+# (a spreadsheet re-saving an export writes rows of bare commas). Substring searches run at memchr
+# speed; a regex over every byte was the loader's bottleneck.
+SUSPECT = (b"\n\n", b"\n\r", b"\n ", b"\n\t", b"\n,")
 
 
 def _maybe_blank(body: bytes) -> bool:
-    return body[:1] in (b"\n", b"\r", b" ", b"\t") or any(s in body for s in SUSPECT)
+    return body[:1] in (b"\n", b"\r", b" ", b"\t", b",") or any(s in body for s in SUSPECT)
+
+
+def is_blank(line: bytes) -> bool:
+    """A line with no value in it: empty, white space, or only delimiters and empty quoted fields."""
+    return not line.replace(b'""', b"").strip(b" \t\r,")
 
 
 class ExtractError(Exception):
@@ -238,7 +244,7 @@ class RecordStream:
                     self.records += 1
                     self._note(self._start)
                 continue
-            if not line.strip():
+            if is_blank(line):
                 self.blank += 1
                 continue
             out.append(line)
@@ -263,7 +269,8 @@ class RecordStream:
 
 
 def tolerant_rows(source: SourceFile):
-    """Yield (start line, fields) for every non-blank record, with Python's csv parser.
+    """Yield (start line, fields) for every record, with Python's csv parser; a blank record (no
+    field holds a value) comes as (start line, []).
 
     The slow path, for a file COPY rejected (a row with too many or too few fields, a quote
     left open): it lets the loader quarantine the bad rows and load the rest.
@@ -276,6 +283,8 @@ def tolerant_rows(source: SourceFile):
             start = last_line + 1
             last_line = reader.line_num
             if not any(cell.strip() for cell in row):
+                if seen_header:
+                    yield start, []
                 continue
             if not seen_header:
                 seen_header = True
@@ -323,6 +332,8 @@ def sample_is_clean(source: SourceFile, records: int = 2_000) -> bool:
         for n, (_, fields) in enumerate(tolerant_rows(source)):
             if n >= records:
                 break
+            if not fields:
+                continue
             if len(fields) != width:
                 return False
             for i, pattern in checks:

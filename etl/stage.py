@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from psycopg import errors
 
 from data import db
-from etl import extract
+from etl import extract, reasons
 from etl import typing_sql as ts
 from etl import warehouse_sql as ws
 
@@ -129,8 +129,7 @@ def _stage_text(cur, kind, f, number: int, out: KindStage, reporter) -> None:
         cur.execute("ROLLBACK TO SAVEPOINT stage_file")
         reporter.step(f"{f.name}: some rows do not fit the CSV layout; reading it row by row")
         base = _next_record(cur, stg)
-        breaks, read = _stage_tolerant(cur, stg, kind, f, columns, out.extra_quarantine)
-        blank = 0  # the csv parser drops blank lines without telling
+        breaks, read, blank = _stage_tolerant(cur, stg, kind, f, columns, out.extra_quarantine)
     out.read += read
     out.skipped += blank
     out.breaks += [(number, base + rec, delta - base) for rec, delta in breaks]
@@ -139,14 +138,17 @@ def _stage_text(cur, kind, f, number: int, out: KindStage, reporter) -> None:
 def _stage_tolerant(cur, stg, kind, f, columns, extra_quarantine):
     """Stage a file through Python's csv parser: rows with the wrong number of fields are quarantined."""
     width = len(f.columns)
-    breaks, delta, rec, read = [], None, 0, 0
+    breaks, delta, rec, read, blank = [], None, 0, 0, 0
     try:
         with cur.copy(f"COPY {stg} ({columns}) FROM STDIN (FORMAT csv, FORCE_NULL ({columns}))") as cp:
             for line, fields in extract.tolerant_rows(f):
+                if not fields:
+                    blank += 1
+                    continue
                 read += 1
                 if len(fields) != width:
                     extra_quarantine.append((f.name, line, kind.table,
-                                             f"expected {width} fields, found {len(fields)}", fields))
+                                             reasons.WRONG_FIELD_COUNT, fields))
                     continue
                 rec += 1
                 if line - rec != delta:
@@ -155,7 +157,7 @@ def _stage_tolerant(cur, stg, kind, f, columns, extra_quarantine):
                 cp.write(extract.to_copy_line(fields))
     except UnicodeDecodeError:
         raise extract.ExtractError(_not_utf8(f)) from None
-    return breaks, read
+    return breaks, read, blank
 
 
 def _not_utf8(f: extract.SourceFile) -> str:

@@ -6,6 +6,7 @@ literals checked below.
 """
 from __future__ import annotations
 
+from etl import reasons
 from etl.formats import Column, FileKind
 
 SLASH_ORDERS = ("mdy", "dmy")
@@ -72,9 +73,9 @@ def typed_ddl(kind: FileKind, slash_orders: dict[str, str]) -> str:
     for c in kind.columns:
         raw, val = f'"raw_{c.name}"', f'"{c.column}"'
         if c.required:
-            checks.append(f"WHEN {raw} IS NULL OR btrim({raw}) = '' THEN 'missing {c.name}'")
+            checks.append(f"WHEN {raw} IS NULL OR btrim({raw}) = '' THEN '{reasons.missing(c.name)}'")
         checks.append(f"WHEN {raw} IS NOT NULL AND btrim({raw}) <> '' AND {val} IS NULL "
-                      f"THEN 'bad {c.name}: ' || left({raw}, 60)")
+                      f"THEN '{reasons.does_not_parse(c.name)}'")
     outer = ["_rec", "_file"] + [f'"{c.column}"' for c in kind.columns]
     return (
         f"CREATE UNLOGGED TABLE {typed_table(kind)} AS SELECT {', '.join(outer)}, "
@@ -95,12 +96,11 @@ def dedupe_sql(kind: FileKind) -> str:
     same_key = " AND ".join(f't."{k}" = d."{k}"' for k in kind.key_columns)
     differ = (f"ROW({', '.join('t.' + r for r in rest)}) IS DISTINCT FROM "
               f"ROW({', '.join('f.' + r for r in rest)})")
-    key_text = " || '/' || ".join(f't."{k}"::text' for k in kind.key_columns)
     return (
         f"WITH d AS (SELECT {keys}, min(_rec) AS first_rec FROM {t} WHERE reason IS NULL "
         f"GROUP BY {keys} HAVING count(*) > 1) "
         f"UPDATE {t} t SET duplicate = true, reason = CASE WHEN {differ} THEN "
-        f"'duplicate {'/'.join(kind.key_columns)} ' || {key_text} || ' with conflicting values; the first row was kept' END "
+        f"'{reasons.conflicting_duplicate(kind.key_columns)}' END "
         f"FROM d JOIN {t} f ON f._rec = d.first_rec "
         f"WHERE {same_key} AND t._rec <> d.first_rec AND t.reason IS NULL"
     )
@@ -137,29 +137,29 @@ def post_validate_sql(kind: FileKind) -> str:
     Runs after either path, so both apply the same rules: required values, ranges, plausible
     dates (1990 to 2099), five-digit zip prefixes, two-letter states.
     """
-    sets, reasons, anomalies = [], [], []
+    sets, checks, anomalies = [], [], []
     for c in kind.columns:
         v = f'"{c.column}"'
         norm = _normalise(c)
         if norm:
             cond, fixed = norm
             sets.append(f"{v} = CASE WHEN {cond} THEN coalesce({fixed}, {v}) ELSE {v} END")
-            reasons.append(f"WHEN {cond} AND {fixed} IS NULL THEN 'bad {c.name}: ' || left({v}, 60)")
+            checks.append(f"WHEN {cond} AND {fixed} IS NULL THEN '{reasons.does_not_parse(c.name)}'")
             anomalies.append(cond)
         if c.required:
-            reasons.insert(0, f"WHEN {v} IS NULL THEN 'missing {c.name}'")
+            checks.insert(0, f"WHEN {v} IS NULL THEN '{reasons.missing(c.name)}'")
             anomalies.append(f"{v} IS NULL")
         if c.column in DOMAIN:
-            reasons.append(f"WHEN NOT ({v} {DOMAIN[c.column]}) THEN 'out of range {c.name}: ' || {v}")
+            checks.append(f"WHEN NOT ({v} {DOMAIN[c.column]}) THEN '{reasons.out_of_range(c.name)}'")
             anomalies.append(f"NOT ({v} {DOMAIN[c.column]})")
         if c.kind == "zip":
             bad = f"({v} NOT BETWEEN 0 AND 99999)"
-            reasons.append(f"WHEN {bad} THEN 'bad {c.name}: ' || {v}")
+            checks.append(f"WHEN {bad} THEN '{reasons.does_not_parse(c.name)}'")
             anomalies.append(bad)
         if c.kind == "ts":
             bad = f"({v} < '1990-01-01' OR {v} >= '2100-01-01')"
-            reasons.append(f"WHEN {bad} THEN 'out of range {c.name}: ' || {v}")
+            checks.append(f"WHEN {bad} THEN '{reasons.out_of_range(c.name)}'")
             anomalies.append(bad)
-    sets.append(f"reason = CASE {' '.join(reasons)} END")
+    sets.append(f"reason = CASE {' '.join(checks)} END")
     return (f"UPDATE {typed_table(kind)} SET {', '.join(sets)} "
             f"WHERE reason IS NULL AND ({' OR '.join(anomalies)})")

@@ -6,6 +6,7 @@ small temp tables so derived columns and rollups are refreshed only where someth
 """
 from __future__ import annotations
 
+from etl import reasons
 from etl.formats import FileKind
 
 GOOD = "reason IS NULL AND NOT duplicate"
@@ -159,7 +160,7 @@ def unknown_members(typ: str, column: str, dim: str, extra: str = "") -> str:
 
 def orphans(typ: str) -> str:
     """Quarantine child rows whose order is in neither the batch nor the warehouse."""
-    return (f"UPDATE {typ} t SET reason = 'unknown order_id ' || t.order_id "
+    return (f"UPDATE {typ} t SET reason = '{reasons.UNKNOWN_ORDER}' "
             f"WHERE {GOOD_T} "
             f"AND NOT EXISTS (SELECT 1 FROM warehouse.fact_orders o WHERE o.order_id = t.order_id)")
 

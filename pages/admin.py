@@ -17,12 +17,13 @@ from pages._cards import card_title
 
 dash.register_page(__name__, path="/admin", name="Admin", order=90, title="Admin · Olist Analytics")
 
+# One row at a time, chosen by clicking it (AG Grid's object form; the string form is deprecated).
+ROW_SELECTION = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 # cellDataType False: AG Grid would otherwise guess types from the first row and blank out values
 # that do not fit the guess (a "never" among sign-in dates).
 GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False},
         "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
-                            "rowSelection": "single",
-                            "domLayout": "autoHeight"},
+                            "rowSelection": ROW_SELECTION, "domLayout": "autoHeight"},
         "className": "ag-theme-alpine"}
 SMALL_GRID = {"defaultColDef": {"sortable": True, "resizable": True, "cellDataType": False}, "dashGridOptions": {"domLayout": "autoHeight"},
               "className": "ag-theme-alpine"}
@@ -55,6 +56,15 @@ QUARANTINE_COLUMNS = [
     {"field": "line_number", "headerName": "Line", "type": "numericColumn", "width": 90},
     {"field": "reason", "headerName": "Reason", "width": 260, "tooltipField": "reason"},
     {"field": "raw", "headerName": "Raw record", "flex": 1, "minWidth": 300, "tooltipField": "raw"},
+]
+SUMMARY_COLUMNS = [
+    {"field": "reason", "headerName": "Reason", "width": 300, "tooltipField": "reason"},
+    {"field": "table_name", "headerName": "Table", "width": 150},
+    {"field": "file_name", "headerName": "File", "width": 240, "tooltipField": "file_name"},
+    {"field": "rows", "headerName": "Rows", "type": "numericColumn", "width": 110,
+     "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "example_line", "headerName": "First line", "type": "numericColumn", "width": 110},
+    {"field": "example", "headerName": "Example record", "flex": 1, "minWidth": 300, "tooltipField": "example"},
 ]
 USER_COLUMNS = [{"field": "username", "headerName": "User"}, {"field": "role", "headerName": "Role"},
                 {"field": "active", "headerName": "Active"}, {"field": "two_factor", "headerName": "Two-factor"},
@@ -98,7 +108,12 @@ def layout(**_query):
                     dbc.Col(dbc.Button("Export CSV", id="admin-q-export", size="sm", color="secondary",
                                        outline=True, className="mt-4"), md=2, className="text-end"),
                 ], className="g-2 mb-2"),
-                html.Div(id="admin-q-count", className="small text-body-secondary mb-1"),
+                html.Div("By reason, table and file (click one to list its rows):", className="small fw-semibold"),
+                dag.AgGrid(id="admin-q-summary", columnDefs=SUMMARY_COLUMNS, rowData=[], style={"height": None},
+                           **{**GRID, "dashGridOptions": {"pagination": True, "paginationPageSize": 10,
+                                                          "tooltipShowDelay": 300, "domLayout": "autoHeight",
+                                                          "rowSelection": ROW_SELECTION}}),
+                html.Div(id="admin-q-count", className="small text-body-secondary mt-3 mb-1"),
                 dcc.Loading(dag.AgGrid(id="admin-quarantine", columnDefs=QUARANTINE_COLUMNS, rowData=[],
                                        style={"height": None},
                                        **{**GRID, "dashGridOptions": {"pagination": True, "paginationPageSize": 20,
@@ -110,7 +125,7 @@ def layout(**_query):
                 "`flask --app app users --help`.",
                 dag.AgGrid(id="admin-users", columnDefs=USER_COLUMNS, rowData=[], columnSize="sizeToFit",
                            style={"height": None},
-                           **{**SMALL_GRID, "dashGridOptions": {"domLayout": "autoHeight", "rowSelection": "single"}}),
+                           **{**SMALL_GRID, "dashGridOptions": {"domLayout": "autoHeight", "rowSelection": ROW_SELECTION}}),
                 user_editor(), new_user()),
         section("Two-factor sign-in", "Who must sign in with a code from an authenticator app besides their "
                 "password. Users set it up at their next sign-in; an admin can reset a user's second factor.",
