@@ -116,8 +116,10 @@ def prepare_warehouse(settings) -> str:
         print(f"The warehouse is empty: generating and loading {settings.demo_orders:,} demo orders...",
               flush=True)
         with tempfile.TemporaryDirectory(prefix="demo-data-") as tmp:
+            reporter = Reporter()
             generate(Path(tmp), settings.demo_orders, seed=42)
-            result = load(url, Path(tmp), reporter=Reporter())
+            reporter.step(f"generated the demo files ({settings.demo_orders:,} orders)")
+            result = load(url, Path(tmp), reporter=reporter)
         print(f"Demo data loaded (run {result.run_id}, {result.seconds:.1f}s).", flush=True)
     ensure_admin(url, settings)
     return url
@@ -150,9 +152,13 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         url = prepare_warehouse(settings)
+        app = create_app(url, settings)
     except (db.DatabaseUnavailable, users.UserError) as exc:
         sys.exit(f"error: {exc}")
-    app = create_app(url, settings)
+    except KeyboardInterrupt:  # Ctrl-C while preparing: a load rolls back; the embedded server stops at exit
+        print("\nStopped before serving; nothing was half-written (run `python app.py` again to start).",
+              file=sys.stderr)
+        sys.exit(130)
     print(f"Serving on http://{settings.host}:{settings.port} (gunicorn: {settings.web_workers} workers x "
           f"{settings.web_threads} threads)", flush=True)
     serve.run(app.server, settings)

@@ -36,9 +36,11 @@ def options(settings) -> dict:
         "worker_class": "gthread",
         "timeout": 120,  # a worker whose main loop is silent this long is replaced (a request may be slow)
         "graceful_timeout": 20,
-        "accesslog": None,
+        # One line per request only when asked for (LOG_LEVEL=DEBUG); gunicorn's own start-up lines
+        # (its address, each worker booting) would repeat what `python app.py` already printed.
+        "accesslog": "-" if settings.log_level == "DEBUG" else None,
         "errorlog": "-",
-        "loglevel": settings.log_level.lower(),
+        "loglevel": "debug" if settings.log_level == "DEBUG" else "warning",
         "forwarded_allow_ips": "*" if settings.proxy_count else "127.0.0.1",
         "limit_request_line": 8190,
         "limit_request_fields": 100,

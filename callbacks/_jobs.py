@@ -40,10 +40,23 @@ def _fork_server():
 def warm_up() -> None:
     """Start the fork server now (a few seconds of imports), so the first job starts at once and its
     Cancel button has a job to cancel. `python app.py` calls this before serving."""
+    import signal
+    import threading
+
     from multiprocess import forkserver
 
     _fork_server()
-    forkserver.ensure_running()
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    # Started ignoring SIGINT (an ignored signal stays ignored across exec): a Ctrl-C at the terminal
+    # reaches the whole process group, and the fork server, still importing, printed a traceback. It
+    # ends with the worker that started it (its pipe closes), as before.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 REFUSED = "[no slot] "

@@ -247,6 +247,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
         began = time.monotonic()
         _upsert(cur, kind, result.tables, kinds, orders_all_new)
         result.tables[kind.table].seconds += time.monotonic() - began
+        reporter.step(f"wrote {kind.table} ({time.monotonic() - began:.1f}s)")
         _fail(fail_at, f"upsert:{kind.key}")
     if "categories" in {k.key for k in kinds}:
         cur.execute(ws.RETRANSLATE)
@@ -254,7 +255,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     cur.execute(ws.TOUCHED_DATES)
     if orders_all_new:  # a first load touched every day there is
         cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
-    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt)
+    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
 

@@ -17,6 +17,7 @@ database's were built by another one (after a migration added a rollup, say).
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -366,11 +367,12 @@ ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CA
            ("agg_daily_single_ltv", DAILY_SINGLE_LTV), ("low_reviews", LOW_REVIEWS))
 
 
-def refresh(cur, rebuilt) -> int:
+def refresh(cur, rebuilt, step=None) -> int:
     """Rebuild the rollups for the touched days; return how many days were rebuilt.
 
     `rebuilt(cur, table, active)` is the loader's context that drops a table's indexes and builds
     them again afterwards: used when a rollup is empty (a first load), where it is much cheaper.
+    `step(message)`, when given, hears of each rollup as it is done (the operator's progress).
     """
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
@@ -379,10 +381,13 @@ def refresh(cur, rebuilt) -> int:
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
     cur.execute(ROLLUP_INPUTS)
-    for table, sql in ROLLUPS:
+    for k, (table, sql) in enumerate(ROLLUPS, 1):
+        began = time.monotonic()
         empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
         with rebuilt(cur, table, empty):
             cur.execute(sql)
+        if step is not None:
+            step(f"rollup {k}/{len(ROLLUPS)}: {table} ({time.monotonic() - began:.1f}s)")
     cur.execute("DROP TABLE rollup_orders, rollup_items")
     cur.execute(DIM_DATE)
     return days

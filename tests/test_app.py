@@ -1,16 +1,23 @@
 """`python app.py`'s start-up path: migrate, load demo data into an empty warehouse, report health."""
 import contextlib
 import dataclasses
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import warnings
+from pathlib import Path
 
 import psutil
 import pytest
 
 from app import create_app, prepare_warehouse
-from data import migrate, users
+from data import db, migrate, users
 from data.db import make_engine
 from data.settings import load_settings
 
@@ -110,3 +117,82 @@ def without_hanging(ask, patience: float = 60):
     worker.join(patience)
     assert box, "the request hung on the frozen database"
     return box[0], time.monotonic() - started
+
+
+def _embedded_postgres(pgdata) -> list:
+    return [p for p in psutil.process_iter(["cmdline"])
+            if str(pgdata) in " ".join(p.info["cmdline"] or []) and "postgres" in " ".join(p.info["cmdline"] or [])]
+
+
+def _start(tmp_path, port):
+    """`python app.py` on a fresh instance, in its own session as a terminal's foreground job."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LOG_LEVEL")}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port), DEMO_ORDERS="400",
+               ADMIN_PASSWORD="console test 1", WEB_WORKERS="1")
+    return subprocess.Popen([sys.executable, "app.py"], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def _ctrl_c(tmp_path, port: int, marker: str, then=lambda: None) -> tuple[str, int]:
+    """Start the app, wait for `marker` on its console, run `then`, press Ctrl-C (SIGINT to the whole
+    process group); return everything it printed and its exit code."""
+    proc = _start(tmp_path, port)
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if marker in line:
+                break
+        else:
+            raise AssertionError(f"the app ended before printing {marker!r}:\n" + "".join(seen))
+        then()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return "".join(seen) + out, proc.returncode
+
+
+def test_the_console_is_plain_and_ctrl_c_stops_the_embedded_postgres(tmp_path):
+    """Not on a terminal: progress lines for each step of the first start, no colour codes, the address
+    once, no line per request; Ctrl-C stops the PostgreSQL it started."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def browse():
+        assert _embedded_postgres(tmp_path / "instance" / "pgdata")
+        for _ in range(100):  # the line comes just before gunicorn binds
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for path in ("/login", "/login"):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).read()
+
+    text, _ = _ctrl_c(tmp_path, port, "Serving on", browse)
+    assert "\x1b[" not in text
+    assert text.count(f"127.0.0.1:{port}") == 1, text
+    for step in ("generated the demo files", "copied olist_orders_dataset.csv", "wrote fact_orders",
+                 "rollup 1/", "Demo data loaded"):
+        assert step in text, (step, text)
+    assert "GET /login" not in text and "Booting worker" not in text and "Traceback" not in text
+    assert not _embedded_postgres(tmp_path / "instance" / "pgdata")
+
+
+def test_ctrl_c_during_the_first_load_leaves_nothing_running_and_nothing_half_written(tmp_path):
+    text, code = _ctrl_c(tmp_path, 1, "generated the demo files")  # stopped while loading: never serves
+    assert code != 0 and "Traceback" not in text and "Stopped before serving" in text, text
+    assert not _embedded_postgres(tmp_path / "instance" / "pgdata")
+    url = db.start_embedded(tmp_path / "instance")  # the load rolled back as one transaction
+    try:
+        with db.connect(url) as conn:
+            orders = conn.execute("SELECT count(*) FROM warehouse.fact_orders").fetchone()[0]
+            days = conn.execute("SELECT count(*) FROM warehouse.agg_daily_orders").fetchone()[0]
+        assert orders in (0, 400) and (orders == 0) == (days == 0)  # all of it, or nothing
+    finally:
+        import pgserver
+        pgserver.get_server(tmp_path / "instance" / "pgdata").cleanup()
