@@ -18,7 +18,7 @@ import time
 
 from bench.dashboard import USER, Client, pct, prepared_database, start_app
 from data import db, queries, users
-from data.filters import DEFAULT_STATUSES, Filters, preset_range
+from data.filters import DEFAULT_STATUSES, Filters, preset_range, to_store
 from data.scope import Scope
 
 SCOPED, PASSWORD = "bench-scoped", "bench password 1"
@@ -109,8 +109,7 @@ def _bounds(url: str):
 
 def _post(client: Client, dep, f: Filters):
     """The KPI callback as bench.dashboard's Client sends it, returning the response."""
-    store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": "", "category": "", "seller": "",
-             "statuses": list(f.statuses)}
+    store = to_store(f)
     outputs = client.outputs(dep)
     return client.http.post(client.base + "/_dash-update-component", json={
         "output": dep["output"], "outputs": outputs, "changedPropIds": ["filters.data"],

@@ -36,7 +36,7 @@ import requests
 from bench import naive
 from bench.etl import ROOT, etl_load, files_of, with_db
 from data import db, migrate, queries, users
-from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset_range
+from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES, Filters, preset_range, to_store
 from etl import formats
 from etl.generate import generate
 
@@ -146,8 +146,7 @@ class Client:
     def call(self, dep, f: Filters, seller: str | None = None) -> float:
         """POST one callback as the renderer does (on the page of `seller`, for a seller's page);
         return the seconds until its answer arrived."""
-        store = {"start": f.start.isoformat(), "end": f.end.isoformat(), "state": ",".join(f.states),
-                 "category": ",".join(f.categories), "seller": ",".join(f.sellers), "statuses": list(f.statuses)}
+        store = to_store(f)
         values = {"filters": store, "theme": "light", "overview-grain": "auto", "geography-metric": "revenue",
                   "payments-tolerance": 1, "customers-cohort-measure": "pct", "seller-id": seller}
         outputs = self.outputs(dep)

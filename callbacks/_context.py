@@ -11,7 +11,6 @@ request carried travels with it in Dash's callback context (`callbacks._jobs`).
 """
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from functools import wraps
 
 from dash._callback_context import context_value
@@ -21,7 +20,7 @@ from flask_login import current_user
 
 from callbacks._jobs import SCOPE_KEY
 from data.db import OUTAGE, probe
-from data.filters import Filters
+from data.filters import Filters, from_store, seller_id
 from data.scope import Scope
 
 log = logging.getLogger("app")
@@ -48,7 +47,9 @@ def warehouse():
 def seller_choices(typed, chosen) -> list[dict]:
     """The type-ahead's options: the chosen sellers, then at most 20 matching what was typed (two
     characters at least), never the whole list; inside the user's scope."""
-    keep = [{"label": v[:8] + "…", "value": v} for v in (chosen or [])]
+    chosen = [c for c in (chosen if isinstance(chosen, list) else []) if isinstance(c, str) and seller_id(c) == c]
+    labels = warehouse().seller_labels(tuple(chosen))
+    keep = [{"label": labels[v], "value": v} for v in (chosen or []) if v in labels]
     if not typed or len(typed) < 2:
         return keep
     return keep + [o for o in warehouse().seller_options(typed) if o["value"] not in (chosen or [])]
@@ -88,8 +89,7 @@ def filters_from(data: dict | None) -> Filters | None:
     """The shell's `filters` store as Filters (None before the data is known)."""
     if not data:
         return None
-    f = Filters(date.fromisoformat(data["start"]), date.fromisoformat(data["end"]),
-                tuple(filter(None, data.get("state", "").split(","))),
-                tuple(filter(None, data.get("category", "").split(","))),
-                tuple(filter(None, data.get("seller", "").split(","))), tuple(str(s) for s in data["statuses"]))
+    f = from_store(data)
+    if f is None:
+        raise ValueError("the filters are not a filter state")  # crafted: a 400 (auth.headers), not a chart
     return current_scope().apply(f)

@@ -10,11 +10,12 @@ from datetime import date
 from urllib.parse import parse_qs, urlencode
 
 import dash
-from dash import Input, Output, State, callback, clientside_callback, ctx, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
 from callbacks._context import current_scope, database_ok, guarded, seller_choices, warehouse
-from data import filters as flt
+from data import filters as flt, names
 
 
 def _bounds():
@@ -22,60 +23,79 @@ def _bounds():
     return b["first"], b["last"], b
 
 
-def _preset_for(start: date, end: date, first: date, last: date) -> str:
-    for key in ("7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all"):
-        if flt.preset_range(key, first, last) == (start, end):
+def _preset_for(start: date, end: date, b: dict) -> str:
+    for key in (*flt.COMPLETE_PRESETS, "7d", "30d", "90d", "365d", "mtd", "qtd", "ytd", "all"):
+        if flt.preset_range(key, b["first"], b["last"], b["complete"]) == (start, end):
             return key
     return "custom"
 
 
+FILTER = {"type": "filter", "key": ALL}
+# A page that needs a longer default range than the last 90 complete days: a forecast learns from a year.
+PAGE_DEFAULTS = {"/forecast": "365c"}
+NAV = {"type": "nav", "path": ALL}
+
+
 @callback(
     Output("url", "search"), Output("filter-preset", "value"), Output("filter-dates", "start_date"),
-    Output("filter-dates", "end_date"), Output("filter-state", "value"), Output("filter-category", "value"),
-    Output("filter-seller", "value"), Output("filter-status", "value"), Output("filters", "data"),
-    Output("filter-range", "children"), Output("notices", "children"),
-    Output("filter-state", "options"), Output("filter-category", "options"), Output("filter-status", "options"),
-    Output("filter-dates", "min_date_allowed"), Output("filter-dates", "max_date_allowed"),
+    Output("filter-dates", "end_date"), Output(FILTER, "value"), Output(FILTER, "options"),
+    Output("filters", "data"), Output("filter-range", "children"), Output("filter-chips", "children"),
+    Output("notices", "children"), Output("filter-dates", "min_date_allowed"),
+    Output("filter-dates", "max_date_allowed"), Output(NAV, "href"), Output(NAV, "active"),
     Input("url", "search"), Input("filter-preset", "value"), Input("filter-dates", "start_date"),
-    Input("filter-dates", "end_date"), Input("filter-state", "value"), Input("filter-category", "value"),
-    Input("filter-seller", "value"), Input("filter-status", "value"), Input("db-ok", "data"),
+    Input("filter-dates", "end_date"), Input(FILTER, "value"), Input("db-ok", "data"),
+    State("url", "pathname"),
 )
 @guarded
-def sync(search, preset, start, end, states, categories, sellers, statuses, _db_ok):
+def sync(search, preset, start, end, values, _db_ok, path):
+    """The URL is the filter state. Opened or stepped to (reload, link, Back, Forward), the URL is
+    read and the bar shows it, and the URL is left as it is, so history gets no entry of its own;
+    a change in the bar writes the URL (one history entry). Every filter's dropdown gets the chosen
+    values among its options, so no value the URL holds is dropped by the dropdown."""
     first, last, b = _bounds()
+    keys = [o["id"]["key"] for o in ctx.outputs_list[4]]
+    paths = [o["id"]["path"] for o in ctx.outputs_list[12]]
+    nav = ([_href(p, "") for p in paths], [_active(p, path) for p in paths])
     if first is None:  # an empty warehouse: nothing to filter
-        return (dash.no_update,) * 9 + ("No data loaded yet.", None, [], [], [], None, None)
+        return (dash.no_update,) * 4 + ([None] * len(keys), [[]] * len(keys), None, "No data loaded yet.", None,
+                                        None, None, None) + nav
     trigger = ctx.triggered_id
-    notices = []
-    if trigger in (None, "url", "db-ok"):
+    from_url = trigger in (None, "url", "db-ok")
+    if from_url:
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
-        f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES)
     else:
-        args = {"state": states or [], "category": categories or [], "seller": sellers or [],
-                "status": statuses or []}
+        args = {k: v or [] for k, v in zip(keys, values)}
+        if "status" in args and not args["status"]:
+            args["status"] = ["all"]  # the Status dropdown cleared: every status, as every other cleared filter
         if trigger == "filter-preset" and preset != "custom":
-            s, e = flt.preset_range(preset, first, last)
+            s, e = flt.preset_range(preset, first, last, b["complete"])
         else:
             s, e = (start or first.isoformat()), (end or last.isoformat())
         args.update(start=str(s), end=str(e))
-        f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES)
+    f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES, b["complete"],
+                           PAGE_DEFAULTS.get(path or "/", flt.DEFAULT_PRESET))
     f, notices = _within_scope(f, notices)
-    query = "?" + urlencode(flt.to_query(f))
+    labels = warehouse().seller_labels(f.sellers)
+    notices += [f"ignored seller={s[:8]!r}…: there is no such seller" for s in f.sellers if s not in labels]
+    f = replace(f, sellers=tuple(s for s in f.sellers if s in labels))
+    query = flt.to_query(f)
+    written = "?" + urlencode(query, safe=",")
+    # Opened from a URL with no filters in it: keep it bare (the default range follows the data).
+    canonical = written if (not from_url or search not in (None, "", "?")) else ""
     excluded = [s for s in flt.EXCLUDED_BY_DEFAULT if s not in f.statuses]
-    text = (f"Showing {f.start:%d %b %Y} to {f.end:%d %b %Y} ({f.days:,} days; the data ends on {last:%d %b %Y})"
-            + (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if excluded else ""))
+    text = (f"Showing {f.start:%d %b %Y} to {f.end:%d %b %Y} ({f.days:,} days; the data ends on {last:%d %b %Y}"
+            + (f", complete through {b['complete']:%d %b %Y}" if b["complete"] and b["complete"] < last else "")
+            + ")" + (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if excluded else ""))
     scope = current_scope()
     if scope.limited:
         text += f". Your access is limited to {scope.describe()}"
     alerts = [html.Div(n, className="alert alert-warning py-1 px-2 small mb-2") for n in flt.capped(notices)]
-    return (query if query != search else dash.no_update, _preset_for(f.start, f.end, first, last),
-            f.start.isoformat(), f.end.isoformat(), list(f.states), list(f.categories), list(f.sellers),
-            list(f.statuses), {**flt.to_query(f), "statuses": list(f.statuses)}, text, alerts,
-            [{"label": s, "value": s} for s in flt.STATES if scope.allows_state(s)]
-            + ([] if scope.states else [{"label": "unknown", "value": "??"}]),
-            [{"label": c.replace("_", " "), "value": c} for c in b["categories"]],
-            [{"label": s, "value": s} for s in flt.ALL_STATUSES],
-            first.isoformat(), last.isoformat())
+    options = _options(f, b, labels, scope)
+    return (written if not from_url and written != search else dash.no_update,
+            _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
+            [_shown(f, k) for k in keys], [options[k] for k in keys],
+            flt.to_store(f), text, _chips(f, query, path, labels), alerts, first.isoformat(), last.isoformat(),
+            [_href(p, canonical) for p in paths], nav[1])
 
 
 def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list[str]]:
@@ -89,10 +109,70 @@ def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list
     return replace(f, states=states, sellers=sellers), notices
 
 
-@callback(Output("filter-seller", "options"), Input("filter-seller", "search_value"),
-          State("filter-seller", "value"))
+def _shown(f: flt.Filters, key: str) -> list[str]:
+    """A dropdown's value: the chosen values (Status shows nothing, its placeholder, when all are chosen)."""
+    values = list(getattr(f, flt.BY_KEY[key].attr))
+    return [] if key == "status" and set(values) == set(flt.ALL_STATUSES) else values
+
+
+def _options(f: flt.Filters, b: dict, sellers: dict, scope) -> dict[str, list[dict]]:
+    return {
+        "state": [{"label": names.state(s), "value": s} for s in sorted(flt.STATES, key=names.state)
+                  if scope.allows_state(s)] + ([] if scope.states else [{"label": names.state("??"), "value": "??"}]),
+        "category": [{"label": names.category(c), "value": c} for c in b["categories"]],
+        "seller": [{"label": sellers[s], "value": s} for s in f.sellers],
+        "status": [{"label": names.status(s), "value": s} for s in flt.ALL_STATUSES],
+    }
+
+
+def _chips(f: flt.Filters, query: dict, path: str | None, sellers: dict) -> list:
+    """A chip per active filter value; its × is a link to the same view without that value."""
+    label = {"state": names.state, "category": names.category, "seller": lambda s: sellers.get(s, s[:8]),
+             "status": names.status}
+    chips = []
+    for dim in flt.DIMENSIONS:
+        values = getattr(f, dim.attr)
+        if dim.key == "status":
+            if set(values) == set(dim.default):
+                continue
+            shown = "all" if set(values) == set(flt.ALL_STATUSES) else ", ".join(map(names.status, values))
+            rest = {k: v for k, v in query.items() if k != "status"}
+            chips.append(_chip(f"{dim.label}: {shown}", _href(path or "/", "?" + urlencode(rest, safe=",")),
+                               dim.key, "default"))
+            continue
+        for v in values:
+            rest = {**query, dim.key: ",".join(x for x in values if x != v)}
+            rest = {k: x for k, x in rest.items() if x}
+            chips.append(_chip(f"{dim.label}: {label[dim.key](v)}", _href(path or "/", "?" + urlencode(rest, safe=",")),
+                               dim.key, v))
+    return chips
+
+
+def _chip(text: str, href: str, key: str, value: str):
+    return html.Span([text, dcc.Link("×", href=href, className="ms-1 text-decoration-none fw-bold text-white",
+                                     title=f"Remove {text}", id={"type": "chip-remove", "key": key, "value": value})],
+                     className="badge rounded-pill text-bg-secondary fw-normal me-1 filter-chip")
+
+
+def _href(path: str, query: str) -> str:
+    return path + (query if query not in ("", "?") else "")
+
+
+def _active(link: str, path: str | None) -> bool:
+    path = path or "/"
+    return path == link or (link != "/" and path.startswith(link.rstrip("/") + "/"))
+
+
+SELLER = {"type": "filter", "key": "seller"}
+
+
+@callback(Output(SELLER, "options", allow_duplicate=True), Input(SELLER, "search_value"), State(SELLER, "value"),
+          prevent_initial_call=True)
 @guarded
 def seller_options(typed, chosen):
+    """The seller type-ahead: the chosen sellers, then those matching what was typed."""
+    if typed is None:
+        raise PreventUpdate  # the dropdown closed: keep the options the shell gave it
     return seller_choices(typed, chosen)
 
 
@@ -133,6 +213,13 @@ clientside_callback(
     }""",
     Output("navbar-collapse", "is_open"),
     Input("navbar-toggler", "n_clicks"), Input("url", "pathname"), State("navbar-collapse", "is_open"),
+)
+
+
+# Charts that lay themselves out by the window (small multiples) read its width class.
+clientside_callback(
+    """function(path) { return window.innerWidth < 768 ? "phone" : "wide"; }""",
+    Output("viewport", "data"), Input("url", "pathname"),
 )
 
 

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from pathlib import Path
 
 import diskcache
 
 from data.version import data_version
 
 _MISSING = object()
+
+
+def _code_fingerprint() -> str:
+    """A digest of the code that computes the answers (data/): an upgrade that changes what a question
+    answers, or its shape, must not be served the answers the old code cached."""
+    h = hashlib.blake2b(digest_size=6)
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+CODE = _code_fingerprint()
 
 
 class QueryCache:
@@ -46,7 +59,7 @@ class QueryCache:
     @staticmethod
     def _key(name: str, args, version: int) -> str:
         digest = hashlib.blake2b(pickle.dumps(args, protocol=4), digest_size=16).hexdigest()
-        return f"{name}:v{version}:{digest}"
+        return f"{name}:v{version}:{CODE}:{digest}"
 
     def close(self) -> None:
         self.store.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -15,6 +16,8 @@ EXCLUDED_BY_DEFAULT = ("canceled", "unavailable")
 DEFAULT_STATUSES = tuple(s for s in ALL_STATUSES if s not in EXCLUDED_BY_DEFAULT)
 STATES = tuple("AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO RR RS SC SE SP TO".split())
 PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+DEFAULT_PRESET = "90c"  # the last 90 complete days: the export's thinning last days would make every KPI red
+COMPLETE_PRESETS = {"90c": 90, "365c": 365}  # N days ending on the last day the data fully covers
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,28 @@ class Filters:
         """The period of equal length just before this one, with the same other filters."""
         return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
 
+    def year_before(self) -> Filters:
+        """The same days a year earlier (29 February becomes the 28th), with the same other filters."""
+        def back(d: date) -> date:
+            return d.replace(year=d.year - 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
+        return replace(self, start=back(self.start), end=back(self.end))
+
+    def compared(self, to: str) -> Filters:
+        """The period to compare with: "previous" (equal length, just before) or "year" (a year before)."""
+        return self.year_before() if to == "year" else self.previous()
+
     def key(self) -> tuple:
         """A hashable, order-independent identity for caching."""
         return (self.start.isoformat(), self.end.isoformat(), tuple(sorted(self.states)),
                 tuple(sorted(self.categories)), tuple(sorted(self.sellers)), tuple(sorted(self.statuses)))
 
 
-def preset_range(preset: str, first: date, last: date) -> tuple[date, date]:
-    """Resolve a preset against the data's own calendar: "last 30 days" ends on the latest date."""
+def preset_range(preset: str, first: date, last: date, complete: date | None = None) -> tuple[date, date]:
+    """Resolve a preset against the data's own calendar: "last 30 days" ends on the latest date;
+    "90c", the default, is the 90 days ending on the last day the data fully covers (`complete`)."""
+    if preset in COMPLETE_PRESETS:
+        end = complete or last
+        return max(first, end - timedelta(days=COMPLETE_PRESETS[preset] - 1)), end
     if preset in PRESETS:
         return max(first, last - timedelta(days=PRESETS[preset] - 1)), last
     if preset == "mtd":
@@ -72,15 +89,52 @@ def _date(raw) -> date | None:
         return None
 
 
-def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -> tuple[Filters, list[str]]:
+def seller_id(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One filter of the bar, declared once: its URL key (also the semantic layer's dimension key),
+    the Filters field that holds its values, how a URL value is made canonical (None when it is
+    malformed) and what the bar shows. parse, to_query, the store and the filter bar all read this
+    list, so a new filter is a new entry here (and a Filters field the warehouse applies)."""
+
+    key: str
+    attr: str
+    label: str
+    placeholder: str
+    canonical: Callable[[str], str | None]
+    malformed: str = "unknown {key}"  # the notice for a value `canonical` rejects or the data does not hold
+    default: tuple[str, ...] = ()  # what an absent or cleared filter means; () is everything
+    typed: bool = False  # too many values to list: the bar offers them as the user types (the server searches)
+
+
+DIMENSIONS = (
+    Dimension("state", "states", "State", "All states", str.upper),
+    Dimension("category", "categories", "Category", "All categories", str.lower),
+    Dimension("seller", "sellers", "Seller", "Type a seller id, city or state", seller_id,
+              malformed="not a seller id", typed=True),
+    Dimension("status", "statuses", "Status", "All statuses", str.lower, default=DEFAULT_STATUSES),
+)
+BY_KEY = {d.key: d for d in DIMENSIONS}
+
+
+def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES,
+          complete: date | None = None, default: str = DEFAULT_PRESET) -> tuple[Filters, list[str]]:
     """Build Filters from URL query values; return them with a notice per ignored value.
 
-    `first`/`last` are the data's first and last purchase dates (the default range is the last
-    90 days of data); `categories` and `statuses` are the values the data knows.
+    `first`/`last` are the data's first and last purchase dates and `complete` the last day the data
+    fully covers (the `default` range, 90 days ending on it unless a page needs more); `categories` and `statuses` are
+    the values the data knows. Sellers are only checked for form here (the shell looks them up).
+    An explicit `status=all` means every status.
     """
     notices = []
-    start, end = preset_range("90d", first, last)
-    for name, default in (("start", start), ("end", end)):
+    start, end = preset_range(default, first, last, complete)
+    for name in ("start", "end"):
         raw = args.get(name)
         if raw in (None, "", []):
             continue
@@ -94,30 +148,25 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES) -
             end = value
     if end < start:
         notices.append(f"ignored the dates: the end ({end}) is before the start ({start})")
-        start, end = preset_range("90d", first, last)
+        start, end = preset_range(default, first, last, complete)
 
-    def pick(name, allowed, normalise=str):
+    allowed = {"state": set(STATES) | {"??"}, "category": set(categories), "seller": None, "status": set(statuses)}
+    chosen = {}
+    for dim in DIMENSIONS:
+        raw = _values(args.get(dim.key))
+        if dim.key == "status" and [v.lower() for v in raw] == ["all"]:
+            chosen[dim.attr] = tuple(ALL_STATUSES)
+            continue
         kept = []
-        for v in _values(args.get(name)):
-            n = normalise(v)
-            if n in allowed:
+        for v in raw:
+            n = dim.canonical(v)
+            if n is not None and (allowed.get(dim.key) is None or n in allowed[dim.key]):
                 if n not in kept:
                     kept.append(n)
             else:
-                notices.append(f"ignored {name}={v[:40]!r}: unknown {name}")
-        return tuple(kept)
-
-    states = pick("state", set(STATES) | {"??"}, str.upper)
-    cats = pick("category", set(categories), str.lower)
-    sellers = []
-    for v in _values(args.get("seller")):
-        try:
-            sellers.append(str(uuid.UUID(v)))
-        except ValueError:
-            notices.append(f"ignored seller={v[:40]!r}: not a seller id")
-    status_values = _values(args.get("status"))
-    chosen = (pick("status", set(statuses), str.lower) if status_values else ()) or DEFAULT_STATUSES
-    return Filters(start, end, states, cats, tuple(dict.fromkeys(sellers)), tuple(chosen)), notices
+                notices.append(f"ignored {dim.key}={v[:40]!r}: {dim.malformed.format(key=dim.key)}")
+        chosen[dim.attr] = tuple(kept) or dim.default
+    return Filters(start, end, **chosen), notices
 
 
 MAX_NOTICES = 5
@@ -131,11 +180,33 @@ def capped(notices: list[str]) -> list[str]:
 
 
 def to_query(f: Filters) -> dict[str, str]:
-    """The URL query values for these filters (the default statuses are left out)."""
+    """The URL query values for these filters, in a fixed order (a filter at its default is left out;
+    every status is `status=all`)."""
     out = {"start": f.start.isoformat(), "end": f.end.isoformat()}
-    for name, values in (("state", f.states), ("category", f.categories), ("seller", f.sellers)):
-        if values:
-            out[name] = ",".join(values)
-    if set(f.statuses) != set(DEFAULT_STATUSES):
-        out["status"] = ",".join(f.statuses)
+    for dim in DIMENSIONS:
+        values = getattr(f, dim.attr)
+        if set(values) == set(dim.default):
+            continue
+        if dim.key == "status" and set(values) == set(ALL_STATUSES):
+            out["status"] = "all"
+        elif values:
+            out[dim.key] = ",".join(values)
     return out
+
+
+def to_store(f: Filters) -> dict:
+    """The page's `filters` store: the dates and every dimension's values as lists."""
+    return {"start": f.start.isoformat(), "end": f.end.isoformat(),
+            **{dim.key: list(getattr(f, dim.attr)) for dim in DIMENSIONS}}
+
+
+def from_store(data) -> Filters | None:
+    """The inverse of to_store: what a callback reads back (None for a store that is not one, as a
+    crafted request may send; the values reach SQL only as bound parameters, and the caller applies
+    the user's scope)."""
+    if not isinstance(data, dict):
+        return None
+    start, end = _date(data.get("start")), _date(data.get("end"))
+    if start is None or end is None:
+        return None
+    return Filters(start, end, **{dim.attr: tuple(_values(data.get(dim.key))) or dim.default for dim in DIMENSIONS})

@@ -364,6 +364,16 @@ def period_start(grain: str, day):
     return day.replace(day=1) if grain == "month" else day
 
 
+def period_end(grain: str, day):
+    """The last day of the day's period."""
+    if grain == "week":
+        return day + timedelta(days=6 - day.weekday())
+    if grain == "month":
+        following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following - timedelta(days=1)
+    return day
+
+
 def timeseries(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
     """Revenue and orders per day, week or month of the range."""
     if grain not in GRAINS:
@@ -392,18 +402,63 @@ def bounds(conn) -> dict:
     cats = conn.execute(sa.select(products.c.product_category_name_english).distinct()
                         .order_by(products.c.product_category_name_english)).scalars().all()
     statuses = conn.execute(sa.select(a.order_status).distinct().order_by(a.order_status)).scalars().all()
-    return {"first": first, "last": last, "categories": cats, "statuses": statuses}
+    return {"first": first, "last": last, "categories": cats, "statuses": statuses,
+            "complete": complete_through(conn, last)}
+
+
+def complete_through(conn, last):
+    """The last day the data fully covers: the latest day whose trailing 7-day mean of orders is at
+    least 60% of the median day of the year before the data's end. An export's last days thin out
+    (orders still being written, or cut off mid-day) and a range that ends in them looks like a
+    collapse that never happened; a smaller dip is left alone, as a real one must not be hidden."""
+    if last is None:
+        return None
+    a = agg.c
+    since = last - timedelta(days=364)
+    rows = conn.execute(sa.select(a.purchase_date, sa.func.sum(a.orders)).where(a.purchase_date >= since)
+                        .group_by(a.purchase_date)).all()
+    by_day = {d: int(n) for d, n in rows}
+    daily = [by_day.get(since + timedelta(days=k), 0) for k in range(365)]
+    typical = sorted(daily)[len(daily) // 2]
+    for k in range(364, 5, -1):
+        if sum(daily[k - 6:k + 1]) / 7 >= 0.6 * typical:
+            return since + timedelta(days=k)
+    return last
+
+
+def seller_label(seller_id, city, state) -> str:
+    """How a seller is named wherever one is shown: city and state, then the id's first characters."""
+    place = ", ".join(v for v in ((city or "").title(), state or "") if v) or "unknown place"
+    return f"{place} · {str(seller_id)[:8]}"
 
 
 def seller_options(conn, typed: str, within: tuple = (), limit: int = 20) -> list[dict]:
-    """Sellers whose id starts with what was typed (among `within`, when given), for the type-ahead."""
+    """Sellers whose id starts with what was typed, or whose city contains it, or whose state it
+    names (among `within`, when given), for the type-ahead."""
     s = sellers
-    prefix = "".join(ch for ch in typed.lower() if ch in "0123456789abcdef-")
-    q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
-         .where(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%")).order_by(s.c.seller_id).limit(limit))
+    text = " ".join(typed.lower().split())[:60]
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    prefix = "".join(ch for ch in text if ch in "0123456789abcdef-")
+    matches = [s.c.seller_city.ilike(pattern, escape="\\")]
+    if prefix == text:
+        matches.append(sa.cast(s.c.seller_id, sa.Text).like(prefix + "%"))
+    if len(text) == 2 and text.isalpha():
+        matches.append(s.c.seller_state == text.upper())
+    q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state).where(sa.or_(*matches))
+         .order_by(s.c.seller_city, s.c.seller_id).limit(limit))
     if within:
         q = q.where(s.c.seller_id.in_([sa.cast(v, sa.Uuid) for v in within]))
-    return [{"value": str(r[0]), "label": f"{str(r[0])[:8]}… ({r[1] or '?'}, {r[2] or '?'})"} for r in conn.execute(q)]
+    return [{"value": str(r[0]), "label": seller_label(*r)} for r in conn.execute(q)]
+
+
+def seller_labels(conn, ids: tuple[str, ...]) -> dict[str, str]:
+    """The label of each of these sellers that exists (an id with no seller is left out)."""
+    if not ids:
+        return {}
+    s = sellers
+    q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
+         .where(s.c.seller_id.in_([sa.cast(v, sa.Uuid) for v in ids])))
+    return {str(r[0]): seller_label(*r) for r in conn.execute(q)}
 
 
 def status_mix(conn, f: Filters, source: str = "auto") -> list[dict]:

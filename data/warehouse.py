@@ -48,6 +48,11 @@ class Warehouse:
         return self._ask("sellers", (typed.lower()[:36], within),
                          lambda conn: queries.seller_options(conn, typed, within))
 
+    def seller_labels(self, ids: tuple[str, ...]) -> dict[str, str]:
+        """Labels of the sellers with these ids that exist inside the scope."""
+        ids = tuple(sorted(v for v in ids if self.scope.allows_seller(v)))
+        return self._ask("seller_labels", ids, lambda conn: queries.seller_labels(conn, ids))
+
     def status_mix(self, f: Filters) -> list[dict]:
         f = self.scope.apply(f)
         return self._ask("status_mix", f.key(), lambda conn: queries.status_mix(conn, f))

@@ -8,16 +8,19 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-PRESETS = [("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d"), ("Last 365 days", "365d"),
+from data.filters import DEFAULT_PRESET, DIMENSIONS
+
+PRESETS = [("Last 90 complete days", DEFAULT_PRESET), ("Last 365 complete days", "365c"),
+           ("Last 7 days", "7d"), ("Last 30 days", "30d"), ("Last 90 days", "90d"), ("Last 365 days", "365d"),
            ("Month to date", "mtd"), ("Quarter to date", "qtd"), ("Year to date", "ytd"), ("All time", "all"),
            ("Custom", "custom")]
 
 
 def navbar():
-    """Links from the page registry (Admin for admins only); on a phone they fold behind a toggler."""
+    """Links from the page registry (Admin for admins only); on a phone they fold behind a toggler.
+    The shell keeps each link's query equal to the current filters, so moving between pages keeps them."""
     is_admin = current_user.is_authenticated and current_user.role == "admin"
-    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id=f"nav-{p['module'].split('.')[-1]}",
-                                     active="exact"))
+    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id={"type": "nav", "path": p["path"]}))
              for p in dash.page_registry.values()
              if not p["module"].endswith("not_found_404") and not p.get("path_template")
              and (is_admin or p["path"] != "/admin")]
@@ -52,29 +55,29 @@ def sign_out():
 
 
 def filter_bar():
-    """The filters; on a phone they fold behind a button, and the line saying what is shown stays."""
-    multi = {"multi": True, "clearable": True}
+    """The dates, then one dropdown per declared filter dimension (data.filters.DIMENSIONS); on a phone
+    they fold behind a button, and the line saying what is shown, with a chip per active filter, stays."""
+    dims = [dbc.Col([dbc.Label(d.label, html_for=f"filter-{d.key}", className="small mb-0"),
+                     dcc.Dropdown(id={"type": "filter", "key": d.key}, placeholder=d.placeholder, multi=True,
+                                  clearable=True, maxHeight=320, optionHeight=32)], md=2, xl=True,
+                    id=f"filter-{d.key}")
+            for d in DIMENSIONS]
     controls = dbc.Row([
         dbc.Col([dbc.Label("Dates", html_for="filter-preset", className="small mb-0"),
                  dcc.Dropdown(id="filter-preset", options=[{"label": a, "value": b} for a, b in PRESETS],
-                              value="90d", clearable=False)], md=2),
+                              value=DEFAULT_PRESET, clearable=False, maxHeight=360)], md=2, xl=True),
         dbc.Col([dbc.Label("Custom range", className="small mb-0"),
-                 dcc.DatePickerRange(id="filter-dates", display_format="YYYY-MM-DD", minimum_nights=0)], md=3),
-        dbc.Col([dbc.Label("State", className="small mb-0"),
-                 dcc.Dropdown(id="filter-state", placeholder="All states", **multi)], md=2),
-        dbc.Col([dbc.Label("Category", className="small mb-0"),
-                 dcc.Dropdown(id="filter-category", placeholder="All categories", **multi)], md=2),
-        dbc.Col([dbc.Label("Seller", className="small mb-0"),
-                 dcc.Dropdown(id="filter-seller", placeholder="Type a seller id", **multi)], md=1),
-        dbc.Col([dbc.Label("Status", className="small mb-0"),
-                 dcc.Dropdown(id="filter-status", placeholder="Statuses", **multi)], md=2),
+                 dcc.DatePickerRange(id="filter-dates", display_format="YYYY-MM-DD", minimum_nights=0)],
+                md=4, xl=3),
+        *dims,
     ], className="g-2")
     return html.Div(dbc.Container([
         dbc.Button("Filters", id="filter-toggle", size="sm", color="secondary", outline=True, n_clicks=0,
                    className="d-md-none mt-2"),
         # Folded on a phone until asked for; always open from the md breakpoint up (d-md-block).
         dbc.Collapse(controls, id="filter-collapse", is_open=False, className="d-md-block pt-2"),
-        html.Div(id="filter-range", className="small text-body-secondary mt-1 pb-2"),
+        html.Div([html.Span(id="filter-range"), html.Span(id="filter-chips", className="ms-1")],
+                 className="small text-body-secondary mt-1 pb-2"),
     ], fluid=True), className="filter-bar border-bottom bg-body", id="filter-bar")
 
 
@@ -84,6 +87,7 @@ def shell():
         dcc.Store(id="filters"),
         dcc.Store(id="theme", storage_type="local"),
         dcc.Store(id="db-ok", data=True),
+        dcc.Store(id="viewport"),  # the window's width class ("phone" or "wide"), for charts laid out by it
         dcc.Interval(id="health-poll", interval=5_000),
         navbar(),
         filter_bar(),

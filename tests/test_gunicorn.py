@@ -151,7 +151,7 @@ def test_one_viewer_cannot_start_six_forecast_jobs(db_url, tmp_path, tmp_path_fa
         deps = json.loads(read(viewer, site.base + "/_dash-dependencies"))
         fit = next(d for d in deps if d["output"].startswith("..forecast-chart.figure"))
         view = {"start": "2017-01-01", "end": "2018-08-31", "state": "", "category": "", "seller": "",
-                "statuses": ["delivered", "shipped", "invoiced", "processing", "approved", "created"]}
+                "status": ["delivered", "shipped", "invoiced", "processing", "approved", "created"]}
 
         def body(measure, horizon, view):
             values = {"filters": view, "forecast-measure": measure, "forecast-horizon": horizon, "theme": "light",
