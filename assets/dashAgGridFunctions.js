@@ -40,3 +40,16 @@ dagfuncs.signed1 = function (value) {
   if (value === null || value === undefined) { return ""; }
   return (value > 0 ? "+" : "") + Number(value).toFixed(1);
 };
+
+// A share (0 to 1) as a data bar behind its value: rates compare down a column at a glance.
+dagfuncs.shareBar = function (params) {
+  var v = Number(params.value);
+  if (params.value === null || params.value === undefined || isNaN(v)) { return null; }
+  var p = Math.max(0, Math.min(1, v)) * 100;
+  return { background: "linear-gradient(90deg, rgba(13, 110, 253, .18) " + p + "%, transparent " + p + "%)" };
+};
+
+// The totals row: bold, on the grid's own background.
+dagfuncs.totalRowStyle = function (params) {
+  return params.node.rowPinned ? { fontWeight: 600 } : null;
+};

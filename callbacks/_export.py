@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from callbacks._context import filters_from, guarded
 from data import audit
+from callbacks._people import rows_for_people
 from data.filters import to_query
 
 
@@ -32,14 +33,46 @@ def record_export(name: str, kind: str, rows: int) -> None:
 
 
 def send(rows: list[dict], name: str, excel: bool, sheet: str = "Data"):
-    """The dcc.Download payload for these rows, or no_update for a viewer whatever the page shows."""
+    """The dcc.Download payload for these rows, or no_update for a viewer whatever the page shows.
+    Written for people (callbacks._people); the file's name carries the filters it was made under,
+    and an Excel file lists them on a second sheet."""
     if not can_export():
         return no_update
     record_export(name, "xlsx" if excel else "csv", len(rows))
-    frame = pd.DataFrame(rows)
+    headers, values = rows_for_people(rows)
+    frame = pd.DataFrame(values, columns=headers)
+    described = _filters_now()
+    file_name = _file_name(name, described)
     if excel:
-        return dcc.send_data_frame(frame.to_excel, f"{name}.xlsx", sheet_name=sheet[:31], index=False)
-    return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)
+        def write(buffer):
+            with pd.ExcelWriter(buffer) as book:
+                frame.to_excel(book, sheet_name=sheet[:31], index=False)
+                pd.DataFrame(described or [("Filters", "none")], columns=["Filter", "Value"]).to_excel(
+                    book, sheet_name="Filters", index=False)
+        return dcc.send_bytes(write, f"{file_name}.xlsx")
+    return dcc.send_data_frame(frame.to_csv, f"{file_name}.csv", index=False)
+
+
+def _filters_now() -> list[tuple[str, str]]:
+    """The effective filters of the view being exported, as (name, value) pairs."""
+    try:
+        f = filters_from(ctx.states.get("filters.data"))
+    except MissingCallbackContextException:
+        return []
+    if f is None:
+        return []
+    return [("Dates", f"{f.start} to {f.end}")] + [(k, v) for k, v in to_query(f).items() if k not in ("start", "end")]
+
+
+def _file_name(name: str, described: list[tuple[str, str]]) -> str:
+    """`name`, then the dates and other filters, in characters every file system takes."""
+    if not described:
+        return name
+    parts = [name] + [described[0][1].replace(" to ", "_to_")]
+    parts += [f"{k}-{v}" for k, v in described[1:]]
+    text = "_".join(parts)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
+    return safe[:150]
 
 
 def table_export(grid_id: str, rows_for, name_for, sheet: str, *states: State) -> None:

@@ -4,11 +4,20 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from callbacks._palette import PALETTE, colours
+
 MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 NO_DATA = "No data matches the filters."
 
 
-TEMPLATES = {name: pio.templates[name].to_plotly_json() for name in ("plotly_white", "plotly_dark")}
+def _template(name: str) -> dict:
+    """Plotly's light or dark template with the page's colours (callbacks._palette), not Plotly's purple."""
+    found = pio.templates[name].to_plotly_json()
+    found["layout"]["colorway"] = PALETTE
+    return found
+
+
+TEMPLATES = {name: _template(name) for name in ("plotly_white", "plotly_dark")}
 
 
 def template(theme: str | None) -> dict:
@@ -16,9 +25,10 @@ def template(theme: str | None) -> dict:
 
 
 def sequential(theme: str | None):
-    """A colour scale for heatmaps and maps: light to dark blue, or on a dark page from the page's
-    own dark to bright blue, so that low values do not glare as white cells."""
-    return [[0, "#1d2b3a"], [1, "#6cb4ff"]] if theme == "dark" else "Blues"
+    """A colour scale for heatmaps and maps, from zero: light to dark blue, or on a dark page from the
+    page's own dark to Bootstrap's blue, so that low values do not glare as white cells and the cells'
+    light labels stay readable on the brightest."""
+    return [[0, "#1d2b3a"], [1, "#3d8bfd"]] if theme == "dark" else "Blues"  # light text stays readable
 
 
 def base(theme: str | None) -> go.Figure:
@@ -38,31 +48,44 @@ def empty(theme: str | None, message: str = NO_DATA) -> go.Figure:
     return fig
 
 
-def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bool = False) -> go.Figure:
+def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bool = False, name=str) -> go.Figure:
+    """A donut whose slices keep their value's colour (`label` is the dimension); a percentage on the
+    slices large enough to hold one, the rest in the legend and hover (six leader lines stacked)."""
     if not rows:
         return empty(theme)
     fig = base(theme)
     fmt = "R$ %{value:,.2f}" if money else "%{value:,}"
-    fig.add_pie(labels=[str(r[label]).replace("_", " ") for r in rows], values=[float(r[value]) for r in rows],
-                hole=0.55, sort=False, texttemplate="%{percent:.1%}",
+    total = sum(float(r[value]) for r in rows) or 1.0
+    fig.add_pie(labels=[name(r[label]) for r in rows], values=[float(r[value]) for r in rows],
+                hole=0.55, sort=False, marker={"colors": colours(label, [r[label] for r in rows])},
+                text=[f"{float(r[value]) / total:.1%}" if float(r[value]) / total >= 0.04 else "" for r in rows],
+                textinfo="text", textposition="inside", insidetextorientation="horizontal",
                 hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent:.1%}}<extra></extra>")
-    fig.update_layout(legend={"orientation": "v"})
+    fig.update_layout(legend={"orientation": "v"}, uniformtext={"minsize": 10, "mode": "hide"})
     return fig
 
 
-def hbars(rows: list[dict], label: str, theme: str | None, prettify: bool = True) -> go.Figure:
-    """Revenue bars, largest on top; customdata carries the raw label (for click-to-filter) and orders."""
+def hbars(rows: list[dict], label: str, theme: str | None, name=None, selected=()) -> go.Figure:
+    """Revenue bars, largest on top; customdata carries the raw value (for click-to-filter) and orders.
+    `name` turns a value into what the axis shows; the `selected` values stay bright and the others
+    dim, so a cross-filtered chart keeps its shape and shows what was picked. Every label is drawn
+    (dtick 1): the card must be tall enough for its rows."""
     if not rows:
         return empty(theme)
     rows = rows[::-1]
+    name = name or str
     fig = base(theme)
-    fig.add_bar(y=[r[label].replace("_", " ") if prettify else r[label] for r in rows],
-                x=[float(r["revenue"]) for r in rows], orientation="h",
+    fig.add_bar(y=[name(r[label]) for r in rows], x=[float(r["revenue"]) for r in rows], orientation="h",
                 customdata=[[r[label], r["orders"]] for r in rows],
+                marker={"opacity": [1 if not selected or r[label] in selected else DIM for r in rows]},
                 hovertemplate="%{y}<br>R$ %{x:,.2f}<br>%{customdata[1]:,} orders<extra></extra>")
-    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True}, yaxis={"automargin": True},
+    fig.update_layout(xaxis={"tickprefix": "R$ ", "separatethousands": True},
+                      yaxis={"automargin": True, "dtick": 1, "tickfont": {"size": 11}},
                       clickmode="event")
     return fig
+
+
+DIM = 0.3  # the opacity of values a cross-filter did not pick
 
 
 def two_axes(fig: go.Figure, left: dict, right_title: str, right_percent: bool = False) -> go.Figure:
@@ -94,7 +117,7 @@ def share_curve(curve: list[tuple[float, float]], theme: str | None, name: str, 
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equality", line={"dash": "dot", "color": "gray"},
                     hoverinfo="skip")
     fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", name=name, fill="tozeroy",
-                    hovertemplate=hover)
+                    line={"color": PALETTE[0]}, hovertemplate=hover)  # a share, not an alarm: the page's blue
     fig.update_layout(legend={"orientation": "h", "y": 1.12}, xaxis={"tickformat": ".0%", "title": x_title},
                       yaxis={"tickformat": ".0%", "title": "Revenue"})
     return fig

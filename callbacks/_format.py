@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from callbacks._people import NAMED
+
 
 def money(v) -> str:
     return "no data" if v is None else f"R$ {float(v):,.2f}"
@@ -27,15 +29,34 @@ def days(v) -> str:
 BY_FORMAT = {"money": money, "count": count, "pct": pct, "score": score, "days": days}
 
 
-def change(now, before) -> tuple[str, str]:
-    """The change against the previous period, as text and a colour class ("" when not comparable)."""
-    if now is None or before in (None, 0):
-        return "no previous data", "text-body-secondary"
-    delta = (float(now) - float(before)) / abs(float(before))
-    return f"{'▲' if delta >= 0 else '▼'} {abs(delta) * 100:.1f}% vs previous period", (
-        "text-success" if delta >= 0 else "text-danger")
+COMPARED = {"previous": "vs previous period", "year": "vs same period last year"}
+
+
+def change(now, before, fmt: str = "money", better: str = "up", to: str = "previous") -> tuple[str, str]:
+    """The change against the compared period, as text and a colour class: relative for amounts and
+    counts, in percentage points for rates, in points for scores and days. A change too small to
+    show is neither green nor red."""
+    against = COMPARED.get(to, COMPARED["previous"])
+    if now is None or before is None or (fmt in ("money", "count") and not before):
+        return f"no data {against.replace('vs ', 'for the ')}", "text-body-secondary"
+    now, before = float(now), float(before)
+    if fmt == "pct":
+        delta, text = (now - before) * 100, f"{abs(now - before) * 100:.1f} pts"
+    elif fmt in ("score", "days"):
+        delta = now - before
+        text = f"{abs(delta):.2f}" if fmt == "score" else f"{abs(delta):.1f} days"
+    else:
+        delta = (now - before) / abs(before) * 100
+        text = f"{abs(delta):.1f}%"
+    shown = float(text.split()[0].rstrip("%"))
+    if shown == 0:
+        return f"= no change {against}", "text-body-secondary"
+    good = (delta > 0) == (better == "up")
+    return f"{'▲' if delta > 0 else '▼'} {text} {against}", "text-success" if good else "text-danger"
 
 
 def plain(rows: list[dict]) -> list[dict]:
-    """Rows the grid and JSON take as they are: Decimals as floats."""
-    return [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]
+    """Rows the grid takes as they are: Decimals as floats, states, categories, statuses and payment
+    types by their names (data.names), as the charts and exports name them."""
+    return [{k: float(v) if isinstance(v, Decimal) else (NAMED[k](v) if k in NAMED and isinstance(v, str) else v)
+             for k, v in r.items()} for r in rows]

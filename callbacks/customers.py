@@ -82,21 +82,30 @@ def cohorts(data, measure, theme):
     grid = {(c["cohort"], c["offset"]): c["customers"] for c in cells}
     counts = [[grid.get((m, k)) for k in range(width)] for m in months]
     pcts = [[None if n is None else n / sizes[m] for n in row] for m, row in zip(months, counts)]
-    # The offset-0 column is 100% by definition: leave it out of the colour scale so later months read.
-    shown = [[None if k == 0 else (p if measure == "pct" else n) for k, (p, n) in enumerate(zip(prow, crow))]
-             for prow, crow in zip(pcts, counts)]
+    # The offset-0 column is 100% by definition: out of the colour scale (so later months read), drawn
+    # in a neutral grey of its own. Colours follow the values as shown (to 0.1%), so equal labels match.
+    shown = [[None if k == 0 else (round(p, 3) if measure == "pct" else n) if p is not None else None
+              for k, (p, n) in enumerate(zip(prow, crow))] for prow, crow in zip(pcts, counts)]
     text = [[("" if n is None else (f"{p:.0%}" if k == 0 else f"{p:.1%}") if measure == "pct" else
               ("" if n is None else f"{n:,}")) for k, (p, n) in enumerate(zip(prow, crow))]
             for prow, crow in zip(pcts, counts)]
     custom = [[[n or 0, p or 0] for p, n in zip(prow, crow)] for prow, crow in zip(pcts, counts)]
     labels = [f"{m:%b %Y} ({sizes[m]:,})" for m in months]
     fig = figures.base(theme)
+    hover = ("cohort %{y}<br>%{x} months later<br>%{customdata[0]:,} customers (%{customdata[1]:.1%})"
+             "<extra></extra>")
+    fig.add_heatmap(z=[[1] for _ in months], x=["0"], y=labels, text=[[row[0]] for row in text],
+                    texttemplate="%{text}", customdata=[[row[0]] for row in custom], showscale=False, xgap=1, ygap=1,
+                    colorscale=[[0, "#495057"], [1, "#495057"]] if theme == "dark" else [[0, "#dee2e6"], [1, "#dee2e6"]],
+                    hovertemplate=hover)
     fig.add_heatmap(z=shown, x=[str(k) for k in range(width)], y=labels, text=text, texttemplate="%{text}",
                     customdata=custom, colorscale=figures.sequential(theme), showscale=False, xgap=1, ygap=1,
-                    hovertemplate="cohort %{y}<br>%{x} months later<br>%{customdata[0]:,} customers "
-                                  "(%{customdata[1]:.1%})<extra></extra>")
+                    hovertemplate=hover)
+    # Every cohort labelled: the chart grows with the number of cohorts (the card scrolls with the page).
     fig.update_layout(xaxis={"title": "Months since first order", "side": "top", "type": "category"},
-                      yaxis={"autorange": "reversed", "automargin": True, "type": "category"})
+                      yaxis={"autorange": "reversed", "automargin": True, "type": "category", "dtick": 1,
+                             "tickfont": {"size": 11}},
+                      height=max(420, 20 * len(months) + 90))
     return fig
 
 
@@ -177,5 +186,5 @@ def _members_export(f, chosen):
     return warehouse().customers("segment_members", f, segment, 100_000) if segment else []
 
 
-table_export("customers-members", _members_export, lambda f: f"customers-{f.start}-{f.end}" if f else "customers",
+table_export("customers-members", _members_export, lambda f: "customers",
              "Customers", State("customers-segment", "data"))

@@ -81,14 +81,25 @@ def _verdict(f, result: dict, horizon: int, tail: float | None):
     if tail is not None:
         window += (f" The last two weeks average {fmt.pct(tail)} of the four weeks before: if the latest data is "
                    "incomplete, end the range earlier.")
+    if not result["useful"]:
+        chosen = scores[result["model"]]
+        text = (f"Too uncertain to be useful: the best model ({chosen['label']}) missed by {fmt.pct(chosen['pct'])} "
+                f"({chosen['metric']}) in the backtest. Widen the slice (fewer filters, a longer range) for a "
+                "forecast worth reading.")
+        return html.Span([html.Strong(text, className="text-danger"), " ", window, _capped(result)])
     if result["beats_baseline"]:
         chosen = scores[result["model"]]
         better = 1 - chosen["mae"] / base["mae"] if base["mae"] else 0.0
         text = (f"{result['label']} beats seasonal naive in the backtest (MAE {chosen['mae']:,.0f} against "
                 f"{base['mae']:,.0f}, {fmt.pct(better)} lower): its forecast is drawn.")
-        return html.Span([html.Strong(text, className="text-success"), " ", window])
+        return html.Span([html.Strong(text, className="text-success"), " ", window, _capped(result)])
     return html.Span([html.Strong("No model beat seasonal naive in the backtest for this slice: the baseline's "
-                                  "forecast is drawn.", className="text-warning"), " ", window])
+                                  "forecast is drawn.", className="text-warning"), " ", window, _capped(result)])
+
+
+def _capped(result: dict) -> str:
+    return (f" The intervals are cut at {result['cap']:,.0f} (twice a high day of the history: its 98th "
+            "percentile, or the top day of the last 8 weeks): the model's own reach further than the data supports." if result["capped"] else "")
 
 
 def _accuracy(result: dict):
@@ -140,7 +151,7 @@ def demand(set_progress, data, weeks):
         engine.dispose()
     if not rows:
         return [], "No category has enough weekly history in the range (at least 8 whole weeks)."
-    return rows, (f"{len(rows)} categories, items in the {weeks} weeks after {f.end:%d %b %Y} against the {weeks} "
+    return fmt.plain(rows), (f"{len(rows)} categories, items in the {weeks} weeks after {f.end:%d %b %Y} against the {weeks} "
                   "weeks up to it.")
 
 
@@ -164,6 +175,6 @@ def _anomaly_rows(f) -> list[dict]:
 
 
 table_export("forecast-demand", lambda f, weeks: warehouse().demand(f, weeks) if weeks in DEMAND_WEEKS else [],
-             lambda f: f"demand-{f.start}-{f.end}" if f else "demand", "Demand", State("forecast-weeks", "value"))
-table_export("forecast-anomalies", _anomaly_rows, lambda f: f"unusual-days-{f.start}-{f.end}" if f else "unusual-days",
+             lambda f: "demand", "Demand", State("forecast-weeks", "value"))
+table_export("forecast-anomalies", _anomaly_rows, lambda f: "unusual-days",
              "Unusual days")

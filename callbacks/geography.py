@@ -1,13 +1,18 @@
 """Geography callbacks: the choropleth (a click filters by state), the states table, the flows."""
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from dash import Input, Output, State, callback, ctx, no_update
 
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks._format import plain
-from callbacks._urls import with_filter
+from callbacks._grids import totals_row
+from callbacks._urls import clicked, toggled
+from data import names
 from data.metrics import METRICS
 
 GEOJSON = "/assets/brazil-states.geojson"  # fetched once by the browser, not sent with every answer
@@ -18,33 +23,56 @@ HOVER = {"money": "R$ %{z:,.2f}", "count": "%{z:,}", "pct": "%{z:.1%}", "score":
           Input("theme", "data"))
 @guarded
 def state_map(data, metric, theme):
+    """Every state, coloured by the metric (log scale for money and counts, whose long tail left all
+    but the largest states white); chosen states stay bright and the others dim, so a click on the
+    map filters the page without redrawing the map around one state."""
     f = filters_from(data)
-    rows = [r for r in warehouse().state_metrics(f) if r[metric] is not None and r["state"] != "??"] if f else []
+    rows = ([r for r in warehouse().state_metrics(replace(f, states=())) if r[metric] is not None
+             and r["state"] != "??"] if f else [])
     if not rows:
         return figures.empty(theme)
     m = METRICS[metric]
+    values = [float(r[metric]) for r in rows]
+    log = m.fmt in ("money", "count") and min(values) > 0
+    z = [math.log10(v) for v in values] if log else values
+    colorbar = {"title": {"text": m.label + (" (log scale)" if log else ""), "side": "top"}, "thickness": 10,
+                "orientation": "h", "y": 0, "yanchor": "top", "len": 0.8}
+    if log:
+        ticks = [10 ** k for k in range(math.floor(min(z)), math.ceil(max(z)) + 1)]
+        colorbar.update(tickvals=[math.log10(t) for t in ticks], ticktext=[_short(t, m.fmt) for t in ticks])
+    elif m.fmt == "pct":
+        colorbar["tickformat"] = ".0%"
     fig = figures.base(theme)
     fig.add_choropleth(geojson=GEOJSON, featureidkey="properties.sigla", locations=[r["state"] for r in rows],
-                       z=[float(r[metric]) for r in rows], colorscale=figures.sequential(theme),
-                       marker_line_width=0.5,
-                       customdata=[[r["state"]] for r in rows],
-                       # Under the map, across: beside it the bar took half of a phone's width.
-                       colorbar={"title": {"text": m.label, "side": "top"}, "thickness": 10, "orientation": "h",
-                                 "y": -0.02, "yanchor": "top", "len": 0.9,
-                                 **({"tickformat": ".0%"} if m.fmt == "pct" else {})},
-                       hovertemplate=f"%{{location}}<br>{m.label}: {HOVER.get(m.fmt, '%{z}')}<extra></extra>")
-    fig.update_geos(fitbounds="locations", visible=False, bgcolor="rgba(0,0,0,0)")
-    fig.update_layout(clickmode="event", dragmode=False)
+                       z=z, colorscale=figures.sequential(theme), zmin=min(z), zmax=max(z),
+                       marker={"line": {"width": 0.6, "color": "#8a94a6" if theme == "dark" else "#ffffff"}},
+                       selectedpoints=[k for k, r in enumerate(rows) if r["state"] in f.states] or None,
+                       unselected={"marker": {"opacity": figures.DIM}},
+                       text=[names.state(r["state"]) for r in rows], customdata=[[v] for v in values],
+                       colorbar=colorbar,
+                       hovertemplate=f"%{{text}}<br>{m.label}: {HOVER.get(m.fmt, '%{z}').replace('z', 'customdata[0]')}"
+                                     "<extra></extra>")
+    # Brazil's own box, in Mercator: "fitbounds" left two thirds of the card empty.
+    fig.update_geos(visible=False, bgcolor="rgba(0,0,0,0)", projection_type="mercator",
+                    lonaxis_range=[-74.5, -34.5], lataxis_range=[-34, 5.5])
+    fig.update_layout(clickmode="event", dragmode=False, margin={"l": 0, "r": 0, "t": 0, "b": 40})
     return fig
+
+
+def _short(v: float, fmt: str) -> str:
+    prefix = "R$ " if fmt == "money" else ""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= size:
+            return f"{prefix}{v / size:g}{unit}"
+    return f"{prefix}{v:g}"
 
 
 @callback(Output("url", "search", allow_duplicate=True), Input("geography-map", "clickData"),
           State("url", "search"), prevent_initial_call=True)
 def filter_on_click(click, search):
-    """A click on a state adds it to the filters (and so to the URL)."""
-    if not click or not click.get("points"):
-        return no_update
-    return with_filter(search, "state", click["points"][0]["location"])
+    """A click on a state adds it to the filters (and so to the URL); a click on a chosen one takes it off."""
+    value = clicked(click, "location")
+    return no_update if value is None else toggled(search, "state", value)
 
 
 @callback(Output("geography-states", "rowData"), Input("filters", "data"))
@@ -52,6 +80,9 @@ def filter_on_click(click, search):
 def states_table(data):
     f = filters_from(data)
     return plain(warehouse().state_metrics(f)) if f else []
+
+
+totals_row("geography-states", "state", ("revenue", "orders"), "All states")  # each order has one customer state
 
 
 @callback(Output("geography-flows", "rowData"), Input("filters", "data"))
@@ -72,7 +103,7 @@ def export_allowed(_):
 @guarded
 def export_states(_csv, _xlsx, data):
     f = filters_from(data)
-    return send(warehouse().state_metrics(f) if f else [], f"states-{f.start}-{f.end}" if f else "states",
+    return send(warehouse().state_metrics(f) if f else [], "states",
                 ctx.triggered_id.endswith("xlsx"), "States")
 
 
@@ -81,5 +112,5 @@ def export_states(_csv, _xlsx, data):
 @guarded
 def export_flows(_csv, _xlsx, data):
     f = filters_from(data)
-    return send(warehouse().flows(f) if f else [], f"flows-{f.start}-{f.end}" if f else "flows",
+    return send(warehouse().flows(f) if f else [], "flows",
                 ctx.triggered_id.endswith("xlsx"), "Flows")

@@ -1,28 +1,43 @@
 """Overview callbacks: KPI cards with their change, and the revenue/orders time series."""
 from __future__ import annotations
 
-from dash import Input, Output, callback
+from dataclasses import replace
+from datetime import date
+
+from dash import Input, Output, State, callback, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
+from callbacks._palette import PALETTE
+from callbacks._urls import with_range
 from callbacks._context import filters_from, guarded, warehouse
-from data import queries
+from data import names, queries
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
 
 
 @callback([Output(f"overview-kpi-{k}", "children") for k in KPIS]
           + [Output(f"overview-kpi-{k}-change", "children") for k in KPIS]
           + [Output(f"overview-kpi-{k}-change", "className") for k in KPIS],
-          Input("filters", "data"))
+          Input("filters", "data"), Input("overview-compare", "value"))
 @guarded
-def kpi_cards(data):
+def kpi_cards(data, to="previous"):
+    """Each KPI over the range, and its change against the compared period. Days the data does not
+    fully cover are left out of the comparison (both sides shortened alike), and the change says so."""
     f = filters_from(data)
     if f is None:
         return ["no data"] * len(KPIS) + [""] * len(KPIS) * 2
-    now, before = warehouse().kpis(f), warehouse().kpis(f.previous())
+    w = warehouse()
+    now = w.kpis(f)
+    complete = w.bounds()["complete"]
+    compared = f if complete is None or f.end <= complete or f.start > complete else replace(f, end=complete)
+    if compared is f:
+        part, note = now, ""
+    else:
+        part, note = w.kpis(compared), f", complete days to {complete:%d %b}"
+    before = w.kpis(compared.compared(to))
     values = [fmt.BY_FORMAT[METRICS[k].fmt](now[k]) for k in KPIS]
-    changes = [fmt.change(now[k], before[k]) for k in KPIS]
-    return values + [c[0] for c in changes] + [f"small {c[1]}" for c in changes]
+    changes = [fmt.change(part[k], before[k], METRICS[k].fmt, METRICS[k].better, to) for k in KPIS]
+    return values + [c[0] + note for c in changes] + [f"small {c[1]}" for c in changes]
 
 
 @callback(Output("overview-timeseries", "figure"), Input("filters", "data"), Input("overview-grain", "value"),
@@ -37,8 +52,46 @@ def timeseries(data, grain, theme):
     fig = figures.revenue_and_orders(rows, theme, {"title": "Revenue (R$)"})
     fig.update_layout(bargap=0.15)
     if rows:
+        _mark_incomplete(fig, rows, f, grain, warehouse().bounds()["complete"])
         _mark_unusual_days(fig, rows, f, grain)
     return fig
+
+
+@callback(Output("url", "search", allow_duplicate=True), Input("overview-timeseries", "clickData"),
+          State("url", "search"), State("overview-grain", "value"), State("filters", "data"),
+          prevent_initial_call=True)
+def drill_into_period(click, search, grain, data):
+    """A click on a week's or a month's bar drills into its days: the range becomes that period (cut to
+    the current range), and the chart's automatic grain turns to days. Back steps out again."""
+    f = filters_from(data)
+    points = (click or {}).get("points") or []
+    if f is None or not points or not isinstance(points[0].get("x"), str):
+        return no_update
+    try:
+        day = date.fromisoformat(points[0]["x"][:10])
+    except ValueError:
+        return no_update
+    grain = queries.auto_grain(f) if grain in (None, "auto") else grain
+    if grain == "day":
+        return no_update
+    start, end = max(day, f.start), min(queries.period_end(grain, day), f.end)
+    if (start, end) == (f.start, f.end) or start > end:
+        return no_update
+    return with_range(search, start, end)
+
+
+def _mark_incomplete(fig, rows: list[dict], f, grain: str, complete) -> None:
+    """Pale bars for periods the range or the data does not fully cover (a week cut by the range's
+    edge, the export's thinning last days), so a short last bar does not read as a collapse."""
+    covered_to = min(f.end, complete) if complete else f.end
+    partial = [not (f.start <= r["period"] and queries.period_end(grain, r["period"]) <= covered_to) for r in rows]
+    if not any(partial):
+        return
+    fig.data[0].marker.opacity = [0.35 if p else 1 for p in partial]
+    fig.data[0].customdata = [["<br>(incomplete period)" if p else ""] for p in partial]
+    fig.data[0].hovertemplate = fig.data[0].hovertemplate.replace("<extra>", "%{customdata[0]}<extra>")
+    fig.add_bar(x=[None], y=[None], name="Incomplete period", marker={"color": PALETTE[0], "opacity": 0.35},
+                hoverinfo="skip")
 
 
 def _mark_unusual_days(fig, rows: list[dict], f, grain: str) -> None:
@@ -65,19 +118,21 @@ def _mark_unusual_days(fig, rows: list[dict], f, grain: str) -> None:
 @guarded
 def status_mix(data, theme):
     f = filters_from(data)
-    return figures.donut(warehouse().status_mix(f), "status", "orders", theme) if f else figures.empty(theme)
+    return (figures.donut(warehouse().status_mix(f), "status", "orders", theme, name=names.status)
+            if f else figures.empty(theme))
 
 
 @callback(Output("overview-categories", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def top_categories(data, theme):
     f = filters_from(data)
-    return figures.hbars(warehouse().top_categories(f), "category", theme) if f else figures.empty(theme)
+    return figures.hbars(warehouse().top_categories(f), "category", theme, names.category) if f else figures.empty(theme)
 
 
 @callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def payment_mix(data, theme):
     f = filters_from(data)
-    return (figures.donut(warehouse().payment_mix(f), "payment_type", "value", theme, money=True)
+    return (figures.donut(warehouse().payment_mix(f), "payment_type", "value", theme, money=True,
+                          name=names.payment_type)
             if f else figures.empty(theme))

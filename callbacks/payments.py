@@ -7,10 +7,11 @@ from dash import Input, Output, State, callback, ctx
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
+from callbacks import _palette as palette
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks._format import plain
-from data import queries
+from data import names, queries
 from data.metrics import ratio
 from data.payments import average_installments
 
@@ -48,8 +49,9 @@ def _by_type(f, measure: str, theme, money: bool):
     fig = figures.base(theme)
     for kind in sorted({r["payment_type"] for r in rows}):
         mine = [r for r in rows if r["payment_type"] == kind]
-        fig.add_bar(x=[r["period"] for r in mine], y=[float(r[measure]) for r in mine], name=kind.replace("_", " "),
-                    hovertemplate=f"%{{x|%d %b %Y}}<br>{kind.replace('_', ' ')}: "
+        fig.add_bar(x=[r["period"] for r in mine], y=[float(r[measure]) for r in mine], name=names.payment_type(kind),
+                    marker_color=palette.colour("payment_type", kind),
+                    hovertemplate=f"%{{x|%d %b %Y}}<br>{names.payment_type(kind)}: "
                                   + ("R$ %{y:,.2f}" if money else "%{y:,}") + "<extra></extra>")
     fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
                       yaxis={"tickprefix": "R$ " if money else "", "separatethousands": True})
@@ -80,12 +82,13 @@ def installments(data, theme):
     for kind in sorted({r["payment_type"] for r in rows}):
         mine = [r for r in rows if r["payment_type"] == kind]
         dist.add_bar(x=[r["installments"] for r in mine], y=[r["payments"] for r in mine],
-                     name=kind.replace("_", " "), hovertemplate="%{x} installments<br>%{y:,} payments<extra></extra>")
+                     name=names.payment_type(kind), marker_color=palette.colour("payment_type", kind), hovertemplate="%{x} installments<br>%{y:,} payments<extra></extra>")
     dist.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
                        xaxis={"title": "Installments", "dtick": 1}, yaxis={"separatethousands": True})
     means = sorted(((k, v) for k, v in average_installments(rows).items() if v is not None), key=lambda kv: kv[1])
     avg = figures.base(theme)
-    avg.add_bar(y=[k.replace("_", " ") for k, _ in means], x=[float(v) for _, v in means], orientation="h",
+    avg.add_bar(y=[names.payment_type(k) for k, _ in means], x=[float(v) for _, v in means], orientation="h",
+                marker_color=palette.colours("payment_type", [k for k, _ in means]),
                 hovertemplate="%{y}<br>%{x:.2f} installments on average<extra></extra>")
     avg.update_layout(yaxis={"automargin": True}, xaxis={"title": "Mean installments"})
     return dist, avg
@@ -123,5 +126,5 @@ def export(_csv, _xlsx, data, raw_tolerance):
     f = filters_from(data)
     tolerance, _ = tolerance_of(raw_tolerance)
     rows = warehouse().payments("reconciliation", f, tolerance, 100_000)["rows"] if f else []
-    return send(rows, f"reconciliation-{f.start}-{f.end}" if f else "reconciliation", ctx.triggered_id.endswith("xlsx"),
+    return send(rows, "reconciliation", ctx.triggered_id.endswith("xlsx"),
                 "Reconciliation")

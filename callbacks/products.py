@@ -14,7 +14,8 @@ from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import table_export
 from callbacks._format import plain
-from data import queries
+from callbacks._grids import totals_row
+from data import names, queries
 from data.filters import ALL_STATUSES, to_query
 from data.metrics import ratio
 
@@ -73,17 +74,23 @@ def pareto(data, theme):
     return fig
 
 
-@callback(Output("products-trends", "figure"), Input("filters", "data"), Input("theme", "data"))
+@callback(Output("products-trends", "figure"), Input("filters", "data"), Input("theme", "data"),
+          Input("viewport", "data"))
 @guarded
-def trends(data, theme):
+def trends(data, theme, viewport=None):
+    """Small multiples: four a row, or two on a phone (four collided there), each panel the same size."""
     f = filters_from(data)
     rows = warehouse().products("category_trends", f, queries.auto_grain(f)) if f else []
     if not rows:
         return figures.empty(theme)
-    names = list(dict.fromkeys(r["category"] for r in rows))
-    panels = [(name.replace("_", " "), [r["period"] for r in rows if r["category"] == name],
-               [float(r["revenue"]) for r in rows if r["category"] == name]) for name in names]
-    return figures.small_multiples(panels, theme, "%{x|%d %b %Y}<br>R$ %{y:,.2f}")
+    found = list(dict.fromkeys(r["category"] for r in rows))
+    panels = [(names.category(c), [r["period"] for r in rows if r["category"] == c],
+               [float(r["revenue"]) for r in rows if r["category"] == c]) for c in found]
+    cols = 2 if viewport == "phone" else 4
+    fig = figures.small_multiples(panels, theme, "%{x|%d %b %Y}<br>R$ %{y:,.2f}", cols=cols,
+                                  vgap=0.06 if cols == 2 else 0.09)
+    fig.update_layout(height=-(-len(panels) // cols) * (150 if cols == 2 else 170) + 60)
+    return fig
 
 
 def _with_links(rows, f):
@@ -100,10 +107,11 @@ def top(data):
     return plain(_with_links(warehouse().top_products(f), f)) if f else []
 
 
+totals_row("products-categories", "category", ("revenue", "items"), "All categories")  # items add up; orders do not
 table_export("products-categories", lambda f: warehouse().products("category_table", f),
-             lambda f: f"categories-{f.start}-{f.end}" if f else "categories", "Categories")
+             lambda f: "categories", "Categories")
 table_export("products-top", lambda f: warehouse().top_products(f),
-             lambda f: f"top-products-{f.start}-{f.end}" if f else "top-products", "Top products")
+             lambda f: "top-products", "Top products")
 
 
 # One product.

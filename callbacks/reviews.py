@@ -88,7 +88,7 @@ def lateness(data, theme):
 @guarded
 def low_scores(data):
     f = filters_from(data)
-    return warehouse().reviews("low_scores", f, 100) if f else []
+    return plain(warehouse().reviews("low_scores", f, 100)) if f else []
 
 
 @callback(Output("reviews-sellers", "rowData"), Input("filters", "data"))

@@ -1,12 +1,16 @@
 """Sales callbacks: bars that filter on click, the weekday x hour heatmap, the products grid and its export."""
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dataclasses import replace
+
+from dash import Input, Output, State, callback, ctx, dcc, no_update
 
 from callbacks import _figures as figures
+from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
-from callbacks._urls import with_filter
+from callbacks._urls import clicked, toggled
+from data import names
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -14,27 +18,46 @@ DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 @callback(Output("sales-by-category", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def by_category(data, theme):
+    """The top 15 categories and any chosen ones, over every category: the chart filters the rest
+    of the page, so it is not filtered by its own choice (the chosen bars stay bright)."""
     f = filters_from(data)
-    return figures.hbars(warehouse().top_categories(f, 15), "category", theme) if f else figures.empty(theme)
+    if f is None:
+        return figures.empty(theme)
+    ranked = warehouse().top_categories(replace(f, categories=()), 100)
+    rows = [r for k, r in enumerate(ranked) if k < 15 or r["category"] in f.categories]
+    return figures.hbars(rows, "category", theme, names.category, f.categories)
 
 
 @callback(Output("sales-by-state", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def by_state(data, theme):
+    """Every state, the chosen ones bright (as the category chart)."""
     f = filters_from(data)
-    return (figures.hbars(warehouse().revenue_by_state(f), "state", theme, prettify=False)
-            if f else figures.empty(theme))
+    if f is None:
+        return figures.empty(theme)
+    return figures.hbars(warehouse().revenue_by_state(replace(f, states=())), "state", theme, names.state, f.states)
+
+
+@callback(Output("sales-drill", "children"), Input("filters", "data"), State("url", "search"))
+def drill(data, search):
+    """The next level of what the bars picked: a category's products, a seller's page. (A state has no
+    finer level in the data: the export's cities are free text.)"""
+    f = filters_from(data)
+    if f is None or not f.categories:
+        return None
+    picked = ", ".join(names.category(c) for c in f.categories)
+    return ["Drill to: ", dcc.Link(f"the products of {picked} →", href="/products" + (search or ""),
+                                   id="sales-drill-products")]
 
 
 @callback(Output("url", "search", allow_duplicate=True), Input("sales-by-category", "clickData"),
           Input("sales-by-state", "clickData"), State("url", "search"), prevent_initial_call=True)
 def filter_on_click(category_click, state_click, search):
-    """A click on a bar adds its category or state to the filters (and so to the URL)."""
-    click = category_click if ctx.triggered_id == "sales-by-category" else state_click
-    if not click or not click.get("points"):
-        return no_update
-    value = click["points"][0]["customdata"][0]
-    return with_filter(search, "category" if ctx.triggered_id == "sales-by-category" else "state", value)
+    """A click on a bar adds its category or state to the filters (and so to the URL); a click on a
+    chosen one takes it off."""
+    on_category = ctx.triggered_id == "sales-by-category"
+    value = clicked(category_click if on_category else state_click)
+    return no_update if value is None else toggled(search, "category" if on_category else "state", value)
 
 
 @callback(Output("sales-heatmap", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -60,8 +83,7 @@ def products(data):
     f = filters_from(data)
     if f is None:
         return []
-    return [{**r, "revenue": float(r["revenue"]), "average_price": float(r["average_price"])}
-            for r in warehouse().top_products(f)]
+    return fmt.plain(warehouse().top_products(f))
 
 
 @callback(Output("sales-export-csv", "disabled"), Output("sales-export-xlsx", "disabled"),
@@ -79,6 +101,6 @@ def export(_csv, _xlsx, data):
     if not can_export():
         return no_update
     f = filters_from(data)
-    name = f"top-products-{f.start}-{f.end}" if f else "top-products"
+    name = "top-products"
     return send(warehouse().top_products(f) if f else [], name, ctx.triggered_id == "sales-export-xlsx",
                 "Top products")

@@ -15,6 +15,7 @@ from callbacks._format import plain
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import can_export, send
 from data import queries
+from data import names
 from data.filters import ALL_STATUSES, to_query
 from data.sellers import concentration
 
@@ -150,7 +151,8 @@ def seller_trend(data, seller_id, theme):
 @guarded
 def seller_categories(data, seller_id, theme):
     mine, _ = _seller_filters(data, seller_id)
-    return figures.hbars(warehouse().top_categories(mine, 10), "category", theme) if mine else figures.empty(theme)
+    return (figures.hbars(warehouse().top_categories(mine, 10), "category", theme, names.category)
+            if mine else figures.empty(theme))
 
 
 @callback(Output("seller-reviews", "rowData"), Input("filters", "data"), Input("seller-id", "data"))

@@ -33,6 +33,9 @@ FOLDS, FOLD_STEP, MIN_FIT = 3, 14, 56  # backtest origins two weeks apart; at le
 LEVELS = (80, 95)                 # prediction intervals, percent
 ANOMALY_MADS = 4.0                # a day is unusual beyond this many scaled MADs of the STL residuals
 MEASURES = ("revenue", "orders")
+USEFUL_ERROR = 0.40               # a backtest percentage error above this: the forecast is not worth reading
+CAP = 2.0                         # no interval reaches past twice a high day (98th percentile, or the last 8 weeks' top)
+MIN_BASE = 10                     # demand: fewer items than this lately gives no meaningful percentage
 
 
 class NotEnoughHistory(ValueError):
@@ -160,10 +163,12 @@ def forecast(y: pd.Series, horizon: int, progress=None) -> dict:
         raise ValueError(f"unknown horizon {horizon!r}")
     need = needed_days(horizon)
     if len(y) < need:
+        shorter = [h for h in HORIZONS if h < horizon and needed_days(h) <= len(y)]
+        advice = (f"choose the {max(shorter)}-day horizon, or widen the date range" if shorter
+                  else "widen the date range")
         raise NotEnoughHistory(
             f"This slice has {len(y)} days of history; a {horizon}-day forecast needs at least {need} (8 weeks "
-            f"to fit, then {FOLDS} backtests holding out {horizon} days). Widen the date range or choose a "
-            "shorter horizon.")
+            f"to fit, then {FOLDS} backtests holding out {horizon} days): {advice}.")
     steps, done = len(MODELS) + 1, 0
     scores = []
     for model in MODELS:
@@ -178,11 +183,15 @@ def forecast(y: pd.Series, horizon: int, progress=None) -> dict:
     if progress:
         progress(steps, steps)
     start = y.index[-1] + timedelta(days=1)
+    cap = CAP * max(float(y.quantile(0.98)), float(y.iloc[-MIN_FIT:].max())) if len(y) else 0.0
+    chosen_score = next(sc for sc in scores if sc["model"] == chosen.key)
     return {"dates": [d.date() for d in pd.date_range(start, periods=horizon, freq="D")],
-            "mean": result["mean"].tolist(),
-            **{f"lower{level}": result[level][0].tolist() for level in LEVELS},
-            **{f"upper{level}": result[level][1].tolist() for level in LEVELS},
+            "mean": np.clip(result["mean"], 0, cap).tolist(),
+            **{f"lower{level}": np.clip(result[level][0], 0, cap).tolist() for level in LEVELS},
+            **{f"upper{level}": np.clip(result[level][1], 0, cap).tolist() for level in LEVELS},
+            "capped": bool(any((result[level][1] > cap).any() for level in LEVELS)), "cap": cap,
             "model": chosen.key, "label": chosen.label, "accuracy": scores,
+            "useful": chosen_score["pct"] <= USEFUL_ERROR,
             "beats_baseline": chosen is not BASELINE and best["mae"] < baseline["mae"]}
 
 
@@ -274,7 +283,9 @@ def weekly_items(conn, f: Filters) -> dict[str, pd.Series]:
 def demand(series: dict[str, pd.Series], weeks: int, progress=None, paths: int = 300) -> list[dict]:
     """Items each category will sell in the next `weeks` weeks, with an 80% interval, against the
     last `weeks` weeks: ETS with a damped trend on log(1 + items), the total's interval from
-    simulated paths. Categories with under 8 weeks of history, or none sold lately, are left out."""
+    simulated paths. Categories with under 8 weeks of history, or none sold lately, are left out.
+    Ranked by the expected change in items (1 -> 5 items is not the top mover); the percentage is
+    given only over a base of MIN_BASE items or more."""
     rows = []
     for k, (category, y) in enumerate(sorted(series.items())):
         if progress:
@@ -292,8 +303,9 @@ def demand(series: dict[str, pd.Series], weeks: int, progress=None, paths: int =
         totals = np.asarray(simulated).reshape(weeks, -1).sum(axis=0)
         low, high = np.percentile(np.maximum(totals, 0), [10, 90])
         rows.append({"category": category, "last": recent, "forecast": round(mean, 1), "lower80": round(float(low), 1),
-                     "upper80": round(float(high), 1), "growth": mean / recent - 1})
-    return sorted(rows, key=lambda r: -r["growth"])
+                     "upper80": round(float(high), 1), "change": round(mean - recent, 1),
+                     "growth": mean / recent - 1 if recent >= MIN_BASE else None})
+    return sorted(rows, key=lambda r: (-r["change"], r["category"]))
 
 
 def forecast_after(conn, f: Filters, measure: str, horizon: int, progress=None) -> tuple[pd.Series, dict]:

@@ -14,6 +14,7 @@ class Metric:
     label: str
     definition: str
     fmt: str  # money | count | pct | score | days
+    better: str = "up"  # which way is good news: "up", or "down" (delivery days)
 
 
 METRICS = {m.key: m for m in (
@@ -30,7 +31,7 @@ METRICS = {m.key: m for m in (
            "order_estimated_delivery_date (compared by date), over delivered orders.", "pct"),
     Metric("delivery_days", "Delivery days",
            "Mean of order_delivered_customer_date - order_purchase_timestamp, in days, over delivered orders.",
-           "days"),
+           "days", better="down"),
     Metric("review_score", "Average review score", "Mean review_score of the reviews of those orders.", "score"),
     Metric("freight_per_order", "Average freight", "Freight / orders that have at least one item.", "money"),
 )}

@@ -7,9 +7,17 @@ from dash import dcc, html
 GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False,
                           "minWidth": 100},
         "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
-                            "domLayout": "autoHeight", "tooltipShowDelay": 300},
+                            "domLayout": "autoHeight", "tooltipShowDelay": 300,
+                            "getRowStyle": {"function": "totalRowStyle(params)"}},
+        # Columns as wide as their header and values (AG Grid measures them as rows arrive): nothing cut to
+        # "Rev…" or "667,07…"; a table wider than its card scrolls sideways.
+        "columnSize": "autoSize", "columnSizeOptions": {"skipHeader": False},
         "className": "ag-theme-alpine", "style": {"height": None}}
 
+
+# A rate column: one decimal of a percent, with a data bar behind it (conditional formatting).
+RATE = {"type": "numericColumn", "valueFormatter": {"function": "pct(params.value)"},
+        "cellStyle": {"function": "shareBar(params)"}}
 
 # The chart tools show when the pointer is on the chart: always shown, they covered the top of it.
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
@@ -20,11 +28,12 @@ def card_title(text: str, definition: str):
                                      **{"aria-label": f"{text}: {definition}"})], className="card-title small")
 
 
-def chart_card(title: str, definition: str, graph_id: str, width: int = 4, height: int = 300):
+def chart_card(title: str, definition: str, graph_id: str, width: int = 4, height: int | None = 300):
+    """A chart in a card; `height` None lets the figure set its own (a chart that grows with its rows)."""
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(title, definition),
         dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG,
-                              style={"height": f"{height}px"})),
+                              style={"height": f"{height}px"} if height else {})),
     ])), xs=12, lg=width, className="mb-3")
 
 

@@ -58,7 +58,7 @@ def layout(**_query):
                                        options=[{"label": "Percent", "value": "pct"},
                                                 {"label": "Customers", "value": "count"}]), width="auto"),
             ]),
-            dcc.Loading(dcc.Graph(id="customers-cohorts", config=GRAPH_CONFIG, style={"height": "420px"})),
+            dcc.Loading(dcc.Graph(id="customers-cohorts", config=GRAPH_CONFIG)),  # tall as its cohorts need
         ])), width=12, className="mb-3")]),
         dbc.Row([
             chart_card("RFM segments", RFM, "customers-rfm", width=7),

@@ -41,8 +41,10 @@ DEMAND_COLUMNS = [
     {"field": "forecast", "headerName": "Forecast", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
     {"field": "lower80", "headerName": "80% low", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
     {"field": "upper80", "headerName": "80% high", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "growth", "headerName": "Expected growth", "type": "numericColumn", "flex": 1, "sort": "desc",
-     "valueFormatter": {"function": "signedPct(params.value)"}},
+    {"field": "change", "headerName": "Change (items)", "type": "numericColumn", "flex": 1, "minWidth": 150,
+     "sort": "desc", "valueFormatter": {"function": "signedCount(params.value)"}},
+    {"field": "growth", "headerName": "Change (%)", "type": "numericColumn", "flex": 1,
+     "valueFormatter": {"function": "params.value == null ? 'small base' : signedPct(params.value)"}},
 ]
 ANOMALY_COLUMNS = [
     {"field": "date", "headerName": "Day", "flex": 1},

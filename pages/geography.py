@@ -5,22 +5,21 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import GRAPH_CONFIG, card_title, export_buttons
+from pages._cards import GRAPH_CONFIG, GRID, RATE, card_title, export_buttons
 
 dash.register_page(__name__, path="/geography", name="Geography", order=7, title="Geography · Olist Analytics")
 
 MAP_METRICS = ("revenue", "orders", "customers", "aov", "on_time_rate", "review_score", "freight_per_order")
 MONEY = {"function": "money(params.value)"}
-PCT = {"function": "pct(params.value)"}
 COUNT = {"function": "count(params.value)"}
 NUMBER = {"type": "numericColumn"}
 STATE_COLUMNS = [
-    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "state", "headerName": "State", "minWidth": 190},
     {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
     {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
     {"field": "customers", "headerName": "Customers", "valueFormatter": COUNT, **NUMBER},
     {"field": "aov", "headerName": "AOV (R$)", "valueFormatter": MONEY, **NUMBER},
-    {"field": "on_time_rate", "headerName": "On-time", "valueFormatter": PCT, **NUMBER},
+    {"field": "on_time_rate", "headerName": "On-time", **RATE},
     {"field": "review_score", "headerName": "Review", "valueFormatter": {"function": "score(params.value)"},
      **NUMBER},
     {"field": "freight_per_order", "headerName": "Freight / order (R$)", "valueFormatter": MONEY, **NUMBER},
@@ -35,11 +34,6 @@ FLOW_COLUMNS = [
     {"field": "delivery_days", "headerName": "Delivery days", "valueFormatter": {"function": "days(params.value)"},
      **NUMBER},
 ]
-GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 90,
-                          "cellDataType": False},
-        "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
-                            "domLayout": "autoHeight"},
-        "className": "ag-theme-alpine", "style": {"height": None}}
 
 
 def layout(**_query):

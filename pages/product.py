@@ -21,7 +21,7 @@ KPIS = [("revenue", "Revenue", "Revenue (price + freight_value) of the product's
 MONEY = {"function": "money(params.value)"}
 SELLER_COLUMNS = [
     {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
-    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "state", "headerName": "State", "minWidth": 190},
     {"field": "city", "headerName": "City", "flex": 1},
     {"field": "items", "headerName": "Items", "type": "numericColumn", "flex": 1},
     {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1},

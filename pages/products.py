@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from data.metrics import METRICS
-from pages._cards import chart_card, kpi_card, table_card
+from pages._cards import RATE, chart_card, kpi_card, table_card
 
 dash.register_page(__name__, path="/products", name="Products", order=2.5, title="Products · Olist Analytics")
 
@@ -18,8 +18,7 @@ KPIS = [("products", "Products sold", "Distinct products with an item in the sel
 CATEGORY_COLUMNS = [
     {"field": "category", "headerName": "Category", "minWidth": 220, "flex": 2},
     {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1, "valueFormatter": MONEY},
-    {"field": "share", "headerName": "Share", "type": "numericColumn", "width": 100,
-     "valueFormatter": {"function": "pct(params.value)"}},
+    {"field": "share", "headerName": "Share", "width": 100, **RATE},
     {"field": "items", "headerName": "Items", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
     {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
     {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn", "flex": 1,
@@ -52,7 +51,7 @@ def layout(**_query):
         ]),
         dbc.Row([chart_card("Category trends", "Revenue per purchase period of the 12 categories with most "
                             "revenue in the view, each on its own scale. " + REVENUE, "products-trends", width=12,
-                            height=560)]),
+                            height=None)]),
         table_card("Top products", REVENUE + " Up to 500 products by revenue; open one for its trend, sellers and "
                    "reviews.", "products-top", PRODUCT_COLUMNS),
     ])

@@ -28,7 +28,7 @@ SELLER_COLUMNS = [
 LOW_COLUMNS = [
     {"field": "date", "headerName": "Reviewed", "width": 120},
     {"field": "score", "headerName": "Score", "width": 90},
-    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "state", "headerName": "State", "minWidth": 190},
     {"field": "title", "headerName": "Title", "width": 180, "tooltipField": "title"},
     {"field": "message", "headerName": "Comment (hover for all of it)", "flex": 1, "minWidth": 300,
      "tooltipField": "message"},

@@ -25,10 +25,12 @@ def layout(**_query):
     revenue = METRICS["revenue"].definition
     return html.Div([
         dbc.Row([
-            chart_card("Revenue by category (click a bar to filter)", revenue + " Items of each category.",
-                       "sales-by-category", width=6),
-            chart_card("Revenue by customer state (click a bar to filter)", revenue, "sales-by-state", width=6),
+            chart_card("Revenue by category (click a bar to filter, again to clear)",
+                       revenue + " Items of each category.", "sales-by-category", width=6, height=600),
+            chart_card("Revenue by customer state (click a bar to filter, again to clear)", revenue,
+                       "sales-by-state", width=6, height=600),
         ]),
+        html.Div(id="sales-drill", className="small mb-2"),  # "drill to" the next level of what was picked
         dbc.Row([chart_card("Orders by day of week and hour of purchase",
                             METRICS["orders"].definition + " Local time of order_purchase_timestamp.",
                             "sales-heatmap", width=12)]),

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, export_buttons, kpi_card
+from pages._cards import RATE, card_title, chart_card, export_buttons, kpi_card
 
 dash.register_page(__name__, path="/sellers", name="Sellers", order=3, title="Sellers · Olist Analytics")
 
@@ -13,24 +13,21 @@ SELLER = ("Per seller: the orders holding its items (an order of two sellers cou
           "revenue (price + freight_value) of its items.")
 COLUMNS = [
     {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
-    {"field": "state", "headerName": "State", "width": 90},
+    {"field": "state", "headerName": "State", "minWidth": 190},
     {"field": "city", "headerName": "City", "flex": 1, "minWidth": 130},
     {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "width": 140,
      "valueFormatter": {"function": "money(params.value)"}},
-    {"field": "share", "headerName": "Share", "type": "numericColumn", "width": 100,
-     "valueFormatter": {"function": "pct(params.value)"}},
+    {"field": "share", "headerName": "Share", "width": 100, **RATE},
     {"field": "orders", "headerName": "Orders", "type": "numericColumn", "width": 100,
      "valueFormatter": {"function": "count(params.value)"}},
     {"field": "items", "headerName": "Items", "type": "numericColumn", "width": 100,
      "valueFormatter": {"function": "count(params.value)"}},
     {"field": "review_score", "headerName": "Review", "type": "numericColumn", "width": 100,
      "valueFormatter": {"function": "score(params.value)"}},
-    {"field": "on_time_rate", "headerName": "On time", "type": "numericColumn", "width": 110,
-     "valueFormatter": {"function": "pct(params.value)"}},
+    {"field": "on_time_rate", "headerName": "On time", "width": 110, **RATE},
     {"field": "delivery_days", "headerName": "Delivery days", "type": "numericColumn", "width": 130,
      "valueFormatter": {"function": "days(params.value)"}},
-    {"field": "cancellation_rate", "headerName": "Canceled", "type": "numericColumn", "width": 110,
-     "valueFormatter": {"function": "pct(params.value)"}},
+    {"field": "cancellation_rate", "headerName": "Canceled", "width": 110, **RATE},
 ]
 KPIS = [("sellers", "Sellers with orders", "Sellers with at least one order within the filters."),
         ("top10", "Top 10 sellers' share", "Revenue of the 10 largest sellers over all sellers' revenue."),

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from data import users
+from data import names, users
 from data.db import make_engine
 from etl.generate import generate
 from etl.load import load
@@ -168,7 +168,7 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
     wait(browser, 30).until(lambda d: "(30 days;" in d.find_element(By.ID, "filter-range").text)
     def ends_on_the_last_data_day(d):
         text = d.find_element(By.ID, "filter-range").text
-        return f"to {text.split('the data ends on ')[1].split(')')[0]} (30 days" in text
+        return f"to {text.split('the data ends on ')[1].split(')')[0].split(',')[0]} (30 days" in text
     wait(browser, 10).until(ends_on_the_last_data_day)
     assert "start=2018-01-01" not in browser.current_url and "end=2018-10-" in browser.current_url
     wait(browser, 30).until(
@@ -202,8 +202,11 @@ def test_sales_bars_filter_on_click_and_the_grid_fills(live_app, browser):
     ActionChains(browser).move_to_element_with_offset(top, -top.size["width"] // 2 + 8, 0).click().perform()
     wait(browser, 20).until(lambda d: "category=" in d.current_url)
     chosen = browser.current_url.split("category=")[1].split("&")[0]
-    wait(browser, 20).until(
-        lambda d: chosen.replace("_", " ") in d.find_element(By.ID, "filter-category").text.replace("_", " "))
+    wait(browser, 20).until(lambda d: f"Category: {names.category(chosen)}" in d.find_element(By.ID, "filter-chips").text)
+    # The clicked chart keeps its shape: every bar is still there, the others dimmed.
+    wait(browser, 20).until(lambda d: d.execute_script(
+        "return document.querySelector('#sales-by-category .js-plotly-plot').data[0].marker.opacity"
+        ".filter(o => o < 1).length") >= 5)
     assert errors(browser) == []
 
 
@@ -291,7 +294,9 @@ def test_geography_map_filters_on_click_and_tables_fill(live_app, browser):
     ActionChains(browser).move_to_element(largest).click().perform()
     wait(browser, 20).until(lambda d: "state=" in d.current_url)
     chosen = browser.current_url.split("state=")[1].split("&")[0]
-    wait(browser, 20).until(lambda d: chosen in d.find_element(By.ID, "filter-state").text)
+    wait(browser, 20).until(lambda d: f"State: {names.state(chosen)}" in d.find_element(By.ID, "filter-chips").text)
+    # The map still draws every state (a click does not redraw it around one).
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#geography-map path.choroplethlocation")) > 20
     assert errors(browser) == []
 
 
@@ -513,3 +518,125 @@ def test_sign_out_from_the_user_menu_ends_the_session(live_app, browser):
     browser.get(live_app + "/sales")
     assert "/login" in browser.current_url
     assert errors(browser) == []
+
+
+def filter_chips(driver) -> str:
+    return driver.find_element(By.ID, "filter-chips").text
+
+
+def click_bar(driver, graph: str, label: str):
+    """Click the bar of a horizontal bar chart whose axis label is `label`, near its left end."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    k = driver.execute_script(
+        f"return document.querySelector('#{graph} .js-plotly-plot').data[0].y.indexOf(arguments[0]);", label)
+    assert k >= 0, f"no bar {label!r} on {graph}"
+    bar = driver.find_elements(By.CSS_SELECTOR, f"#{graph} .bars .point path")[k]
+    ActionChains(driver).move_to_element_with_offset(bar, -bar.size["width"] // 2 + 4, 0).click().perform()
+
+
+def test_a_seller_found_by_city_keeps_its_numbers_in_a_new_tab_and_through_sign_in(live_app, browser):
+    sign_in(browser, live_app, "/?start=2017-01-01&end=2018-08-31")
+    everyone = wait_for_text(browser, "overview-kpi-revenue")
+    browser.find_element(By.CSS_SELECTOR, "#filter-seller button.dash-dropdown").click()
+    browser.switch_to.active_element.send_keys("sao paulo")  # a city, not an id: the type-ahead searches cities
+    options = wait(browser, 20).until(lambda d: d.find_elements(By.XPATH, "//*[@role='option']"))
+    assert all(o.text.startswith("Sao Paulo, SP · ") for o in options)
+    browser.execute_script("arguments[0].click();", options[0])
+    wait(browser, 20).until(lambda d: "seller=" in d.current_url)
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("…", everyone))
+    theirs, link = browser.find_element(By.ID, "overview-kpi-revenue").text, browser.current_url
+    assert "Seller: Sao Paulo, SP · " in filter_chips(browser)
+
+    browser.delete_all_cookies()  # a colleague opens the link: the sign-in comes first
+    browser.switch_to.new_window("tab")
+    sign_in(browser, "", link)
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("", "…"))
+    assert browser.find_element(By.ID, "overview-kpi-revenue").text == theirs
+    assert browser.current_url == link and "Seller: Sao Paulo, SP · " in filter_chips(browser)
+    browser.refresh()
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "overview-kpi-revenue").text == theirs)
+    assert browser.current_url == link
+    assert errors(browser) == []
+
+
+def test_an_unknown_seller_in_a_link_is_dropped_with_a_notice(live_app, browser):
+    sign_in(browser, live_app, "/?seller=00000000-0000-0000-0000-0000000000aa")
+    wait(browser, 20).until(lambda d: "there is no such seller" in d.find_element(By.ID, "notices").text)
+    assert "Seller:" not in filter_chips(browser)
+
+
+def test_the_navbar_keeps_the_filters_and_back_and_forward_step_once(live_app, browser):
+    view = "?start=2018-01-01&end=2018-06-30&state=SP"
+    sign_in(browser, live_app, "/" + view)
+    wait(browser, 20).until(lambda d: "State: São Paulo (SP)" in filter_chips(d))
+    browser.find_element(By.LINK_TEXT, "Sales").click()
+    wait(browser, 20).until(lambda d: d.current_url == live_app + "/sales" + view)
+    wait(browser, 20).until(lambda d: "State: São Paulo (SP)" in filter_chips(d))
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sales-by-state .trace"))
+    time.sleep(1)
+    click_bar(browser, "sales-by-state", "Rio de Janeiro (RJ)")  # a cross-filter adds RJ ...
+    wait(browser, 20).until(lambda d: "state=SP,RJ" in d.current_url)
+    wait(browser, 20).until(lambda d: "State: Rio de Janeiro (RJ)" in filter_chips(d))
+    time.sleep(1)
+    click_bar(browser, "sales-by-state", "São Paulo (SP)")  # ... a second click on SP takes it off
+    wait(browser, 20).until(lambda d: d.current_url.endswith("state=RJ"))
+    wait(browser, 20).until(lambda d: "São Paulo" not in filter_chips(d))
+    browser.find_element(By.LINK_TEXT, "Payments").click()
+    wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/payments?") and "state=RJ" in d.current_url)
+
+    steps = [("/sales", "state=RJ"), ("/sales", "state=SP,RJ"), ("/sales", "state=SP"), ("/", "state=SP")]
+    for path, query in steps:  # Back: each filter change and each page once, and the bar follows
+        browser.back()
+        wait(browser, 20).until(lambda d: d.current_url.split("?")[0] == live_app + path
+                                and d.current_url.endswith(query))
+    wait(browser, 20).until(lambda d: "State: São Paulo (SP)" in filter_chips(d) and "Rio" not in filter_chips(d))
+    for path, query in [("/sales", "state=SP"), ("/sales", "state=SP,RJ")]:
+        browser.forward()
+        wait(browser, 20).until(lambda d: d.current_url.split("?")[0] == live_app + path
+                                and d.current_url.endswith(query))
+    wait(browser, 20).until(lambda d: "Rio de Janeiro (RJ)" in filter_chips(d))
+    # A chip's × takes that one value off.
+    browser.find_element(By.CSS_SELECTOR, "#filter-chips a[title='Remove State: São Paulo (SP)']").click()
+    wait(browser, 20).until(lambda d: d.current_url.endswith("state=RJ") and "São Paulo" not in filter_chips(d))
+    assert errors(browser) == []
+
+
+def test_clearing_status_means_every_status(live_app, browser):
+    sign_in(browser, live_app, "/?start=2017-01-01&end=2018-08-31")
+    wait(browser, 20).until(lambda d: "Left out: canceled, unavailable" in d.find_element(By.ID, "filter-range").text)
+    clear = browser.find_element(By.CSS_SELECTOR, "#filter-status .dash-dropdown-clear")
+    browser.execute_script("arguments[0].click();", clear)
+    wait(browser, 20).until(lambda d: "status=all" in d.current_url)
+    wait(browser, 20).until(lambda d: "Left out" not in d.find_element(By.ID, "filter-range").text)
+    assert "Status: all" in filter_chips(browser)
+    browser.refresh()  # and it stays so
+    wait(browser, 20).until(lambda d: "Status: all" in filter_chips(d))
+    assert "Left out" not in browser.find_element(By.ID, "filter-range").text
+
+
+def test_a_click_on_a_month_drills_into_its_days_and_back_steps_out(live_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    browser.set_window_size(1400, 1300)
+    view = "/?start=2017-01-01&end=2018-06-30"  # 546 days: a bar a month
+    sign_in(browser, live_app, view)
+    wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#overview-timeseries .bars .point")) > 12)
+    time.sleep(1)
+    bar = browser.find_elements(By.CSS_SELECTOR, "#overview-timeseries .bars .point path")[2]  # March 2017
+    ActionChains(browser).move_to_element_with_offset(bar, 0, bar.size["height"] // 2 - 3).click().perform()
+    wait(browser, 20).until(lambda d: d.current_url.endswith("/?start=2017-03-01&end=2017-03-31"))
+    wait(browser, 30).until(lambda d: "(31 days;" in d.find_element(By.ID, "filter-range").text)
+    wait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#overview-timeseries .bars .point")) > 25)
+    browser.back()
+    wait(browser, 20).until(lambda d: d.current_url == live_app + view)
+    wait(browser, 30).until(lambda d: "(546 days;" in d.find_element(By.ID, "filter-range").text)
+    assert errors(browser) == []
+
+
+def test_a_picked_category_offers_a_drill_to_its_products(live_app, browser):
+    sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31&category=health_beauty")
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "sales-drill-products"))[0]
+    assert "Health Beauty" in link.text
+    browser.execute_script("arguments[0].click();", link)
+    wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/products?") and "category=health_beauty"
+                            in d.current_url)
+    wait(browser, 20).until(lambda d: "Category: Health Beauty" in filter_chips(d))

@@ -16,7 +16,7 @@ from etl.load import load
 from tests.conftest import FIXTURES
 
 VIEW = {"start": "2017-10-02", "end": "2018-01-15", "state": "", "category": "", "seller": "",
-        "statuses": list(DEFAULT_STATUSES)}
+        "status": list(DEFAULT_STATUSES)}
 
 
 @pytest.fixture
@@ -39,26 +39,44 @@ def app(tmp_path, db_url):
 def test_kpi_cards_show_the_glossary_values_with_their_change(app):
     out = overview.kpi_cards(VIEW)
     assert out[:6] == ["R$ 218.88", "2", "R$ 109.44", "1", "3.00", "50.0%"]
-    assert out[6:12] == ["no previous data"] * 6  # nothing before October 2017
+    assert out[6:12] == ["no data for the previous period"] * 6  # nothing before October 2017
+    assert overview.kpi_cards(VIEW, "year")[6] == "no data for the same period last year"
 
 
 def test_charts_follow_the_theme_and_say_when_nothing_matches(app):
     fig = overview.timeseries(VIEW, "month", "dark")
-    assert [t.type for t in fig.data] == ["bar", "scatter"] and list(fig.data[0].y) == [77.42, 141.46]
+    assert [t.type for t in fig.data] == ["bar", "scatter", "bar"] and list(fig.data[0].y) == [77.42, 141.46]
+    # The range starts on 2 October: October is cut short, so its bar is pale; the next month is whole.
+    assert fig.data[2].name == "Incomplete period" and list(fig.data[0].marker.opacity) == [0.35, 1]
+    whole = overview.timeseries({**VIEW, "start": "2017-10-01", "end": "2017-12-31"}, "month", "dark")
+    assert [t.name for t in whole.data] == ["Revenue (R$)", "Orders"]  # whole months: nothing marked
     assert fig.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"  # plotly_dark
     empty = overview.status_mix({**VIEW, "start": "2016-01-01", "end": "2016-01-31"}, "light")
     assert empty.layout.annotations[0].text == "No data matches the filters."
 
 
-def test_clicks_add_their_value_to_the_url(app):
+def test_clicks_add_their_value_to_the_url_and_a_second_click_takes_it_off(app):
     click = {"points": [{"location": "RJ"}]}
-    assert geography.filter_on_click(click, "?start=2017-10-02&state=SP") == "?start=2017-10-02&state=SP%2CRJ"
+    assert geography.filter_on_click(click, "?state=SP&start=2017-10-02") == "?start=2017-10-02&state=SP,RJ"
+    assert geography.filter_on_click(click, "?start=2017-10-02&state=SP,RJ") == "?start=2017-10-02&state=SP"
+    assert geography.filter_on_click(click, "?state=RJ") == ""
     assert geography.filter_on_click(None, "?start=2017-10-02") is no_update
+    assert geography.filter_on_click({"points": [{"location": ["not", "a", "state"]}]}, "?") is no_update
+
+
+def test_changes_are_points_for_rates_and_scores_and_relative_for_amounts():
+    from callbacks._format import change
+    assert change(0.95, 0.95, "pct") == ("= no change vs previous period", "text-body-secondary")
+    assert change(0.951, 0.9, "pct") == ("▲ 5.1 pts vs previous period", "text-success")
+    assert change(4.0, 4.25, "score", to="year") == ("▼ 0.25 vs same period last year", "text-danger")
+    assert change(12.0, 10.0, "days", better="down") == ("▲ 2.0 days vs previous period", "text-danger")
+    assert change(110, 100, "money") == ("▲ 10.0% vs previous period", "text-success")
+    assert change(110, 0, "money")[1] == "text-body-secondary"
 
 
 def test_page_callbacks_answer_on_the_fixture(app):
     assert delivery.kpis(VIEW) == ["50.0%", "50.0%", "12.1 days", "15.0 days", "2.5 days"]
-    assert [r["state"] for r in geography.states_table(VIEW)] == ["SP"]
+    assert [r["state"] for r in geography.states_table(VIEW)] == ["São Paulo (SP)"]
     assert sales.products(VIEW)[0]["revenue"] == 141.46
     low = reviews.low_scores(VIEW)
     assert [(r["score"], r["title"]) for r in low] == [(1, "Atrasou")]
@@ -74,14 +92,29 @@ def test_exports_are_decided_by_role(app):
     engine.dispose()
 
 
+def test_exports_are_written_for_people(app):
+    from decimal import Decimal
+    rows = [{"product_id": "b1", "category": "health_beauty", "revenue": Decimal("1234.5678901234567890123456789"),
+             "on_time_rate": Decimal("0.94567"), "state": "SP", "items": 1234, "review_score": None}]
+    sent = _export.send(rows, "top-products", excel=False)
+    assert sent["content"] == ("Product,Category,Revenue (R$),On-time rate (%),State,Items,Average review score\n"
+                               "b1,Health Beauty,1234.57,94.6,São Paulo (SP),1234,\n")
+    assert _export._file_name("top-products", [("Dates", "2018-01-01 to 2018-03-31"), ("state", "SP,RJ"),
+                                               ("category", "bed/bath")]) == \
+        "top-products_2018-01-01_to_2018-03-31_state-SP-RJ_category-bed-bath"
+
+
 def test_the_seller_box_offers_sellers_matching_what_was_typed(app):
     from callbacks import shell
 
-    assert shell.seller_options("e1", None) == [
-        {"value": "e1000000-0000-0000-0000-000000000001", "label": "e1000000… (campinas, SP)"},
-        {"value": "e1000000-0000-0000-0000-000000000002", "label": "e1000000… (curitiba, PR)"}]
-    assert shell.seller_options("x", ["e1000000-0000-0000-0000-000000000001"]) == [
-        {"label": "e1000000…", "value": "e1000000-0000-0000-0000-000000000001"}]
+    campinas = {"value": "e1000000-0000-0000-0000-000000000001", "label": "Campinas, SP · e1000000"}
+    curitiba = {"value": "e1000000-0000-0000-0000-000000000002", "label": "Curitiba, PR · e1000000"}
+    assert shell.seller_options("e1", None) == [campinas, curitiba]  # an id's start
+    assert shell.seller_options("CURI", None) == [curitiba]  # a city's name, any case
+    assert shell.seller_options("pr", None) == [curitiba]  # a state's code
+    assert shell.seller_options("100%_", None) == []  # LIKE's wildcards are only characters
+    assert shell.seller_options("x", [campinas["value"]]) == [campinas]  # the chosen stay offered
+    assert shell.seller_options("x", ["not an id", "'; DROP TABLE x;--"]) == []
 
 
 def test_customers_and_products_callbacks_on_the_fixture(app):
@@ -95,7 +128,8 @@ def test_customers_and_products_callbacks_on_the_fixture(app):
     assert customers.members(VIEW, "Champions") == ([], "Champions: no customers in this view. "
                                                         "Click another segment in the chart to list it.")
     heat = customers.cohorts(VIEW, "count", "light")
-    assert list(heat.data[0].y) == ["Oct 2017 (1)"] and list(heat.data[0].text[0][:2]) == ["1", "1"]
+    assert list(heat.data[1].y) == ["Oct 2017 (1)"] and list(heat.data[1].text[0][:2]) == ["1", "1"]
+    assert list(heat.data[0].x) == ["0"]  # month 0 (everyone, by definition) in a neutral colour of its own
     # Two products: R$ 141.46 of R$ 218.88 from the larger; three items priced 178.68 in all.
     assert products.kpis(VIEW) == ["2", "2", "64.6%", "R$ 59.56"]
     header, style = products.header("00000000-0000-0000-0000-000000000000")

@@ -49,11 +49,26 @@ def test_when_nothing_beats_seasonal_naive_the_baseline_is_drawn_and_said_so():
 
 
 def test_too_little_history_says_how_much_a_forecast_needs():
-    with pytest.raises(forecast.NotEnoughHistory, match="has 10 days of history; a 30-day forecast needs at least 114"):
+    with pytest.raises(forecast.NotEnoughHistory, match="has 10 days of history; a 30-day forecast needs at least 114"
+                       r" \(.*\): widen the date range\.$"):  # 30 days is the shortest: no shorter one to suggest
         forecast.forecast(series(10), 30)
+    with pytest.raises(forecast.NotEnoughHistory, match="choose the 30-day horizon, or widen the date range"):
+        forecast.forecast(series(120), 90)
     assert forecast.needed_days(90) == 174
     with pytest.raises(ValueError):
         forecast.forecast(series(400), 45)  # not an offered horizon
+
+
+def test_a_slice_too_noisy_to_forecast_is_not_called_useful_and_its_bands_are_capped():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2017-01-01", periods=200, freq="D")
+    sparse = pd.Series(np.where(rng.random(200) < 0.15, rng.gamma(1.0, 400.0, 200), 0.0), index=days)  # state RR
+    result = forecast.forecast(sparse, 30)
+    assert not result["useful"] and min(s["pct"] for s in result["accuracy"]) > forecast.USEFUL_ERROR
+    cap = forecast.CAP * max(sparse.quantile(0.98), sparse.iloc[-56:].max())
+    assert max(result["upper95"]) <= cap and min(result["lower95"]) >= 0
+    steady = forecast.forecast(series(200, level=300), 30)
+    assert steady["useful"] and not steady["capped"]
 
 
 def test_a_tail_that_thins_out_is_noticed():
@@ -98,6 +113,16 @@ def test_demand_grows_where_items_grow_and_its_interval_holds_the_forecast():
     assert set(rows) == {"toys", "bed_bath_table"}  # under 8 weeks of history: left out
     assert rows["toys"]["growth"] > 0.05 and abs(rows["bed_bath_table"]["growth"]) < 0.05
     assert all(r["lower80"] <= r["forecast"] <= r["upper80"] for r in rows.values())
+
+
+def test_demand_ranks_by_the_change_in_items_and_gives_no_percentage_on_a_tiny_base():
+    weeks = pd.date_range("2017-01-02", periods=40, freq="W-MON")
+    tiny = pd.Series([0.0] * 32 + [0, 0, 0, 1, 0, 1, 2, 3], index=weeks)  # 1 -> 5 items: +400%
+    big = pd.Series(200 + 3.0 * np.arange(40), index=weeks)                 # +10%, but far more items
+    rows = forecast.demand({"tiny": tiny, "big": big}, 4)
+    assert [r["category"] for r in rows] == ["big", "tiny"]
+    assert rows[0]["change"] > rows[1]["change"] and rows[0]["growth"] > 0
+    assert rows[1]["growth"] is None  # a percentage of a few items means nothing
 
 
 @pytest.fixture(scope="module")
