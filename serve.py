@@ -9,6 +9,8 @@ Deployments behind a proxy run `gunicorn app:server` the same way (README: "Depl
 """
 from __future__ import annotations
 
+import signal
+
 from gunicorn.app.base import BaseApplication
 
 from callbacks import _jobs as jobs
@@ -45,6 +47,7 @@ def options(settings) -> dict:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "post_fork": _worker_started,
+        "worker_int": _worker_stopping,
     }
 
 
@@ -52,6 +55,14 @@ def _worker_started(_server, _worker) -> None:
     """Each worker starts its own fork server for background jobs: a fork server started by the
     parent is not the worker's child, and multiprocess checks on it with waitpid."""
     jobs.warm_up()
+
+
+def _worker_stopping(_worker) -> None:
+    """A worker told to quit (Ctrl-C reaches every process of the terminal's group, then the master
+    sends its own quit signal) exits without hearing the second one: arriving during the exit's
+    clean-up, it printed a traceback."""
+    for name in ("SIGINT", "SIGQUIT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def run(wsgi_app, settings) -> None:

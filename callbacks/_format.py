@@ -35,7 +35,7 @@ COMPARED = {"previous": "vs previous period", "year": "vs same period last year"
 def change(now, before, fmt: str = "money", better: str = "up", to: str = "previous") -> tuple[str, str]:
     """The change against the compared period, as text and a colour class: relative for amounts and
     counts, in percentage points for rates, in points for scores and days. A change too small to
-    show is neither green nor red."""
+    show, or of a measure that is neither good nor bad (`better` "none"), is neither green nor red."""
     against = COMPARED.get(to, COMPARED["previous"])
     if now is None or before is None or (fmt in ("money", "count") and not before):
         return f"no data {against.replace('vs ', 'for the ')}", "text-body-secondary"
@@ -51,8 +51,11 @@ def change(now, before, fmt: str = "money", better: str = "up", to: str = "previ
     shown = float(text.split()[0].rstrip("%"))
     if shown == 0:
         return f"= no change {against}", "text-body-secondary"
+    arrow = f"{'▲' if delta > 0 else '▼'} {text} {against}"
+    if better not in ("up", "down"):  # a shape, not a score (concentration, a payment mix): no verdict
+        return arrow, "text-body-secondary"
     good = (delta > 0) == (better == "up")
-    return f"{'▲' if delta > 0 else '▼'} {text} {against}", "text-success" if good else "text-danger"
+    return arrow, "text-success" if good else "text-danger"
 
 
 def plain(rows: list[dict]) -> list[dict]:

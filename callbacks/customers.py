@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from dash import Input, Output, State, callback, no_update
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, together, warehouse
@@ -16,22 +17,23 @@ from data.customers import SEGMENT_NAMES
 from data.metrics import ratio
 
 
-@callback([Output(f"customers-kpi-{k}", "children") for k in ("customers", "new", "returning", "repeat_rate",
-                                                              "second_order", "ltv")],
-          Input("filters", "data"))
+CARDS = [compare.Kpi("customers", "count"), compare.Kpi("new", "count"), compare.Kpi("returning", "count"),
+         compare.Kpi("repeat_rate", "pct"), compare.Kpi("second_order", "days", "down"), compare.Kpi("ltv", "money")]
+
+
+@callback(compare.outputs("customers", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * 6
+    return compare.answer(data, CARDS, _kpi_values)
+
+
+def _kpi_values(f) -> dict:
     w = warehouse()  # three questions, each cached on its own (the last two shared with the charts)
     s, gap, tiers = together(lambda: w.customers("summary", f), lambda: w.customers("second_order", f),
                              lambda: w.customers("ltv_tiers", f))
     lifetime = sum((t["revenue"] for t in tiers), Decimal(0))
-    median = gap["median_days"]
-    return [fmt.count(s["customers"]), fmt.count(s["new"]), fmt.count(s["returning"]), fmt.pct(s["repeat_rate"]),
-            "no data" if median is None else f"{median:,} days",
-            fmt.money(ratio(lifetime, sum(t["customers"] for t in tiers)))]
+    return {"customers": s["customers"], "new": s["new"], "returning": s["returning"], "repeat_rate": s["repeat_rate"],
+            "second_order": gap["median_days"], "ltv": ratio(lifetime, sum(t["customers"] for t in tiers))}
 
 
 @callback(Output("customers-new-returning", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -97,7 +99,7 @@ def cohorts(data, measure, theme):
     fig.add_heatmap(z=[[1] for _ in months], x=["0"], y=labels, text=[[row[0]] for row in text],
                     texttemplate="%{text}", customdata=[[row[0]] for row in custom], showscale=False, xgap=1, ygap=1,
                     colorscale=[[0, "#495057"], [1, "#495057"]] if theme == "dark" else [[0, "#dee2e6"], [1, "#dee2e6"]],
-                    hovertemplate=hover)
+                    textfont={"color": "#f8f9fa" if theme == "dark" else "#212529"}, hovertemplate=hover)
     fig.add_heatmap(z=shown, x=[str(k) for k in range(width)], y=labels, text=text, texttemplate="%{text}",
                     customdata=custom, colorscale=figures.sequential(theme), showscale=False, xgap=1, ygap=1,
                     hovertemplate=hover)

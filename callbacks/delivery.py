@@ -3,23 +3,20 @@ from __future__ import annotations
 
 from dash import Input, Output, callback
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
-from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from data import queries
 
-KPI_FORMATS = {"on_time_rate": fmt.pct, "late_share": fmt.pct, "delivery_days": fmt.days,
-               "estimated_days": fmt.days, "handoff_days": fmt.days}
+CARDS = [compare.Kpi("on_time_rate", "pct"), compare.Kpi("late_share", "pct", "down"),
+         compare.Kpi("delivery_days", "days", "down"), compare.Kpi("estimated_days", "days", "none"),
+         compare.Kpi("handoff_days", "days", "down")]
 
 
-@callback([Output(f"delivery-kpi-{k}", "children") for k in KPI_FORMATS], Input("filters", "data"))
+@callback(compare.outputs("delivery", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * len(KPI_FORMATS)
-    k = warehouse().delivery("kpis", f)
-    return [show(k[key]) for key, show in KPI_FORMATS.items()]
+    return compare.answer(data, CARDS, lambda f: warehouse().delivery("kpis", f))
 
 
 def _trend(f):

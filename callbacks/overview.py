@@ -1,13 +1,12 @@
 """Overview callbacks: KPI cards with their change, and the revenue/orders time series."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from dash import Input, Output, State, callback, no_update
 
 from callbacks import _figures as figures
-from callbacks import _format as fmt
+from callbacks import _compare as compare
 from callbacks._palette import PALETTE
 from callbacks._urls import with_range
 from callbacks._context import filters_from, guarded, warehouse
@@ -15,29 +14,14 @@ from data import names, queries
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
 
 
-@callback([Output(f"overview-kpi-{k}", "children") for k in KPIS]
-          + [Output(f"overview-kpi-{k}-change", "children") for k in KPIS]
-          + [Output(f"overview-kpi-{k}-change", "className") for k in KPIS],
-          Input("filters", "data"), Input("overview-compare", "value"))
+CARDS = [compare.Kpi(k, METRICS[k].fmt, METRICS[k].better) for k in KPIS]
+
+
+@callback(compare.outputs("overview", CARDS), Input("filters", "data"))
 @guarded
-def kpi_cards(data, to="previous"):
-    """Each KPI over the range, and its change against the compared period. Days the data does not
-    fully cover are left out of the comparison (both sides shortened alike), and the change says so."""
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * len(KPIS) + [""] * len(KPIS) * 2
-    w = warehouse()
-    now = w.kpis(f)
-    complete = w.bounds()["complete"]
-    compared = f if complete is None or f.end <= complete or f.start > complete else replace(f, end=complete)
-    if compared is f:
-        part, note = now, ""
-    else:
-        part, note = w.kpis(compared), f", complete days to {complete:%d %b}"
-    before = w.kpis(compared.compared(to))
-    values = [fmt.BY_FORMAT[METRICS[k].fmt](now[k]) for k in KPIS]
-    changes = [fmt.change(part[k], before[k], METRICS[k].fmt, METRICS[k].better, to) for k in KPIS]
-    return values + [c[0] + note for c in changes] + [f"small {c[1]}" for c in changes]
+def kpi_cards(data):
+    """Each KPI over the range, and its change against the compared period (callbacks._compare)."""
+    return compare.answer(data, CARDS, warehouse().kpis)
 
 
 @callback(Output("overview-timeseries", "figure"), Input("filters", "data"), Input("overview-grain", "value"),

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from dash import Input, Output, State, callback, ctx
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks import _palette as palette
@@ -27,19 +28,22 @@ def tolerance_of(raw) -> tuple[Decimal, str]:
     return value, ""
 
 
-@callback([Output(f"payments-kpi-{k}", "children") for k in ("value", "count", "card_installments", "voucher_share")],
-          Input("filters", "data"))
+CARDS = [compare.Kpi("value", "money"), compare.Kpi("count", "count"), compare.Kpi("card_installments", "score", "none"),
+         compare.Kpi("voucher_share", "pct", "none")]
+
+
+@callback(compare.outputs("payments", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * 4
+    return compare.answer(data, CARDS, _kpi_values)
+
+
+def _kpi_values(f) -> dict:
     rows = warehouse().payments("installments", f)
     value = sum((r["value"] for r in rows), Decimal(0))
     voucher = sum((r["value"] for r in rows if r["payment_type"] == "voucher"), Decimal(0))
-    card = average_installments(rows).get("credit_card")
-    return [fmt.money(value) if rows else "no data", fmt.count(sum(r["payments"] for r in rows)),
-            fmt.score(card), fmt.pct(ratio(voucher, value))]
+    return {"value": value if rows else None, "count": sum(r["payments"] for r in rows),
+            "card_installments": average_installments(rows).get("credit_card"), "voucher_share": ratio(voucher, value)}
 
 
 def _by_type(f, measure: str, theme, money: bool):

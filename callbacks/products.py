@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, together, warehouse
@@ -20,18 +21,22 @@ from data.filters import ALL_STATUSES, to_query
 from data.metrics import ratio
 
 
-@callback([Output(f"products-kpi-{k}", "children") for k in ("products", "categories", "top20", "average_price")],
-          Input("filters", "data"))
+CARDS = [compare.Kpi("products", "count"), compare.Kpi("categories", "count"), compare.Kpi("top20", "pct", "none"),
+         compare.Kpi("average_price", "money")]
+
+
+@callback(compare.outputs("products", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * 4
+    return compare.answer(data, CARDS, _kpi_values)
+
+
+def _kpi_values(f) -> dict:
     w = warehouse()
     table, shape = together(lambda: w.products("category_table", f), lambda: w.products("pareto", f))
     price = sum((r["average_price"] * r["items"] for r in table if r["average_price"] is not None), Decimal(0))
-    return [fmt.count(shape["products"]), fmt.count(len(table)), fmt.pct(shape["top20_share"]),
-            fmt.money(ratio(price, sum(r["items"] for r in table)))]
+    return {"products": shape["products"], "categories": len(table), "top20": shape["top20_share"],
+            "average_price": ratio(price, sum(r["items"] for r in table))}
 
 
 @callback(Output("products-categories", "rowData"), Input("filters", "data"))

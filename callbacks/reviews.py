@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dash import Input, Output, State, callback, ctx
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
-from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks.delivery import lateness_figure
@@ -15,19 +15,22 @@ from data.metrics import ratio
 SCORE_COLOURS = ["#d62828", "#f77f00", "#fcbf49", "#90be6d", "#2a9d8f"]
 
 
-@callback([Output(f"reviews-kpi-{k}", "children") for k in ("review_score", "reviews", "low_share", "comment_share")],
-          Input("filters", "data"))
+CARDS = [compare.Kpi("review_score", "score"), compare.Kpi("reviews", "count"),
+         compare.Kpi("low_share", "pct", "down"), compare.Kpi("comment_share", "pct")]
+
+
+@callback(compare.outputs("reviews", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    f = filters_from(data)
-    if f is None:
-        return ["no data"] * 4
+    return compare.answer(data, CARDS, _kpi_values)
+
+
+def _kpi_values(f) -> dict:
     mix = warehouse().reviews("score_mix", f)
     total = sum(r["reviews"] for r in mix)
-    mean = ratio(sum(r["score"] * r["reviews"] for r in mix), total)
-    low = ratio(sum(r["reviews"] for r in mix if r["score"] <= 2), total)
-    comments = ratio(sum(r["with_comment"] for r in mix), total)
-    return [fmt.score(mean), fmt.count(total), fmt.pct(low), fmt.pct(comments)]
+    return {"review_score": ratio(sum(r["score"] * r["reviews"] for r in mix), total), "reviews": total,
+            "low_share": ratio(sum(r["reviews"] for r in mix if r["score"] <= 2), total),
+            "comment_share": ratio(sum(r["with_comment"] for r in mix), total)}
 
 
 @callback(Output("reviews-mix", "figure"), Input("filters", "data"), Input("theme", "data"))

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
+from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._format import plain
@@ -20,22 +21,33 @@ from data.filters import ALL_STATUSES, to_query
 from data.sellers import concentration
 
 
-@callback(Output("sellers-board", "rowData"), Output("sellers-kpi-sellers", "children"),
-          Output("sellers-kpi-top10", "children"), Output("sellers-kpi-median", "children"),
-          Input("filters", "data"))
+@callback(Output("sellers-board", "rowData"), Input("filters", "data"))
 @guarded
 def board(data):
     f = filters_from(data)
     if f is None:
-        return [], "no data", "no data", "no data"
-    w = warehouse()  # the ranking, and every seller's revenue (shared with the Lorenz curve)
-    rows, values = together(lambda: w.sellers("leaderboard", f, 500), lambda: w.sellers("revenues", f))
-    shape = concentration(values)
+        return []
+    rows = warehouse().sellers("leaderboard", f, 500)
     query = "?" + urlencode(to_query(f))
     for r in rows:
         r["link"] = f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"
-    median = statistics.median(values) if values else None
-    return plain(rows), fmt.count(len(values)), fmt.pct(shape["top10"]), fmt.money(median)
+    return plain(rows)
+
+
+CARDS = [compare.Kpi("sellers", "count"), compare.Kpi("top10", "pct", "none"), compare.Kpi("median", "money")]
+
+
+@callback(compare.outputs("sellers", CARDS), Input("filters", "data"))
+@guarded
+def kpis(data):
+    return compare.answer(data, CARDS, _kpi_values)
+
+
+def _kpi_values(f) -> dict:
+    """Every seller's revenue (shared with the Lorenz curve): how many, how concentrated, the median."""
+    values = warehouse().sellers("revenues", f)
+    return {"sellers": len(values), "top10": concentration(values)["top10"],
+            "median": statistics.median(values) if values else None}
 
 
 @callback(Output("sellers-lorenz", "figure"), Input("filters", "data"), Input("theme", "data"))

@@ -42,12 +42,14 @@ NAV = {"type": "nav", "path": ALL}
     Output("filters", "data"), Output("filter-range", "children"), Output("filter-chips", "children"),
     Output("notices", "children"), Output("filter-dates", "min_date_allowed"),
     Output("filter-dates", "max_date_allowed"), Output(NAV, "href"), Output(NAV, "active"),
+    Output("filter-compare", "value"),
     Input("url", "search"), Input("filter-preset", "value"), Input("filter-dates", "start_date"),
     Input("filter-dates", "end_date"), Input(FILTER, "value"), Input("db-ok", "data"),
+    Input("filter-compare", "value"),
     State("url", "pathname"),
 )
 @guarded
-def sync(search, preset, start, end, values, _db_ok, path):
+def sync(search, preset, start, end, values, _db_ok, compare, path):
     """The URL is the filter state. Opened or stepped to (reload, link, Back, Forward), the URL is
     read and the bar shows it, and the URL is left as it is, so history gets no entry of its own;
     a change in the bar writes the URL (one history entry). Every filter's dropdown gets the chosen
@@ -58,11 +60,12 @@ def sync(search, preset, start, end, values, _db_ok, path):
     nav = ([_href(p, "") for p in paths], [_active(p, path) for p in paths])
     if first is None:  # an empty warehouse: nothing to filter
         return (dash.no_update,) * 4 + ([None] * len(keys), [[]] * len(keys), None, "No data loaded yet.", None,
-                                        None, None, None) + nav
+                                        None, None, None) + nav + (dash.no_update,)
     trigger = ctx.triggered_id
     from_url = trigger in (None, "url", "db-ok")
     if from_url:
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+        compare = "year" if args.get("compare") == ["year"] else "previous"
     else:
         args = {k: v or [] for k, v in zip(keys, values)}
         if "status" in args and not args["status"]:
@@ -79,6 +82,8 @@ def sync(search, preset, start, end, values, _db_ok, path):
     notices += [f"ignored seller={s[:8]!r}…: there is no such seller" for s in f.sellers if s not in labels]
     f = replace(f, sellers=tuple(s for s in f.sellers if s in labels))
     query = flt.to_query(f)
+    if compare == "year":  # not a filter: what the KPI cards compare with; the default is left out
+        query["compare"] = "year"
     written = "?" + urlencode(query, safe=",")
     # Opened from a URL with no filters in it: keep it bare (the default range follows the data).
     canonical = written if (not from_url or search not in (None, "", "?")) else ""
@@ -94,8 +99,8 @@ def sync(search, preset, start, end, values, _db_ok, path):
     return (written if not from_url and written != search else dash.no_update,
             _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
             [_shown(f, k) for k in keys], [options[k] for k in keys],
-            flt.to_store(f), text, _chips(f, query, path, labels), alerts, first.isoformat(), last.isoformat(),
-            [_href(p, canonical) for p in paths], nav[1])
+            {**flt.to_store(f), "compare": compare}, text, _chips(f, query, path, labels), alerts,
+            first.isoformat(), last.isoformat(), [_href(p, canonical) for p in paths], nav[1], compare)
 
 
 def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list[str]]:

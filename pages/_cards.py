@@ -47,11 +47,13 @@ def export_buttons(prefix: str):
 
 
 def kpi_card(page: str, key: str, label: str, definition: str, lg=3, xxl=None):
-    """A KPI card: title with its definition, and the value (id `{page}-kpi-{key}`) with a loading dot.
+    """A KPI card: title with its definition, the value (id `{page}-kpi-{key}`) with a loading dot, and
+    its change against the compared period (`{page}-kpi-{key}-change`, callbacks._compare).
     `lg` and `xxl` are its widths in twelfths on large and very large screens."""
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(label, definition),
-        dcc.Loading(html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"), type="dot"),
+        dcc.Loading(html.Div([html.Div("…", id=f"{page}-kpi-{key}", className="kpi-value"),
+                              html.Div(id=f"{page}-kpi-{key}-change", className="small")]), type="dot"),
     ])), xs=6, lg=lg, xxl=xxl or lg, className="mb-3")  # two a row on a phone: the numbers fit, the page stays short
 
 

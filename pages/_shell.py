@@ -69,6 +69,10 @@ def filter_bar():
         dbc.Col([dbc.Label("Custom range", className="small mb-0"),
                  dcc.DatePickerRange(id="filter-dates", display_format="YYYY-MM-DD", minimum_nights=0)],
                 md=4, xl=3),
+        dbc.Col([dbc.Label("Compare with", html_for="filter-compare", className="small mb-0"),
+                 dcc.Dropdown(id="filter-compare", clearable=False, searchable=False, value="previous",
+                              options=[{"label": "Previous period", "value": "previous"},
+                                       {"label": "Same period last year", "value": "year"}])], md=2, xl=True),
         *dims,
     ], className="g-2")
     return html.Div(dbc.Container([

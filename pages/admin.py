@@ -110,9 +110,7 @@ def layout(**_query):
                 ], className="g-2 mb-2"),
                 html.Div("By reason, table and file (click one to list its rows):", className="small fw-semibold"),
                 dag.AgGrid(id="admin-q-summary", columnDefs=SUMMARY_COLUMNS, rowData=[], style={"height": None},
-                           **{**GRID, "dashGridOptions": {"pagination": True, "paginationPageSize": 10,
-                                                          "tooltipShowDelay": 300, "domLayout": "autoHeight",
-                                                          "rowSelection": ROW_SELECTION}}),
+                           **{**GRID, "dashGridOptions": {**GRID["dashGridOptions"], "tooltipShowDelay": 300}}),
                 html.Div(id="admin-q-count", className="small text-body-secondary mt-3 mb-1"),
                 dcc.Loading(dag.AgGrid(id="admin-quarantine", columnDefs=QUARANTINE_COLUMNS, rowData=[],
                                        style={"height": None},
@@ -168,7 +166,7 @@ def _field(label, control, md):
 def _scope_fields(prefix: str):
     return [
         _field("Sellers (ids; empty: all)", dcc.Dropdown(id=f"{prefix}-sellers", multi=True,
-                                                         placeholder="Type a seller id"), 4),
+                                                         placeholder="Type a seller id, city or state"), 4),
         _field("Customer states (empty: all)", dcc.Dropdown(id=f"{prefix}-states", multi=True,
                                                             options=list(STATES), placeholder="All states"), 3),
     ]

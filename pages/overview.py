@@ -21,11 +21,6 @@ def kpi_card(key: str):
 
 def layout(**_query):
     return html.Div([
-        html.Div([html.Span("Compare with", className="small text-body-secondary me-2"),
-                  dbc.RadioItems(id="overview-compare", inline=True, value="previous", className="d-inline-block small",
-                                 options=[{"label": "previous period", "value": "previous"},
-                                          {"label": "same period last year", "value": "year"}])],
-                 className="mb-2"),
         dbc.Row([kpi_card(k) for k in KPIS]),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             dbc.Row([dbc.Col(card_title("Revenue and orders over time",

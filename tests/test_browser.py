@@ -539,8 +539,10 @@ def test_a_seller_found_by_city_keeps_its_numbers_in_a_new_tab_and_through_sign_
     everyone = wait_for_text(browser, "overview-kpi-revenue")
     browser.find_element(By.CSS_SELECTOR, "#filter-seller button.dash-dropdown").click()
     browser.switch_to.active_element.send_keys("sao paulo")  # a city, not an id: the type-ahead searches cities
-    options = wait(browser, 20).until(lambda d: d.find_elements(By.XPATH, "//*[@role='option']"))
-    assert all(o.text.startswith("Sao Paulo, SP · ") for o in options)
+    # Each keystroke asks the server again ("sa" finds Santos too): wait for the answer to the whole name.
+    options = wait(browser, 20).until(lambda d: [o for o in d.find_elements(By.XPATH, "//*[@role='option']")]
+                                      if all(o.text.startswith("Sao Paulo, SP · ") for o in d.find_elements(
+                                          By.XPATH, "//*[@role='option']")) else [])
     browser.execute_script("arguments[0].click();", options[0])
     wait(browser, 20).until(lambda d: "seller=" in d.current_url)
     wait(browser, 30).until(lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("…", everyone))

@@ -40,7 +40,12 @@ def test_kpi_cards_show_the_glossary_values_with_their_change(app):
     out = overview.kpi_cards(VIEW)
     assert out[:6] == ["R$ 218.88", "2", "R$ 109.44", "1", "3.00", "50.0%"]
     assert out[6:12] == ["no data for the previous period"] * 6  # nothing before October 2017
-    assert overview.kpi_cards(VIEW, "year")[6] == "no data for the same period last year"
+    assert overview.kpi_cards({**VIEW, "compare": "year"})[6] == "no data for the same period last year"
+    # Every page's cards carry their change the same way (callbacks._compare).
+    assert delivery.kpis({**VIEW, "compare": "year"})[5:10] == ["no data for the same period last year"] * 5
+    november = overview.kpi_cards({**VIEW, "start": "2017-11-01", "end": "2017-11-30"})  # against 2 to 31 October
+    assert november[6:8] == ["▲ 82.7% vs previous period", "= no change vs previous period"]  # R$ 141.46 v 77.42
+    assert november[12:14] == ["small text-success", "small text-body-secondary"]
 
 
 def test_charts_follow_the_theme_and_say_when_nothing_matches(app):
@@ -75,7 +80,7 @@ def test_changes_are_points_for_rates_and_scores_and_relative_for_amounts():
 
 
 def test_page_callbacks_answer_on_the_fixture(app):
-    assert delivery.kpis(VIEW) == ["50.0%", "50.0%", "12.1 days", "15.0 days", "2.5 days"]
+    assert delivery.kpis(VIEW)[:5] == ["50.0%", "50.0%", "12.1 days", "15.0 days", "2.5 days"]
     assert [r["state"] for r in geography.states_table(VIEW)] == ["São Paulo (SP)"]
     assert sales.products(VIEW)[0]["revenue"] == 141.46
     low = reviews.low_scores(VIEW)
@@ -119,7 +124,7 @@ def test_the_seller_box_offers_sellers_matching_what_was_typed(app):
 
 def test_customers_and_products_callbacks_on_the_fixture(app):
     # One person (two orders, 53 days apart) in the view; both orders together are worth R$ 218.88.
-    assert customers.kpis(VIEW) == ["1", "1", "0", "100.0%", "53 days", "R$ 218.88"]
+    assert customers.kpis(VIEW)[:6] == ["1", "1", "0", "100.0%", "53.0 days", "R$ 218.88"]
     assert customers.pick_segment({"points": [{"customdata": ["At risk", 0.1]}]}) == "At risk"
     assert customers.pick_segment({"points": [{"customdata": ["<script>", 0.1]}]}) is no_update
     rows, note = customers.members(VIEW, None)  # no click yet: the view's first segment
@@ -131,7 +136,7 @@ def test_customers_and_products_callbacks_on_the_fixture(app):
     assert list(heat.data[1].y) == ["Oct 2017 (1)"] and list(heat.data[1].text[0][:2]) == ["1", "1"]
     assert list(heat.data[0].x) == ["0"]  # month 0 (everyone, by definition) in a neutral colour of its own
     # Two products: R$ 141.46 of R$ 218.88 from the larger; three items priced 178.68 in all.
-    assert products.kpis(VIEW) == ["2", "2", "64.6%", "R$ 59.56"]
+    assert products.kpis(VIEW)[:4] == ["2", "2", "64.6%", "R$ 59.56"]
     header, style = products.header("00000000-0000-0000-0000-000000000000")
     assert "No such product" in str(header) and style == {"display": "none"}
     assert products.product_kpis(VIEW, "b1000000-0000-0000-0000-000000000001")[:3] == ["R$ 77.42", "2", "1"]

@@ -230,11 +230,13 @@ def _sync_request(client, search: str, paths=("/", "/sales")) -> dict:
                     one("filter-dates", "end_date"), each("filter", dim, "value"), each("filter", dim, "options"),
                     one("filters", "data"), one("filter-range", "children"), one("filter-chips", "children"),
                     one("notices", "children"), one("filter-dates", "min_date_allowed"),
-                    one("filter-dates", "max_date_allowed"), each("nav", nav, "href"), each("nav", nav, "active")],
+                    one("filter-dates", "max_date_allowed"), each("nav", nav, "href"), each("nav", nav, "active"),
+                    one("filter-compare", "value")],
         "inputs": [{**one("url", "search"), "value": search}, {**one("filter-preset", "value"), "value": None},
                    {**one("filter-dates", "start_date"), "value": None},
                    {**one("filter-dates", "end_date"), "value": None},
-                   each("filter", dim, "value", None, True), {**one("db-ok", "data"), "value": True}],
+                   each("filter", dim, "value", None, True), {**one("db-ok", "data"), "value": True},
+                   {**one("filter-compare", "value"), "value": None}],
         "state": [{**one("url", "pathname"), "value": "/"}]}
 
 

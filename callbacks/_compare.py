@@ -1,0 +1,54 @@
+"""KPI cards with their change, on every page: against the previous period of equal length or the
+same period a year before (the filter bar's "Compare with", `compare=year` in the URL).
+
+Days the data does not fully cover (data/queries.complete_through) are left out of the comparison
+on both sides, and the change says so: an export's thinning last days are not a collapse.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from dash import Output
+
+from callbacks import _format as fmt
+from callbacks._context import filters_from, warehouse
+
+COMPARE = ("previous", "year")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    fmt: str  # money | count | pct | score | days
+    better: str = "up"  # which way is good news: "up", "down", or "none" (a shape: no colour)
+
+
+def outputs(page: str, kpis) -> list[Output]:
+    """The value, the change and the change's colour of each KPI card (`{page}-kpi-{key}`, `-change`)."""
+    return ([Output(f"{page}-kpi-{k.key}", "children") for k in kpis]
+            + [Output(f"{page}-kpi-{k.key}-change", "children") for k in kpis]
+            + [Output(f"{page}-kpi-{k.key}-change", "className") for k in kpis])
+
+
+def compared_to(data) -> str:
+    to = (data or {}).get("compare") if isinstance(data, dict) else None
+    return to if to in COMPARE else "previous"
+
+
+def answer(data, kpis, values_of) -> list:
+    """What `outputs` needs: `values_of(filters)` gives the raw value of each KPI key for a range."""
+    f = filters_from(data)
+    if f is None:
+        return ["no data"] * len(kpis) + [""] * len(kpis) * 2
+    to = compared_to(data)
+    now = values_of(f)
+    complete = warehouse().bounds()["complete"]
+    if complete is None or f.end <= complete or f.start > complete:
+        part, span, note = now, f, ""
+    else:
+        span = replace(f, end=complete)
+        part, note = values_of(span), f", complete days to {complete:%d %b}"
+    before = values_of(span.compared(to))
+    shown = [fmt.BY_FORMAT[k.fmt](now.get(k.key)) for k in kpis]
+    changes = [fmt.change(part.get(k.key), before.get(k.key), k.fmt, k.better, to) for k in kpis]
+    return shown + [text + note for text, _ in changes] + [f"small {cls}" for _, cls in changes]
