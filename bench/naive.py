@@ -253,12 +253,12 @@ def by_output(f: Filters, grain: str, seller: str | None = None) -> dict[str, li
     """Every callback output the baseline covers (a page's KPI cards under `PAGE-kpi`), with its
     statements; with `seller`, that seller's page too."""
     return {**(_seller_page(f, grain, seller) if seller else {}),
-        "overview-kpi": [(KPIS, params(f)), (KPIS, params(f.previous()))],  # the cards show the change too
-        "delivery-kpi": [(DELIVERY_KPIS, params(f))],
-        "reviews-kpi": [(REVIEW_MIX, params(f))],
-        "payments-kpi": [(PAYMENT_INSTALLMENTS, params(f))],
-        "customers-kpi": [(CUSTOMER_KPIS, params(f)), (SECOND_ORDER, params(f)), (LTV, params(f))],
-        "products-kpi": [(CATEGORY_TABLE, params(f)), (PARETO, params(f))],
+        # Every page's cards show their change too: the same statements for the previous period.
+        **{f"{page}-kpi": [(sql, params(g)) for g in (f, f.previous()) for sql in statements]
+           for page, statements in (("overview", [KPIS]), ("delivery", [DELIVERY_KPIS]), ("reviews", [REVIEW_MIX]),
+                                    ("payments", [PAYMENT_INSTALLMENTS]),
+                                    ("customers", [CUSTOMER_KPIS, SECOND_ORDER, LTV]),
+                                    ("products", [CATEGORY_TABLE, PARETO]), ("sellers", [SELLER_BOARD]))},
         "overview-timeseries": [(TIMESERIES, params(f, grain=grain))],
         "overview-status": [(STATUS, params(f))],
         "overview-categories": [(CATEGORIES, params(f, limit=10))],

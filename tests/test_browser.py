@@ -549,8 +549,16 @@ def test_a_seller_found_by_city_keeps_its_numbers_in_a_new_tab_and_through_sign_
     theirs, link = browser.find_element(By.ID, "overview-kpi-revenue").text, browser.current_url
     assert "Seller: Sao Paulo, SP · " in filter_chips(browser)
 
-    browser.delete_all_cookies()  # a colleague opens the link: the sign-in comes first
+    assert errors(browser) == []
+    # A colleague opens the link in a new tab, signed out: the sign-in comes first.
+    browser.delete_all_cookies()
+    first = browser.current_window_handle
     browser.switch_to.new_window("tab")
+    fresh = browser.current_window_handle
+    browser.switch_to.window(first)
+    browser.close()  # signed out, its health poll was refused (401): those lines are not this tab's
+    browser.switch_to.window(fresh)
+    browser.get_log("browser")
     sign_in(browser, "", link)
     wait(browser, 30).until(lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("", "…"))
     assert browser.find_element(By.ID, "overview-kpi-revenue").text == theirs
