@@ -59,10 +59,15 @@ def _worker_started(_server, _worker) -> None:
 
 def _worker_stopping(_worker) -> None:
     """A worker told to quit (Ctrl-C reaches every process of the terminal's group, then the master
-    sends its own quit signal) exits without hearing the second one: arriving during the exit's
-    clean-up, it printed a traceback."""
+    sends its own quit signal) exits without acting on the second one: arriving during the exit's
+    clean-up, it printed a traceback. A handler that does nothing, not SIG_IGN: a signal already
+    pending when the handler becomes SIG_IGN raises "ignored due to race condition" instead."""
     for name in ("SIGINT", "SIGQUIT", "SIGTERM"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+        signal.signal(getattr(signal, name), _ignore)
+
+
+def _ignore(_signum, _frame) -> None:
+    return None
 
 
 def run(wsgi_app, settings) -> None:

@@ -110,14 +110,13 @@ class Dimension:
     canonical: Callable[[str], str | None]
     malformed: str = "unknown {key}"  # the notice for a value `canonical` rejects or the data does not hold
     default: tuple[str, ...] = ()  # what an absent or cleared filter means; () is everything
-    typed: bool = False  # too many values to list: the bar offers them as the user types (the server searches)
 
 
 DIMENSIONS = (
     Dimension("state", "states", "State", "All states", str.upper),
     Dimension("category", "categories", "Category", "All categories", str.lower),
     Dimension("seller", "sellers", "Seller", "Type a seller id, city or state", seller_id,
-              malformed="not a seller id", typed=True),
+              malformed="not a seller id"),
     Dimension("status", "statuses", "Status", "All statuses", str.lower, default=DEFAULT_STATUSES),
 )
 BY_KEY = {d.key: d for d in DIMENSIONS}
