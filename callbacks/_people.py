@@ -20,10 +20,7 @@ HEADERS = {
     "share": "Share", "growth": "Growth", "late_share": "Late share", "score": "Review score",
     "days_late": "Days late", "first_date": "First order", "second_date": "Second order",
 }
-# Columns that hold reais (rounded to the cent) and shares (shown in percent, one decimal).
-MONEY = {k for k, m in METRICS.items() if m.fmt == "money"} | {
-    "average_price", "price", "freight", "payment_value", "order_value", "difference", "ltv", "monetary",
-    "total_revenue", "value", "expected", "revenue_change"}
+# Columns that hold shares (written in percent, one decimal); every other decimal is reais or days, to the cent.
 SHARES = {k for k, m in METRICS.items() if m.fmt == "pct"} | {"share", "growth", "late_share", "repeat_share",
                                                                "cumulative_share"}
 NAMED = {"state": names.state, "customer_state": names.state, "seller_state": names.state,
@@ -45,11 +42,7 @@ def value(key: str, v):
     if key in NAMED and isinstance(v, str):
         return NAMED[key](v)
     if isinstance(v, (Decimal, float)):
-        if key in SHARES:
-            return round(float(v) * 100, 1)
-        if key in MONEY:
-            return round(float(v), 2)
-        return round(float(v), 2)
+        return round(float(v) * 100, 1) if key in SHARES else round(float(v), 2)
     return v
 
 
