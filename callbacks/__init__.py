@@ -6,7 +6,7 @@ apps in one process (tests, benchmarks) all work.
 """
 from dash import _callback as registry
 
-from callbacks import admin, customers, delivery, forecast, geography, overview, payments, products, reviews, \
+from callbacks import _grids, admin, customers, delivery, forecast, geography, overview, payments, products, reviews, \
     sales, sellers, shell  # noqa: F401
 
 _MAP = dict(registry.GLOBAL_CALLBACK_MAP)

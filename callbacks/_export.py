@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from callbacks._context import filters_from, guarded
+from callbacks._labels import labelled
 from data import audit
 from callbacks._people import rows_for_people
 from data.filters import to_query
@@ -38,6 +39,7 @@ def send(rows: list[dict], name: str, excel: bool, sheet: str = "Data"):
     and an Excel file lists them on a second sheet."""
     if not can_export():
         return no_update
+    rows = labelled(rows)
     record_export(name, "xlsx" if excel else "csv", len(rows))
     headers, values = rows_for_people(rows)
     frame = pd.DataFrame(values, columns=headers)

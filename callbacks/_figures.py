@@ -48,21 +48,34 @@ def empty(theme: str | None, message: str = NO_DATA) -> go.Figure:
     return fig
 
 
-def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bool = False, name=str) -> go.Figure:
+def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bool = False, name=str,
+          selected=()) -> go.Figure:
     """A donut whose slices keep their value's colour (`label` is the dimension); a percentage on the
-    slices large enough to hold one, the rest in the legend and hover (six leader lines stacked)."""
+    slices large enough to hold one, the rest in the legend and hover (six leader lines stacked).
+    customdata carries the raw value (for click-to-filter); the `selected` values stand out of the
+    ring and the others fade, as the bars do."""
     if not rows:
         return empty(theme)
     fig = base(theme)
     fmt = "R$ %{value:,.2f}" if money else "%{value:,}"
     total = sum(float(r[value]) for r in rows) or 1.0
-    fig.add_pie(labels=[name(r[label]) for r in rows], values=[float(r[value]) for r in rows],
-                hole=0.55, sort=False, marker={"colors": colours(label, [r[label] for r in rows])},
+    keys = [r[label] for r in rows]
+    picked = [not selected or k in selected for k in keys]
+    fig.add_pie(labels=[name(k) for k in keys], values=[float(r[value]) for r in rows], customdata=keys,
+                hole=0.55, sort=False,
+                marker={"colors": [c if p else faded(c) for c, p in zip(colours(label, keys), picked)]},
+                pull=[0.06 if selected and p else 0 for p in picked],
                 text=[f"{float(r[value]) / total:.1%}" if float(r[value]) / total >= 0.04 else "" for r in rows],
                 textinfo="text", textposition="inside", insidetextorientation="horizontal",
                 hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent:.1%}}<extra></extra>")
-    fig.update_layout(legend={"orientation": "v"}, uniformtext={"minsize": 10, "mode": "hide"})
+    fig.update_layout(legend={"orientation": "v"}, uniformtext={"minsize": 10, "mode": "hide"}, clickmode="event")
     return fig
+
+
+def faded(hex_colour: str) -> str:
+    """The colour at the opacity of a value a cross-filter did not pick (a pie has no per-slice opacity)."""
+    r, g, b = (int(hex_colour[k:k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({r},{g},{b},{DIM})"
 
 
 def hbars(rows: list[dict], label: str, theme: str | None, name=None, selected=()) -> go.Figure:

@@ -11,7 +11,7 @@ from data import names
 from data.metrics import METRICS
 
 HEADERS = {
-    "product_id": "Product", "seller_id": "Seller", "order_id": "Order", "customer_unique_id": "Customer",
+    "product": "Product", "seller": "Seller", "product_id": "Product id", "seller_id": "Seller id", "order_id": "Order", "customer_unique_id": "Customer",
     "category": "Category", "state": "State", "customer_state": "Customer state", "seller_state": "Seller state",
     "seller_city": "Seller city", "city": "City", "status": "Status", "payment_type": "Payment type",
     "average_price": "Average price (R$)", "price": "Price (R$)", "freight": "Freight (R$)",
@@ -24,7 +24,8 @@ HEADERS = {
 SHARES = {k for k, m in METRICS.items() if m.fmt == "pct"} | {"share", "growth", "late_share", "repeat_share",
                                                                "cumulative_share"}
 NAMED = {"state": names.state, "customer_state": names.state, "seller_state": names.state,
-         "category": names.category, "status": names.status, "payment_type": names.payment_type}
+         "category": names.category, "status": names.status, "payment_type": names.payment_type,
+         "city": names.city, "seller_city": names.city, "customer_city": names.city}
 
 
 def header(key: str) -> str:

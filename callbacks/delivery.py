@@ -1,12 +1,15 @@
 """Delivery callbacks: KPI cards, trends, the distribution, states, and reviews by lateness."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dash import Input, Output, callback
 
 from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
-from data import queries
+from callbacks._urls import cross_filter
+from data import names, queries
 
 CARDS = [compare.Kpi("on_time_rate", "pct"), compare.Kpi("late_share", "pct", "down"),
          compare.Kpi("delivery_days", "days", "down"), compare.Kpi("estimated_days", "days", "none"),
@@ -75,17 +78,25 @@ def histogram(data, theme):
 @callback(Output("delivery-states", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def states(data, theme):
+    """Every state's delivery days and late share; the chosen states bright (a click toggles one)."""
     f = filters_from(data)
-    rows = warehouse().delivery("by_state", f) if f else []
+    rows = warehouse().delivery("by_state", replace(f, states=())) if f else []
     if not rows:
         return figures.empty(theme)
     x = [r["state"] for r in rows]
+    text = [names.state(s) for s in x]
+    opacity = [1 if not f.states or s in f.states else figures.DIM for s in x]
     fig = figures.base(theme)
-    fig.add_bar(x=x, y=[float(r["delivery_days"]) for r in rows], name="Delivery days",
-                hovertemplate="%{x}<br>%{y:.1f} days<extra></extra>")
+    fig.add_bar(x=x, y=[float(r["delivery_days"]) for r in rows], name="Delivery days", customdata=x,
+                hovertext=text, marker={"opacity": opacity}, hovertemplate="%{hovertext}<br>%{y:.1f} days<extra></extra>")
     fig.add_scatter(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", mode="markers",
-                    hovertemplate="%{x}<br>%{y:.1%} late<extra></extra>")
+                    customdata=x, hovertext=text, marker={"opacity": opacity},
+                    hovertemplate="%{hovertext}<br>%{y:.1%} late<extra></extra>")
+    fig.update_layout(clickmode="event", xaxis={"dtick": 1, "tickangle": -90 if len(x) > 14 else 0})
     return figures.two_axes(fig, {"title": "Days"}, "Late", right_percent=True)
+
+
+filter_by_state = cross_filter("delivery-states", "state")
 
 
 def lateness_figure(f, theme):

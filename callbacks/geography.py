@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, ctx
 
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks._format import plain
 from callbacks._grids import totals_row
-from callbacks._urls import clicked, toggled
+from callbacks._urls import cross_filter
 from data import names
 from data.metrics import METRICS
 
@@ -67,12 +67,7 @@ def _short(v: float, fmt: str) -> str:
     return f"{prefix}{v:g}"
 
 
-@callback(Output("url", "search", allow_duplicate=True), Input("geography-map", "clickData"),
-          State("url", "search"), prevent_initial_call=True)
-def filter_on_click(click, search):
-    """A click on a state adds it to the filters (and so to the URL); a click on a chosen one takes it off."""
-    value = clicked(click, "location")
-    return no_update if value is None else toggled(search, "state", value)
+filter_on_click = cross_filter("geography-map", "state", "location")
 
 
 @callback(Output("geography-states", "rowData"), Input("filters", "data"))
@@ -92,10 +87,29 @@ def flows_table(data):
     return plain(warehouse().flows(f)) if f else []
 
 
-@callback([Output(f"geography-{t}-{x}", "disabled") for t in ("states", "flows") for x in ("csv", "xlsx")],
+@callback(Output("geography-cities", "rowData"), Input("filters", "data"))
+@guarded
+def cities_table(data):
+    """The chosen states' cities (every state's without a choice): the map's drill to the next level."""
+    f = filters_from(data)
+    return plain(warehouse().cities(f)) if f else []
+
+
+TABLES = ("states", "cities", "flows")
+
+
+@callback([Output(f"geography-{t}-{x}", "disabled") for t in TABLES for x in ("csv", "xlsx")],
           Input("url", "pathname"))
 def export_allowed(_):
-    return [not can_export()] * 4
+    return [not can_export()] * (2 * len(TABLES))
+
+
+@callback(Output("geography-cities-download", "data"), Input("geography-cities-csv", "n_clicks"),
+          Input("geography-cities-xlsx", "n_clicks"), State("filters", "data"), prevent_initial_call=True)
+@guarded
+def export_cities(_csv, _xlsx, data):
+    f = filters_from(data)
+    return send(warehouse().cities(f) if f else [], "cities", ctx.triggered_id.endswith("xlsx"), "Cities")
 
 
 @callback(Output("geography-states-download", "data"), Input("geography-states-csv", "n_clicks"),

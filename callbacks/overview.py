@@ -1,6 +1,7 @@
 """Overview callbacks: KPI cards with their change, and the revenue/orders time series."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from dash import Input, Output, State, callback, no_update
@@ -8,7 +9,7 @@ from dash import Input, Output, State, callback, no_update
 from callbacks import _figures as figures
 from callbacks import _compare as compare
 from callbacks._palette import PALETTE
-from callbacks._urls import with_range
+from callbacks._urls import cross_filter, with_chosen, with_range
 from callbacks._context import filters_from, guarded, warehouse
 from data import names, queries
 from data.metrics import METRICS, OVERVIEW_KPIS as KPIS
@@ -101,16 +102,26 @@ def _mark_unusual_days(fig, rows: list[dict], f, grain: str) -> None:
 @callback(Output("overview-status", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def status_mix(data, theme):
+    """Every status within the other filters; the chosen ones stand out (a click toggles one)."""
     f = filters_from(data)
-    return (figures.donut(warehouse().status_mix(f), "status", "orders", theme, name=names.status)
+    return (figures.donut(warehouse().status_mix(f), "status", "orders", theme, name=names.status,
+                          selected=f.statuses)
             if f else figures.empty(theme))
 
 
 @callback(Output("overview-categories", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def top_categories(data, theme):
+    """The top 10 categories and any chosen ones, over every category (a click toggles one)."""
     f = filters_from(data)
-    return figures.hbars(warehouse().top_categories(f), "category", theme, names.category) if f else figures.empty(theme)
+    if f is None:
+        return figures.empty(theme)
+    rows = with_chosen(warehouse().top_categories(replace(f, categories=()), 100), "category", f.categories, 10)
+    return figures.hbars(rows, "category", theme, names.category, f.categories)
+
+
+filter_by_status = cross_filter("overview-status", "status")
+filter_by_category = cross_filter("overview-categories", "category")
 
 
 @callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))

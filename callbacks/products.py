@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
@@ -16,8 +15,9 @@ from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import table_export
 from callbacks._format import plain
 from callbacks._grids import totals_row
+from callbacks._labels import linked
 from data import names, queries
-from data.filters import ALL_STATUSES, to_query
+from data.filters import ALL_STATUSES
 from data.metrics import ratio
 
 
@@ -98,18 +98,11 @@ def trends(data, theme, viewport=None):
     return fig
 
 
-def _with_links(rows, f):
-    query = "?" + urlencode(to_query(f))
-    for r in rows:
-        r["link"] = f"[{r['product_id']}](/products/{r['product_id']}{query})"
-    return rows
-
-
 @callback(Output("products-top", "rowData"), Input("filters", "data"))
 @guarded
 def top(data):
     f = filters_from(data)
-    return plain(_with_links(warehouse().top_products(f), f)) if f else []
+    return plain(linked(warehouse().top_products(f), f)) if f else []
 
 
 totals_row("products-categories", "category", ("revenue", "items"), "All categories")  # items add up; orders do not
@@ -132,9 +125,9 @@ def header(product_id):
     dims = [found.get(k) for k in ("product_length_cm", "product_height_cm", "product_width_cm")]
     if all(d is not None for d in dims):
         size.append(" x ".join(str(d) for d in dims) + " cm")
-    details = [found["product_category_name_english"].replace("_", " ")] + size + (
-        ["not in the products file"] if found["is_unknown"] else [])
-    return html.Div([html.H4(f"Product {found['product_id']}", className="mb-0"),
+    details = [f"Product {found['product_id']}"] + size + (["not in the products file"] if found["is_unknown"] else [])
+    return html.Div([html.H4(names.product(found["product_id"], found["product_category_name_english"]),
+                             className="mb-0"),
                      html.Div(" · ".join(details), className="text-body-secondary"),
                      html.A("← all products", href="/products", className="small")]), {}
 
@@ -174,9 +167,7 @@ def product_sellers(data, product_id):
     f, pid = _product_filters(data, product_id)
     if f is None:
         return []
-    query = "?" + urlencode(to_query(f))
-    rows = warehouse().products("product_sellers", f, pid)
-    return plain([{**r, "link": f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"} for r in rows])
+    return plain(linked(warehouse().products("product_sellers", f, pid), f))
 
 
 @callback(Output("product-reviews", "rowData"), Input("filters", "data"), Input("product-id", "data"))

@@ -1,6 +1,8 @@
 """Reviews callbacks: KPI cards, score mix and trend, categories, lateness, the two tables and exports."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dash import Input, Output, State, callback, ctx
 
 from callbacks import _compare as compare
@@ -9,7 +11,9 @@ from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
 from callbacks.delivery import lateness_figure
 from callbacks._format import plain
-from data import queries
+from callbacks._labels import linked
+from callbacks._urls import cross_filter, with_chosen
+from data import names, queries
 from data.metrics import ratio
 
 SCORE_COLOURS = ["#d62828", "#f77f00", "#fcbf49", "#90be6d", "#2a9d8f"]
@@ -68,17 +72,26 @@ def trend(data, theme):
 @callback(Output("reviews-categories", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def categories(data, theme):
+    """The 12 most reviewed categories' average scores, and any chosen ones; the chosen bright (a click
+    toggles one)."""
     f = filters_from(data)
-    rows = warehouse().reviews("by_category", f, 12) if f else []
+    rows = (with_chosen(warehouse().reviews("by_category", replace(f, categories=()), 100), "category",
+                        f.categories, 12) if f else [])
     if not rows:
         return figures.empty(theme)
     rows = sorted(rows, key=lambda r: r["review_score"])
     fig = figures.base(theme)
-    fig.add_bar(y=[r["category"].replace("_", " ") for r in rows], x=[float(r["review_score"]) for r in rows],
-                orientation="h", customdata=[[r["reviews"]] for r in rows],
-                hovertemplate="%{y}<br>average %{x:.2f}<br>%{customdata[0]:,} reviews<extra></extra>")
-    fig.update_layout(xaxis={"range": [1, 5], "title": "Average score"}, yaxis={"automargin": True})
+    fig.add_bar(y=[names.category(r["category"]) for r in rows], x=[float(r["review_score"]) for r in rows],
+                orientation="h", customdata=[[r["category"], r["reviews"]] for r in rows],
+                marker={"opacity": [1 if not f.categories or r["category"] in f.categories else figures.DIM
+                                    for r in rows]},
+                hovertemplate="%{y}<br>average %{x:.2f}<br>%{customdata[1]:,} reviews<extra></extra>")
+    fig.update_layout(xaxis={"range": [1, 5], "title": "Average score"}, yaxis={"automargin": True, "dtick": 1},
+                      clickmode="event")
     return fig
+
+
+filter_by_category = cross_filter("reviews-categories", "category")
 
 
 @callback(Output("reviews-lateness", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -98,7 +111,7 @@ def low_scores(data):
 @guarded
 def sellers(data):
     f = filters_from(data)
-    return plain(warehouse().reviews("by_seller", f, 500)) if f else []
+    return plain(linked(warehouse().reviews("by_seller", f, 500), f)) if f else []
 
 
 @callback([Output(f"reviews-{t}-{x}", "disabled") for t in ("low", "sellers") for x in ("csv", "xlsx")],

@@ -9,7 +9,8 @@ from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import can_export, send
-from callbacks._urls import clicked, toggled
+from callbacks._labels import linked
+from callbacks._urls import cross_filter, with_chosen
 from data import names
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -23,8 +24,7 @@ def by_category(data, theme):
     f = filters_from(data)
     if f is None:
         return figures.empty(theme)
-    ranked = warehouse().top_categories(replace(f, categories=()), 100)
-    rows = [r for k, r in enumerate(ranked) if k < 15 or r["category"] in f.categories]
+    rows = with_chosen(warehouse().top_categories(replace(f, categories=()), 100), "category", f.categories, 15)
     return figures.hbars(rows, "category", theme, names.category, f.categories)
 
 
@@ -40,24 +40,25 @@ def by_state(data, theme):
 
 @callback(Output("sales-drill", "children"), Input("filters", "data"), State("url", "search"))
 def drill(data, search):
-    """The next level of what the bars picked: a category's products, a seller's page. (A state has no
-    finer level in the data: the export's cities are free text.)"""
+    """The next level of what the bars picked: a category's products, a state's cities (a seller's page
+    is a link wherever a seller is named)."""
     f = filters_from(data)
-    if f is None or not f.categories:
+    if f is None or not (f.categories or f.states):
         return None
-    picked = ", ".join(names.category(c) for c in f.categories)
-    return ["Drill to: ", dcc.Link(f"the products of {picked} →", href="/products" + (search or ""),
-                                   id="sales-drill-products")]
+    links = []
+    if f.categories:
+        picked = ", ".join(names.category(c) for c in f.categories)
+        links.append(dcc.Link(f"the products of {picked} →", href="/products" + (search or ""),
+                              id="sales-drill-products"))
+    if f.states:
+        picked = ", ".join(names.state(s) for s in f.states)
+        links.append(dcc.Link(f"the cities of {picked} →", href="/geography" + (search or ""),
+                              id="sales-drill-cities"))
+    return ["Drill to: ", *sum(([link, " · "] for link in links), [])[:-1]]
 
 
-@callback(Output("url", "search", allow_duplicate=True), Input("sales-by-category", "clickData"),
-          Input("sales-by-state", "clickData"), State("url", "search"), prevent_initial_call=True)
-def filter_on_click(category_click, state_click, search):
-    """A click on a bar adds its category or state to the filters (and so to the URL); a click on a
-    chosen one takes it off."""
-    on_category = ctx.triggered_id == "sales-by-category"
-    value = clicked(category_click if on_category else state_click)
-    return no_update if value is None else toggled(search, "category" if on_category else "state", value)
+filter_by_category = cross_filter("sales-by-category", "category")
+filter_by_state = cross_filter("sales-by-state", "state")
 
 
 @callback(Output("sales-heatmap", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -83,7 +84,7 @@ def products(data):
     f = filters_from(data)
     if f is None:
         return []
-    return fmt.plain(warehouse().top_products(f))
+    return fmt.plain(linked(warehouse().top_products(f), f))
 
 
 @callback(Output("sales-export-csv", "disabled"), Output("sales-export-xlsx", "disabled"),

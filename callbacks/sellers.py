@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import replace
-from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
@@ -13,11 +12,12 @@ from callbacks import _compare as compare
 from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._format import plain
+from callbacks._labels import linked
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import can_export, send
 from data import queries
 from data import names
-from data.filters import ALL_STATUSES, to_query
+from data.filters import ALL_STATUSES
 from data.sellers import concentration
 
 
@@ -27,11 +27,7 @@ def board(data):
     f = filters_from(data)
     if f is None:
         return []
-    rows = warehouse().sellers("leaderboard", f, 500)
-    query = "?" + urlencode(to_query(f))
-    for r in rows:
-        r["link"] = f"[{r['seller_id']}](/sellers/{r['seller_id']}{query})"
-    return plain(rows)
+    return plain(linked(warehouse().sellers("leaderboard", f, 500), f))
 
 
 CARDS = [compare.Kpi("sellers", "count"), compare.Kpi("top10", "pct", "none"), compare.Kpi("median", "money")]
@@ -107,10 +103,9 @@ def header(seller_id):
     if found is None:
         return dbc.Alert([html.Strong("No such seller. "), f"No seller has the id {str(seller_id)[:60]!r}. ",
                           html.A("Back to the sellers", href="/sellers")], color="warning"), {"display": "none"}
-    place = f"{found['city'] or 'unknown city'}, {found['state']}" + (" (not in the sellers file)" if found["unknown"]
-                                                                     else "")
-    return html.Div([html.H4(f"Seller {found['seller_id']}", className="mb-0"),
-                     html.Div(place, className="text-body-secondary"),
+    note = " (not in the sellers file)" if found["unknown"] else ""
+    return html.Div([html.H4(names.seller(found["seller_id"], found["city"], found["state"]), className="mb-0"),
+                     html.Div(f"Seller {found['seller_id']}{note}", className="text-body-secondary"),
                      html.A("← all sellers", href="/sellers", className="small")]), {}
 
 

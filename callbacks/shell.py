@@ -87,10 +87,13 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     written = "?" + urlencode(query, safe=",")
     # Opened from a URL with no filters in it: keep it bare (the default range follows the data).
     canonical = written if (not from_url or search not in (None, "", "?")) else ""
-    excluded = [s for s in flt.EXCLUDED_BY_DEFAULT if s not in f.statuses]
+    excluded = [names.status(s) for s in b["statuses"] if s not in f.statuses]
+    shown = [names.status(s) for s in b["statuses"] if s in f.statuses]
+    left_out = (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if len(excluded) <= 3
+                else f". Only {', '.join(shown)} orders (change Status to include others)")
     text = (f"Showing {f.start:%d %b %Y} to {f.end:%d %b %Y} ({f.days:,} days; the data ends on {last:%d %b %Y}"
             + (f", complete through {b['complete']:%d %b %Y}" if b["complete"] and b["complete"] < last else "")
-            + ")" + (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if excluded else ""))
+            + ")" + (left_out if excluded else ""))
     scope = current_scope()
     if scope.limited:
         text += f". Your access is limited to {scope.describe()}"

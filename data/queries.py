@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from data.filters import ALL_STATUSES, Filters
+from data import names
 from data.metrics import ratio
 
 W = sa.MetaData(schema="warehouse")
@@ -52,7 +53,8 @@ orders = sa.Table("fact_orders", W, *(sa.Column(c) for c in (
     "reviews_count", "review_score_sum")))
 items = sa.Table("fact_order_items", W, *(sa.Column(c) for c in (
     "order_id", "product_id", "seller_id", "price", "freight_value")))
-customers = sa.Table("dim_customers", W, *(sa.Column(c) for c in ("customer_id", "customer_unique_id", "customer_state")))
+customers = sa.Table("dim_customers", W, *(sa.Column(c) for c in ("customer_id", "customer_unique_id", "customer_state",
+                                                                   "customer_city")))
 products = sa.Table("dim_products", W, *(sa.Column(c) for c in ("product_id", "product_category_name_english")))
 payments = sa.Table("fact_payments", W, *(sa.Column(c) for c in ("order_id", "payment_type", "payment_value")))
 # One row per order and category it holds, with the order's delivery and review measures (etl/rollups.py).
@@ -426,12 +428,6 @@ def complete_through(conn, last):
     return last
 
 
-def seller_label(seller_id, city, state) -> str:
-    """How a seller is named wherever one is shown: city and state, then the id's first characters."""
-    place = ", ".join(v for v in ((city or "").title(), state or "") if v) or "unknown place"
-    return f"{place} · {str(seller_id)[:8]}"
-
-
 def seller_options(conn, typed: str, within: tuple = (), limit: int = 20) -> list[dict]:
     """Sellers whose id starts with what was typed, or whose city contains it, or whose state it
     names (among `within`, when given), for the type-ahead."""
@@ -448,7 +444,7 @@ def seller_options(conn, typed: str, within: tuple = (), limit: int = 20) -> lis
          .order_by(s.c.seller_city, s.c.seller_id).limit(limit))
     if within:
         q = q.where(s.c.seller_id.in_([sa.cast(v, sa.Uuid) for v in within]))
-    return [{"value": str(r[0]), "label": seller_label(*r)} for r in conn.execute(q)]
+    return [{"value": str(r[0]), "label": names.seller(*r)} for r in conn.execute(q)]
 
 
 def seller_labels(conn, ids: tuple[str, ...]) -> dict[str, str]:
@@ -458,7 +454,7 @@ def seller_labels(conn, ids: tuple[str, ...]) -> dict[str, str]:
     s = sellers
     q = (sa.select(s.c.seller_id, s.c.seller_city, s.c.seller_state)
          .where(s.c.seller_id.in_([sa.cast(v, sa.Uuid) for v in ids])))
-    return {str(r[0]): seller_label(*r) for r in conn.execute(q)}
+    return {str(r[0]): names.seller(*r) for r in conn.execute(q)}
 
 
 def status_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
@@ -530,6 +526,22 @@ def revenue_by_state(conn, f: Filters, source: str = "auto") -> list[dict]:
                        sa.func.sum(t.c.orders).label("orders"))
              .where(*_rollup_where(t.c, f)).group_by(t.c.customer_state))
     return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"), sa.text("state"))).mappings()]
+
+
+def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
+    """The customer cities with most revenue (a state's next level down): revenue, orders and people.
+
+    No rollup has cities, which are the export's free text (one city, two spellings), so this reads
+    the orders the filters select and their customers."""
+    o, c = orders.c, customers.c
+    rev = _item_revenue(f)
+    city = sa.func.coalesce(c.customer_city, "").label("city")
+    state = _state(c.customer_state).label("state")
+    q = (sa.select(city, state, sa.func.coalesce(sa.func.sum(rev.c.revenue), 0).label("revenue"),
+                   sa.func.count().label("orders"), sa.func.count(sa.distinct(c.customer_unique_id)).label("customers"))
+         .select_from(_orders_with(f, rev).outerjoin(customers, o.customer_id == c.customer_id))
+         .group_by(city, state).order_by(sa.desc("revenue"), city, state).limit(limit))
+    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def weekday_hour(conn, f: Filters, source: str = "auto") -> list[dict]:

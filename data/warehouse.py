@@ -69,6 +69,10 @@ class Warehouse:
         f = self.scope.apply(f)
         return self._ask("revenue_by_state", f.key(), lambda conn: queries.revenue_by_state(conn, f))
 
+    def cities(self, f: Filters) -> list[dict]:
+        f = self.scope.apply(f)
+        return self._ask("cities", f.key(), lambda conn: queries.cities(conn, f))
+
     def weekday_hour(self, f: Filters) -> list[dict]:
         f = self.scope.apply(f)
         return self._ask("weekday_hour", f.key(), lambda conn: queries.weekday_hour(conn, f))

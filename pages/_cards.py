@@ -4,14 +4,16 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 # Columns keep a readable width: on a phone the grid scrolls sideways instead of squeezing them to "1…".
+# When its first rows are drawn, AG Grid sizes each column to its header and values (nothing cut to
+# "Rev…" or "667,07…") and widens them all to the card's width where they are narrower; a table
+# wider than its card scrolls sideways. (dash-ag-grid's columnSize="autoSize" measures once, when the
+# grid is made: before the rows arrive, so only the headers.)
 GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "cellDataType": False,
                           "minWidth": 100},
         "dashGridOptions": {"pagination": True, "paginationPageSize": 10, "paginationPageSizeSelector": [10, 20, 50],
                             "domLayout": "autoHeight", "tooltipShowDelay": 300,
+                            "autoSizeStrategy": {"type": "fitCellContents", "scaleUpToFitGridWidth": True},
                             "getRowStyle": {"function": "totalRowStyle(params)"}},
-        # Columns as wide as their header and values (AG Grid measures them as rows arrive): nothing cut to
-        # "Rev…" or "667,07…"; a table wider than its card scrolls sideways.
-        "columnSize": "autoSize", "columnSizeOptions": {"skipHeader": False},
         "className": "ag-theme-alpine", "style": {"height": None}}
 
 
@@ -57,12 +59,42 @@ def kpi_card(page: str, key: str, label: str, definition: str, lg=3, xxl=None):
     ])), xs=6, lg=lg, xxl=xxl or lg, className="mb-3")  # two a row on a phone: the numbers fit, the page stays short
 
 
-def table_card(title: str, definition: str, grid_id: str, columns: list, extra=None):
-    """A full-width card with a paged, sortable grid (id `grid_id`), its export buttons and download;
-    `extra` goes between the title and the grid (a note, totals)."""
+def grid(grid_id: str, columns: list, page_size: int = 10, **options):
+    """The one grid every table card uses (GRID): `page_size` rows a page, `options` for AG Grid's own
+    (dashGridOptions merge with GRID's)."""
+    settings = {**GRID, "dashGridOptions": {**GRID["dashGridOptions"], "paginationPageSize": page_size,
+                                            **options.pop("dashGridOptions", {})}, **options}
+    return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], **settings)
+
+
+def column_chooser(grid_id: str, columns: list):
+    """A "Columns" button whose popover ticks the grid's columns on and off (callbacks/shell.py hides
+    them in the browser). The choice is remembered in the browser, per table."""
+    options = [{"label": c.get("headerName", c["field"]), "value": c["field"]} for c in columns]
+    return html.Div([
+        dbc.Button(["Columns ", html.Span(id={"type": "grid-columns-hidden", "grid": grid_id},
+                                          className="badge text-bg-secondary")],
+                   id=f"{grid_id}-columns", size="sm", color="secondary", outline=True,
+                   title="Choose the columns to show", className="me-1"),
+        dbc.Popover(dbc.PopoverBody(dbc.Checklist(
+            id={"type": "grid-columns", "grid": grid_id}, options=options, value=[o["value"] for o in options],
+            persistence=True, persistence_type="local", className="small")),
+            target=f"{grid_id}-columns", trigger="legacy", placement="bottom-end"),
+    ], className="d-inline-block")
+
+
+def table_tools(grid_id: str, columns: list, export: bool = True):
+    """The buttons above a table: the column chooser, and CSV and Excel exports."""
+    return html.Div([column_chooser(grid_id, columns), *([export_buttons(grid_id)] if export else [])],
+                    className="d-flex")
+
+
+def table_card(title: str, definition: str, grid_id: str, columns: list, extra=None, page_size: int = 10):
+    """A full-width card with a paged, sortable grid (id `grid_id`), its column chooser, export buttons
+    and download; `extra` goes between the title and the grid (a note, totals)."""
     return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
-        dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(export_buttons(grid_id), width="auto")]),
+        dbc.Row([dbc.Col(card_title(title, definition)), dbc.Col(table_tools(grid_id, columns), width="auto")]),
         *([extra] if extra is not None else []),
-        dcc.Loading(dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], **GRID)),
+        dcc.Loading(grid(grid_id, columns, page_size)),
         dcc.Download(id=f"{grid_id}-download"),
     ])), width=12, className="mb-3")])

@@ -24,13 +24,13 @@ RFM = ("Per customer, over the selected orders in the range: recency (days from 
        + " Click a bar to list its customers.")
 MONEY = {"function": "money(params.value)"}
 MEMBER_COLUMNS = [
-    {"field": "customer_unique_id", "headerName": "Customer (customer_unique_id)", "minWidth": 300, "flex": 2},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1, "valueFormatter": MONEY},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1},
-    {"field": "recency", "headerName": "Days since last order", "type": "numericColumn", "flex": 1},
-    {"field": "r", "headerName": "R", "type": "numericColumn", "width": 80},
-    {"field": "f", "headerName": "F", "type": "numericColumn", "width": 80},
-    {"field": "m", "headerName": "M", "type": "numericColumn", "width": 80},
+    {"field": "customer_unique_id", "headerName": "Customer (customer_unique_id)"},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "valueFormatter": MONEY},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn"},
+    {"field": "recency", "headerName": "Days since last order", "type": "numericColumn"},
+    {"field": "r", "headerName": "R", "type": "numericColumn"},
+    {"field": "f", "headerName": "F", "type": "numericColumn"},
+    {"field": "m", "headerName": "M", "type": "numericColumn"},
 ]
 GAPS = ", ".join(f"{lo}+" if hi is None else f"{lo}-{hi}" for lo, hi in GAP_BINS)
 

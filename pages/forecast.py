@@ -28,32 +28,32 @@ ANOMALIES = (f"Days whose value departs from the expected one by more than {ANOM
              "deviations (MADs) of all residuals.")
 NUMBER = {"function": "count(params.value)"}
 ACCURACY_COLUMNS = [
-    {"field": "label", "headerName": "Model", "flex": 3, "minWidth": 240},
-    {"field": "mae", "headerName": "MAE", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "pct", "headerName": "MAPE / sMAPE", "type": "numericColumn", "flex": 1,
+    {"field": "label", "headerName": "Model"},
+    {"field": "mae", "headerName": "MAE", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "pct", "headerName": "MAPE / sMAPE", "type": "numericColumn",
      "valueFormatter": {"function": "pct(params.value)"}},
-    {"field": "metric", "headerName": "Percentage error", "flex": 1},
-    {"field": "chosen", "headerName": "Drawn", "flex": 1},
+    {"field": "metric", "headerName": "Percentage error"},
+    {"field": "chosen", "headerName": "Drawn"},
 ]
 DEMAND_COLUMNS = [
-    {"field": "category", "headerName": "Category", "flex": 2, "minWidth": 180},
-    {"field": "last", "headerName": "Items, last weeks", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "forecast", "headerName": "Forecast", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "lower80", "headerName": "80% low", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "upper80", "headerName": "80% high", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "change", "headerName": "Change (items)", "type": "numericColumn", "flex": 1, "minWidth": 150,
+    {"field": "category", "headerName": "Category"},
+    {"field": "last", "headerName": "Items, last weeks", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "forecast", "headerName": "Forecast", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "lower80", "headerName": "80% low", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "upper80", "headerName": "80% high", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "change", "headerName": "Change (items)", "type": "numericColumn",
      "sort": "desc", "valueFormatter": {"function": "signedCount(params.value)"}},
-    {"field": "growth", "headerName": "Change (%)", "type": "numericColumn", "flex": 1,
+    {"field": "growth", "headerName": "Change (%)", "type": "numericColumn",
      "valueFormatter": {"function": "params.value == null ? 'small base' : signedPct(params.value)"}},
 ]
 ANOMALY_COLUMNS = [
-    {"field": "date", "headerName": "Day", "flex": 1},
-    {"field": "measure", "headerName": "Measure", "flex": 1},
-    {"field": "value", "headerName": "Value", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "expected", "headerName": "Expected", "type": "numericColumn", "flex": 1, "valueFormatter": NUMBER},
-    {"field": "deviation", "headerName": "Deviation", "type": "numericColumn", "flex": 1,
+    {"field": "date", "headerName": "Day"},
+    {"field": "measure", "headerName": "Measure"},
+    {"field": "value", "headerName": "Value", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "expected", "headerName": "Expected", "type": "numericColumn", "valueFormatter": NUMBER},
+    {"field": "deviation", "headerName": "Deviation", "type": "numericColumn",
      "valueFormatter": {"function": "signedCount(params.value)"}},
-    {"field": "mads", "headerName": "Robust deviations (MADs)", "type": "numericColumn", "flex": 1,
+    {"field": "mads", "headerName": "Robust deviations (MADs)", "type": "numericColumn",
      "valueFormatter": {"function": "signed1(params.value)"}},
 ]
 

@@ -1,11 +1,10 @@
 """Geography: the filtered view on a map of Brazil's states, and where orders travel (layout only)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import GRAPH_CONFIG, GRID, RATE, card_title, export_buttons
+from pages._cards import GRAPH_CONFIG, RATE, card_title, grid, table_card, table_tools
 
 dash.register_page(__name__, path="/geography", name="Geography", order=7, title="Geography · Olist Analytics")
 
@@ -14,7 +13,7 @@ MONEY = {"function": "money(params.value)"}
 COUNT = {"function": "count(params.value)"}
 NUMBER = {"type": "numericColumn"}
 STATE_COLUMNS = [
-    {"field": "state", "headerName": "State", "minWidth": 190},
+    {"field": "state", "headerName": "State"},
     {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
     {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
     {"field": "customers", "headerName": "Customers", "valueFormatter": COUNT, **NUMBER},
@@ -23,6 +22,13 @@ STATE_COLUMNS = [
     {"field": "review_score", "headerName": "Review", "valueFormatter": {"function": "score(params.value)"},
      **NUMBER},
     {"field": "freight_per_order", "headerName": "Freight / order (R$)", "valueFormatter": MONEY, **NUMBER},
+]
+CITY_COLUMNS = [
+    {"field": "city", "headerName": "City"},
+    {"field": "state", "headerName": "State"},
+    {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
+    {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
+    {"field": "customers", "headerName": "Customers", "valueFormatter": COUNT, **NUMBER},
 ]
 FLOW_COLUMNS = [
     {"field": "seller_state", "headerName": "From (seller state)"},
@@ -59,19 +65,24 @@ def layout(**_query):
             ])), xs=12, lg=6, className="mb-3"),
             dbc.Col(dbc.Card(dbc.CardBody([
                 dbc.Row([dbc.Col(card_title("States", "The map's metrics per customer state.")),
-                         dbc.Col(export_buttons("geography-states"), width="auto")]),
-                dcc.Loading(dag.AgGrid(id="geography-states", columnDefs=STATE_COLUMNS, rowData=[], **GRID)),
+                         dbc.Col(table_tools("geography-states", STATE_COLUMNS), width="auto")]),
+                dcc.Loading(grid("geography-states", STATE_COLUMNS)),
                 dcc.Download(id="geography-states-download"),
             ])), xs=12, lg=6, className="mb-3"),
         ]),
+        table_card("Cities (a state's next level: click a state on the map)",
+                   "The customer cities with most revenue among the selected orders (of the chosen states, or of "
+                   "every state), as the export spells them: revenue (price + freight_value of their items), "
+                   "orders and distinct customers (customer_unique_id). Top 100 by revenue.",
+                   "geography-cities", CITY_COLUMNS),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             dbc.Row([dbc.Col(card_title("Busiest flows, seller state to customer state",
                                         "Orders with at least one item sent from the seller state to a customer "
                                         "in the customer state (an order from two seller states counts in both); "
                                         "items, revenue and freight of those items; mean delivery days of the "
                                         "delivered orders. Top 50 by orders.")),
-                     dbc.Col(export_buttons("geography-flows"), width="auto")]),
-            dcc.Loading(dag.AgGrid(id="geography-flows", columnDefs=FLOW_COLUMNS, rowData=[], **GRID)),
+                     dbc.Col(table_tools("geography-flows", FLOW_COLUMNS), width="auto")]),
+            dcc.Loading(grid("geography-flows", FLOW_COLUMNS)),
             dcc.Download(id="geography-flows-download"),
         ])), width=12, className="mb-3")]),
     ])

@@ -1,11 +1,10 @@
 """Payments: how customers pay, in how many installments, and which orders do not add up (layout only)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, export_buttons, kpi_card
+from pages._cards import card_title, chart_card, grid, kpi_card, table_tools
 
 dash.register_page(__name__, path="/payments", name="Payments", order=4, title="Payments · Olist Analytics")
 
@@ -17,15 +16,15 @@ KPIS = [("value", "Payments", PAYMENTS),
         ("voucher_share", "Paid by voucher", "Voucher payment_value over all payment_value.")]
 MONEY = {"function": "money(params.value)"}
 RECONCILE_COLUMNS = [
-    {"field": "order_id", "headerName": "Order", "minWidth": 290, "flex": 2},
-    {"field": "purchase_date", "headerName": "Purchased", "flex": 1},
-    {"field": "order_status", "headerName": "Status", "flex": 1},
-    {"field": "state", "headerName": "State", "flex": 1},
-    {"field": "order_value", "headerName": "Items + freight (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "order_id", "headerName": "Order"},
+    {"field": "purchase_date", "headerName": "Purchased"},
+    {"field": "order_status", "headerName": "Status"},
+    {"field": "state", "headerName": "State"},
+    {"field": "order_value", "headerName": "Items + freight (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
-    {"field": "payment_value", "headerName": "Payments (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "payment_value", "headerName": "Payments (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
-    {"field": "difference", "headerName": "Difference (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "difference", "headerName": "Difference (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
 ]
 
@@ -55,16 +54,10 @@ def layout(**_query):
                                         dbc.Input(id="payments-tolerance", type="number", min=0, step=0.01,
                                                   value=1, debounce=True, style={"maxWidth": "110px"})],
                                        size="sm"), width="auto"),
-                dbc.Col(export_buttons("payments-reconcile"), width="auto"),
+                dbc.Col(table_tools("payments-reconcile", RECONCILE_COLUMNS), width="auto"),
             ], className="g-2"),
             html.Div(id="payments-reconcile-totals", className="small my-2"),
-            dcc.Loading(dag.AgGrid(id="payments-reconcile", columnDefs=RECONCILE_COLUMNS, rowData=[],
-                                   defaultColDef={"sortable": True, "resizable": True, "filter": True,
-                                                  "cellDataType": False, "minWidth": 100},
-                                   dashGridOptions={"pagination": True, "paginationPageSize": 10,
-                                                    "paginationPageSizeSelector": [10, 20, 50],
-                                                    "domLayout": "autoHeight"},
-                                   className="ag-theme-alpine", style={"height": None})),
+            dcc.Loading(grid("payments-reconcile", RECONCILE_COLUMNS)),
             dcc.Download(id="payments-reconcile-download"),
         ])), width=12, className="mb-3")]),
     ])

@@ -20,21 +20,20 @@ KPIS = [("revenue", "Revenue", "Revenue (price + freight_value) of the product's
         ("review_score", "Average review", METRICS["review_score"].definition + " Orders holding the product.")]
 MONEY = {"function": "money(params.value)"}
 SELLER_COLUMNS = [
-    {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
-    {"field": "state", "headerName": "State", "minWidth": 190},
-    {"field": "city", "headerName": "City", "flex": 1},
-    {"field": "items", "headerName": "Items", "type": "numericColumn", "flex": 1},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1, "valueFormatter": MONEY},
-    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown"},
+    {"field": "state", "headerName": "State"},
+    {"field": "items", "headerName": "Items", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "valueFormatter": MONEY},
+    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
 ]
 # Text cells: AG Grid writes them as text, so markup in a review shows as typed, never as HTML.
-REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed", "width": 120},
-                  {"field": "score", "headerName": "Score", "width": 90},
-                  {"field": "title", "headerName": "Title", "width": 180, "tooltipField": "title"},
-                  {"field": "message", "headerName": "Comment", "flex": 1, "minWidth": 300, "tooltipField": "message"},
-                  {"field": "order_id", "headerName": "Order", "width": 300}]
+REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed"},
+                  {"field": "score", "headerName": "Score"},
+                  {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
+                  {"field": "message", "headerName": "Comment", "tooltipField": "message", "maxWidth": 520},
+                  {"field": "order_id", "headerName": "Order"}]
 
 
 def layout(product_id=None, **_query):

@@ -16,23 +16,22 @@ KPIS = [("products", "Products sold", "Distinct products with an item in the sel
         ("top20", "Top 20% of products' share", "Revenue of the largest fifth of the products over all revenue."),
         ("average_price", "Average item price", "Sum of price over the items of the selected orders.")]
 CATEGORY_COLUMNS = [
-    {"field": "category", "headerName": "Category", "minWidth": 220, "flex": 2},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1, "valueFormatter": MONEY},
-    {"field": "share", "headerName": "Share", "width": 100, **RATE},
-    {"field": "items", "headerName": "Items", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
-    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "category", "headerName": "Category"},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "valueFormatter": MONEY},
+    {"field": "share", "headerName": "Share", **RATE},
+    {"field": "items", "headerName": "Items", "type": "numericColumn", "valueFormatter": COUNT},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "valueFormatter": COUNT},
+    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
-    {"field": "review_score", "headerName": "Average review", "type": "numericColumn", "flex": 1,
+    {"field": "review_score", "headerName": "Average review", "type": "numericColumn",
      "valueFormatter": {"function": "score(params.value)"}},
 ]
 PRODUCT_COLUMNS = [
-    {"field": "link", "headerName": "Product (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
-    {"field": "category", "headerName": "Category", "flex": 1},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1, "valueFormatter": MONEY},
-    {"field": "items", "headerName": "Items", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1, "valueFormatter": COUNT},
-    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "link", "headerName": "Product (open)", "cellRenderer": "markdown"},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "valueFormatter": MONEY},
+    {"field": "items", "headerName": "Items", "type": "numericColumn", "valueFormatter": COUNT},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "valueFormatter": COUNT},
+    {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn",
      "valueFormatter": MONEY},
 ]
 

@@ -14,25 +14,25 @@ KPIS = [("review_score", "Average review score", SCORE),
         ("low_share", "Scores of 1 or 2", "Reviews scoring 1 or 2, over all reviews of the selected orders."),
         ("comment_share", "With a comment", "Reviews whose review_comment_message is not blank, over all reviews.")]
 SELLER_COLUMNS = [
-    {"field": "seller_id", "headerName": "Seller", "minWidth": 290, "flex": 2},
-    {"field": "reviews", "headerName": "Reviews", "type": "numericColumn", "flex": 1,
+    {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown"},
+    {"field": "reviews", "headerName": "Reviews", "type": "numericColumn",
      "valueFormatter": {"function": "count(params.value)"}},
-    {"field": "review_score", "headerName": "Average score", "type": "numericColumn", "flex": 1,
+    {"field": "review_score", "headerName": "Average score", "type": "numericColumn",
      "valueFormatter": {"function": "score(params.value)"}},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "flex": 1,
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn",
      "valueFormatter": {"function": "count(params.value)"}},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "flex": 1,
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn",
      "valueFormatter": {"function": "money(params.value)"}},
 ]
 # Text cells: AG Grid writes them as text, so markup in a review shows as typed, never as HTML.
 LOW_COLUMNS = [
-    {"field": "date", "headerName": "Reviewed", "width": 120},
-    {"field": "score", "headerName": "Score", "width": 90},
-    {"field": "state", "headerName": "State", "minWidth": 190},
-    {"field": "title", "headerName": "Title", "width": 180, "tooltipField": "title"},
-    {"field": "message", "headerName": "Comment (hover for all of it)", "flex": 1, "minWidth": 300,
-     "tooltipField": "message"},
-    {"field": "order_id", "headerName": "Order", "width": 300},
+    {"field": "date", "headerName": "Reviewed"},
+    {"field": "score", "headerName": "Score"},
+    {"field": "state", "headerName": "State"},
+    {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
+    {"field": "message", "headerName": "Comment (hover for all of it)",
+     "tooltipField": "message", "maxWidth": 520},
+    {"field": "order_id", "headerName": "Order"},
 ]
 
 

@@ -1,21 +1,19 @@
 """Sales: where revenue comes from, when people buy, and which products sell (layout only)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card
+from pages._cards import card_title, chart_card, column_chooser, grid
 
 dash.register_page(__name__, path="/sales", name="Sales", order=1, title="Sales · Olist Analytics")
 
 PRODUCT_COLUMNS = [
-    {"field": "product_id", "headerName": "Product", "minWidth": 280},
-    {"field": "category", "headerName": "Category"},
+    {"field": "link", "headerName": "Product (open)", "cellRenderer": "markdown"},
     {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn",
      "valueFormatter": {"function": "money(params.value)"}},
-    {"field": "items", "headerName": "Items", "type": "numericColumn"},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn"},
+    {"field": "items", "headerName": "Items", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
     {"field": "average_price", "headerName": "Average price (R$)", "type": "numericColumn",
      "valueFormatter": {"function": "money(params.value)"}},
 ]
@@ -37,17 +35,14 @@ def layout(**_query):
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             dbc.Row([
                 dbc.Col(card_title("Top products by revenue", revenue + " Up to 500 products.")),
-                dbc.Col([dbc.Button("Export CSV", id="sales-export-csv", size="sm", color="secondary",
+                dbc.Col([column_chooser("sales-products", PRODUCT_COLUMNS),
+                         dbc.Button("Export CSV", id="sales-export-csv", size="sm", color="secondary",
                                     outline=True, className="me-2"),
                          dbc.Button("Export Excel", id="sales-export-xlsx", size="sm", color="secondary",
                                     outline=True)], width="auto"),
             ]),
             html.Div(id="sales-export-note", className="small text-body-secondary"),
-            dcc.Loading(dag.AgGrid(id="sales-products", columnDefs=PRODUCT_COLUMNS, rowData=[],
-                                   defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1,
-                                                  "minWidth": 100},
-                                   dashGridOptions={"pagination": True, "paginationPageSize": 20},
-                                   style={"height": "520px"}, className="ag-theme-alpine")),
+            dcc.Loading(grid("sales-products", PRODUCT_COLUMNS, page_size=20)),
             dcc.Download(id="sales-download"),
         ])), width=12, className="mb-3")]),
     ])

@@ -4,11 +4,10 @@ The seller id is part of the path (`/sellers/<seller_id>`); an id that is no sel
 says so, not an error.
 """
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from pages._cards import card_title, chart_card, kpi_card
+from pages._cards import card_title, chart_card, grid, kpi_card
 
 dash.register_page(__name__, path_template="/sellers/<seller_id>", name="Seller",
                    title="Seller · Olist Analytics")
@@ -19,11 +18,11 @@ KPIS = [("revenue", "Revenue", "Revenue (price + freight_value) of the seller's 
         ("on_time_rate", "On-time rate", "Delivered orders on or before the estimate, over delivered orders."),
         ("delivery_days", "Delivery days", "Mean delivery days of those delivered orders."),
         ("cancellation_rate", "Canceled", "Canceled orders over all of the seller's orders.")]
-REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed", "width": 120},
-                  {"field": "score", "headerName": "Score", "width": 90},
-                  {"field": "title", "headerName": "Title", "width": 180, "tooltipField": "title"},
-                  {"field": "message", "headerName": "Comment", "flex": 1, "tooltipField": "message"},
-                  {"field": "order_id", "headerName": "Order", "width": 300}]
+REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed"},
+                  {"field": "score", "headerName": "Score"},
+                  {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
+                  {"field": "message", "headerName": "Comment", "tooltipField": "message", "maxWidth": 520},
+                  {"field": "order_id", "headerName": "Order"}]
 
 
 def layout(seller_id=None, **_query):
@@ -40,11 +39,7 @@ def layout(seller_id=None, **_query):
             dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
                 card_title("Worst reviews", "The 20 lowest-scored reviews of the seller's orders, worst and newest "
                            "first, as written."),
-                dag.AgGrid(id="seller-reviews", columnDefs=REVIEW_COLUMNS, rowData=[],
-                           defaultColDef={"sortable": True, "resizable": True, "cellDataType": False,
-                                          "minWidth": 100},
-                           dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
-                           className="ag-theme-alpine", style={"height": None}),
+                grid("seller-reviews", REVIEW_COLUMNS, page_size=20),
             ])), width=12, className="mb-3")]),
         ]),
     ])

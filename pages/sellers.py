@@ -1,33 +1,31 @@
 """Sellers: who sells, how concentrated revenue is, and where sellers are (layout only)."""
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import RATE, card_title, chart_card, export_buttons, kpi_card
+from pages._cards import RATE, card_title, chart_card, grid, kpi_card, table_tools
 
 dash.register_page(__name__, path="/sellers", name="Sellers", order=3, title="Sellers · Olist Analytics")
 
 SELLER = ("Per seller: the orders holding its items (an order of two sellers counts for both) and the "
           "revenue (price + freight_value) of its items.")
 COLUMNS = [
-    {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown", "minWidth": 300, "flex": 2},
-    {"field": "state", "headerName": "State", "minWidth": 190},
-    {"field": "city", "headerName": "City", "flex": 1, "minWidth": 130},
-    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn", "width": 140,
+    {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown"},
+    {"field": "state", "headerName": "State"},
+    {"field": "revenue", "headerName": "Revenue (R$)", "type": "numericColumn",
      "valueFormatter": {"function": "money(params.value)"}},
-    {"field": "share", "headerName": "Share", "width": 100, **RATE},
-    {"field": "orders", "headerName": "Orders", "type": "numericColumn", "width": 100,
+    {"field": "share", "headerName": "Share", **RATE},
+    {"field": "orders", "headerName": "Orders", "type": "numericColumn",
      "valueFormatter": {"function": "count(params.value)"}},
-    {"field": "items", "headerName": "Items", "type": "numericColumn", "width": 100,
+    {"field": "items", "headerName": "Items", "type": "numericColumn",
      "valueFormatter": {"function": "count(params.value)"}},
-    {"field": "review_score", "headerName": "Review", "type": "numericColumn", "width": 100,
+    {"field": "review_score", "headerName": "Review", "type": "numericColumn",
      "valueFormatter": {"function": "score(params.value)"}},
-    {"field": "on_time_rate", "headerName": "On time", "width": 110, **RATE},
-    {"field": "delivery_days", "headerName": "Delivery days", "type": "numericColumn", "width": 130,
+    {"field": "on_time_rate", "headerName": "On time", **RATE},
+    {"field": "delivery_days", "headerName": "Delivery days", "type": "numericColumn",
      "valueFormatter": {"function": "days(params.value)"}},
-    {"field": "cancellation_rate", "headerName": "Canceled", "width": 110, **RATE},
+    {"field": "cancellation_rate", "headerName": "Canceled", **RATE},
 ]
 KPIS = [("sellers", "Sellers with orders", "Sellers with at least one order within the filters."),
         ("top10", "Top 10 sellers' share", "Revenue of the 10 largest sellers over all sellers' revenue."),
@@ -50,14 +48,9 @@ def layout(**_query):
                                    "counts canceled orders over all statuses. " + METRICS["on_time_rate"].definition)),
                 dbc.Col(dbc.Input(id="sellers-search", placeholder="Search sellers (id, city, state)", size="sm",
                                   debounce=False), width="auto"),
-                dbc.Col(export_buttons("sellers-board"), width="auto"),
+                dbc.Col(table_tools("sellers-board", COLUMNS), width="auto"),
             ], className="g-2"),
-            dcc.Loading(dag.AgGrid(id="sellers-board", columnDefs=COLUMNS, rowData=[],
-                                   defaultColDef={"sortable": True, "resizable": True, "filter": True,
-                                                  "cellDataType": False, "minWidth": 100},
-                                   dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                                    "domLayout": "autoHeight"},
-                                   className="ag-theme-alpine", style={"height": None})),
+            dcc.Loading(grid("sellers-board", COLUMNS, page_size=20)),
             dcc.Download(id="sellers-board-download"),
         ])), width=12, className="mb-3")]),
     ])

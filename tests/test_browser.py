@@ -371,7 +371,8 @@ def test_sellers_leaderboard_opens_a_seller_and_unknown_ids_say_so(live_app, bro
     link = browser.find_element(By.CSS_SELECTOR, "#sellers-board .ag-row[row-index='0'] a")
     seller = link.text
     browser.execute_script("arguments[0].click();", link)
-    wait(browser, 30).until(lambda d: f"Seller {seller}" in d.find_element(By.ID, "seller-header").text)
+    assert " · " in seller  # named by its city and state, then its id's start
+    wait(browser, 30).until(lambda d: seller in d.find_element(By.ID, "seller-header").text)
     assert "start=2016-01-01" in browser.current_url  # the filters came along
     assert wait_for_text(browser, "seller-kpi-revenue").startswith("R$ ")
     assert "marketplace" in wait_for_text(browser, "seller-kpi-review_score")
@@ -439,7 +440,8 @@ def test_products_page_opens_a_product_and_unknown_ids_say_so(live_app, browser)
     browser.save_screenshot(str(SHOTS / "products.png"))
     product = link.text
     browser.execute_script("arguments[0].click();", link)
-    wait(browser, 30).until(lambda d: f"Product {product}" in d.find_element(By.ID, "product-header").text)
+    assert " · " in product  # named by its category, then its id's start
+    wait(browser, 30).until(lambda d: product in d.find_element(By.ID, "product-header").text)
     assert "start=2016-01-01" in browser.current_url  # the filters came along
     assert wait_for_text(browser, "product-kpi-revenue").startswith("R$ ")
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#product-trend .trace"))
@@ -613,7 +615,7 @@ def test_the_navbar_keeps_the_filters_and_back_and_forward_step_once(live_app, b
 
 def test_clearing_status_means_every_status(live_app, browser):
     sign_in(browser, live_app, "/?start=2017-01-01&end=2018-08-31")
-    wait(browser, 20).until(lambda d: "Left out: canceled, unavailable" in d.find_element(By.ID, "filter-range").text)
+    wait(browser, 20).until(lambda d: "Left out: Canceled, Unavailable" in d.find_element(By.ID, "filter-range").text)
     clear = browser.find_element(By.CSS_SELECTOR, "#filter-status .dash-dropdown-clear")
     browser.execute_script("arguments[0].click();", clear)
     wait(browser, 20).until(lambda d: "status=all" in d.current_url)
@@ -650,3 +652,65 @@ def test_a_picked_category_offers_a_drill_to_its_products(live_app, browser):
     wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/products?") and "category=health_beauty"
                             in d.current_url)
     wait(browser, 20).until(lambda d: "Category: Health Beauty" in filter_chips(d))
+
+
+def test_a_status_slice_filters_on_click_and_a_second_click_clears_it(live_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    browser.set_window_size(1400, 1400)  # before the charts draw: a later resize redraws them under the mouse
+    sign_in(browser, live_app, "/?start=2017-01-01&end=2018-08-31")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#overview-status .slice path"))
+
+    def click_delivered():
+        k = browser.execute_script(
+            "return document.querySelector('#overview-status .js-plotly-plot').data[0].customdata.indexOf('delivered');")
+        slice_ = browser.find_elements(By.CSS_SELECTOR, "#overview-status .slice")[k]
+        # On its percentage: the middle of a large slice's box is the donut's hole.
+        ActionChains(browser).move_to_element(slice_.find_element(By.CSS_SELECTOR, "text.slicetext")).click().perform()
+
+    click_delivered()
+    wait(browser, 20).until(lambda d: "status=delivered" in d.current_url)
+    wait(browser, 20).until(lambda d: "Status: Delivered" in filter_chips(d))
+    # Every status is still drawn; the others fade.
+    wait(browser, 20).until(lambda d: d.execute_script(
+        "return document.querySelector('#overview-status .js-plotly-plot').data[0].marker.colors"
+        ".filter(c => c.startsWith('rgba(')).length") >= 1)
+    click_delivered()
+    wait(browser, 20).until(lambda d: "status=" not in d.current_url)
+    assert errors(browser) == []
+
+
+def test_a_picked_state_drills_to_its_cities(live_app, browser):
+    sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31&state=RJ")
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "sales-drill-cities"))[0]
+    assert "Rio de Janeiro (RJ)" in link.text
+    browser.execute_script("arguments[0].click();", link)
+    wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/geography?") and "state=RJ" in d.current_url)
+    rows = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-cities .ag-row"))
+    states = {r.find_element(By.CSS_SELECTOR, "[col-id='state']").text for r in rows}
+    assert states == {"Rio de Janeiro (RJ)"}
+    city = rows[0].find_element(By.CSS_SELECTOR, "[col-id='city']").text
+    assert city and city[0].isupper()  # "Rio de Janeiro", not the export's "rio de janeiro"
+    assert errors(browser) == []
+
+
+def test_the_column_chooser_hides_a_column_and_remembers_it(live_app, browser):
+    sign_in(browser, live_app, "/geography?start=2017-01-01&end=2018-08-31")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-flows .ag-row"))
+    header = "#geography-flows .ag-header-cell[col-id='freight']"
+    assert browser.find_elements(By.CSS_SELECTOR, header)
+    button = browser.find_element(By.ID, "geography-flows-columns")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
+    box = wait(browser, 10).until(lambda d: d.find_elements(
+        By.XPATH, "//div[contains(@class,'popover')]//label[normalize-space()='Freight (R$)']/../input"))[0]
+    browser.execute_script("arguments[0].click();", box)
+    wait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, header))
+    assert "1 hidden" in button.text
+    # Numbers are never cut: every shown column is at least as wide as its widest value.
+    assert browser.execute_script("""
+        return [...document.querySelectorAll('#geography-flows .ag-cell-value')]
+            .every(c => c.scrollWidth <= c.clientWidth + 1);""")
+    browser.refresh()
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-flows .ag-row"))
+    wait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, header))  # remembered
+    assert errors(browser) == []

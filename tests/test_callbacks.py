@@ -69,6 +69,30 @@ def test_clicks_add_their_value_to_the_url_and_a_second_click_takes_it_off(app):
     assert geography.filter_on_click({"points": [{"location": ["not", "a", "state"]}]}, "?") is no_update
 
 
+def test_every_chart_of_a_dimension_cross_filters_and_keeps_its_shape(app):
+    """A slice or bar click toggles its value; the chart still draws every value, the picked ones bright."""
+    pie_click = {"points": [{"label": "Delivered", "customdata": "delivered"}]}
+    assert overview.filter_by_status(pie_click, "?start=2017-10-02") == "?start=2017-10-02&status=delivered"
+    assert overview.filter_by_status(pie_click, "?status=delivered") == ""
+    assert overview.filter_by_status(pie_click, "?status=all") == "?status=delivered"  # all: none was picked
+    bar_click = {"points": [{"customdata": ["health_beauty", 3]}]}
+    assert overview.filter_by_category(bar_click, "") == "?category=health_beauty"
+    assert reviews.filter_by_category(bar_click, "?category=health_beauty") == ""
+    assert delivery.filter_by_state({"points": [{"customdata": "SP"}]}, "?state=RJ") == "?state=RJ,SP"
+
+    picked = {**VIEW, "status": ["delivered"], "category": "health_beauty"}
+    donut = overview.status_mix({**VIEW, "status": ["delivered"]}, "light").data[0]
+    assert "delivered" in donut.customdata and len(donut.customdata) > 1  # every status, not only the picked one
+    faded = [c for k, c in zip(donut.customdata, donut.marker.colors) if k != "delivered"]
+    assert all(c.startswith("rgba(") for c in faded) and not donut.marker.colors[list(donut.customdata).index("delivered")].startswith("rgba(")
+    bars = overview.top_categories(picked, "light").data[0]
+    assert len(bars.customdata) > 1 and "Health Beauty" in bars.y
+    bright = [o for (k, _), o in zip(bars.customdata, bars.marker.opacity) if k == "health_beauty"]
+    assert bright == [1] and min(bars.marker.opacity) < 1
+    states = delivery.states({**VIEW, "state": "RJ"}, "light").data[0]  # the fixture delivers only to SP
+    assert list(states.x) == ["SP"] and list(states.marker.opacity) == [0.3]
+
+
 def test_changes_are_points_for_rates_and_scores_and_relative_for_amounts():
     from callbacks._format import change
     assert change(0.95, 0.95, "pct") == ("= no change vs previous period", "text-body-secondary")
@@ -102,8 +126,9 @@ def test_exports_are_written_for_people(app):
     rows = [{"product_id": "b1", "category": "health_beauty", "revenue": Decimal("1234.5678901234567890123456789"),
              "on_time_rate": Decimal("0.94567"), "state": "SP", "items": 1234, "review_score": None}]
     sent = _export.send(rows, "top-products", excel=False)
-    assert sent["content"] == ("Product,Category,Revenue (R$),On-time rate (%),State,Items,Average review score\n"
-                               "b1,Health Beauty,1234.57,94.6,São Paulo (SP),1234,\n")
+    assert sent["content"] == ("Product,Product id,Category,Revenue (R$),On-time rate (%),State,Items,"
+                               "Average review score\n"
+                               "Health Beauty · b1,b1,Health Beauty,1234.57,94.6,São Paulo (SP),1234,\n")
     assert _export._file_name("top-products", [("Dates", "2018-01-01 to 2018-03-31"), ("state", "SP,RJ"),
                                                ("category", "bed/bath")]) == \
         "top-products_2018-01-01_to_2018-03-31_state-SP-RJ_category-bed-bath"

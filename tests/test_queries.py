@@ -1,5 +1,6 @@
 """The query layer: filters from URLs, KPIs against hand-computed answers, rollups equal facts."""
 import os
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -331,6 +332,11 @@ def test_geography_queries_on_the_fixture(tiny):
          "freight": D("17.44"), "delivery_days": D("8.44")}]
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
     assert [(r["seller_state"], r["items"]) for r in queries.flows(tiny, beauty)] == [("SP", 2)]
+    # A state's next level: its cities, with the state's revenue and orders split among them.
+    cities = queries.cities(tiny, replace(f, states=("SP",)))
+    assert sum(r["revenue"] for r in cities) == sp["revenue"] and sum(r["orders"] for r in cities) == sp["orders"]
+    assert {r["state"] for r in cities} == {"SP"} and all(r["city"] for r in cities)
+    assert [r["city"] for r in queries.cities(tiny, replace(beauty, states=("RJ",)))] == []
 
 
 def test_a_seller_moving_state_moves_its_flows(db_url, tmp_path):
