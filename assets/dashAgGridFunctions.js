@@ -42,6 +42,12 @@ dagfuncs.signed1 = function (value) {
 };
 
 // A share (0 to 1) as a data bar behind its value: rates compare down a column at a glance.
+// An order id's first 8 characters (the full id is in the cell's tooltip and in the export): a uuid
+// column was most of a table's width and pushed its numbers off the card.
+dagfuncs.shortId = function (value) {
+    return value ? String(value).slice(0, 8) + "…" : "";
+};
+
 dagfuncs.shareBar = function (params) {
   var v = Number(params.value);
   if (params.value === null || params.value === undefined || isNaN(v)) { return null; }

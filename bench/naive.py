@@ -303,11 +303,13 @@ def by_output(f: Filters, grain: str, seller: str | None = None) -> dict[str, li
 
 
 def _seller_page(f: Filters, grain: str, seller: str) -> dict[str, list[tuple[str, dict]]]:
-    """A seller's page: its leaderboard row against the marketplace's figures, its trend,
+    """A seller's page: its leaderboard row (and the previous period's) against the marketplace's figures, its trend,
     categories and worst reviews."""
     mine = replace(f, sellers=(seller,))
     return {
-        "seller-kpi": [(SELLER_BOARD, params(mine)), (KPIS, params(f)), (STATUS, params(f))],
+        # The cards show their change against the previous period too, and the marketplace's values.
+        "seller-kpi": [(SELLER_BOARD, params(mine)), (SELLER_BOARD, params(mine.previous())), (KPIS, params(f)),
+                       (STATUS, params(f))],
         "seller-trend": [(TIMESERIES, params(mine, grain=grain))],
         "seller-categories": [(CATEGORIES, params(mine, limit=10))],
         "seller-reviews": [(WORST_REVIEWS, params(replace(mine, statuses=ALL_STATUSES)))],

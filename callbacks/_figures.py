@@ -1,12 +1,17 @@
 """Figure helpers every page shares: one template per theme, empty states, compact margins."""
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from callbacks._palette import PALETTE, colours
+from data import queries
 
 MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
+# A legend above the plot that grows upwards as it wraps (on a phone), pushing the plot down instead of covering it.
+LEGEND_ON_TOP = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 NO_DATA = "No data matches the filters."
 
 
@@ -64,7 +69,6 @@ def donut(rows: list[dict], label: str, value: str, theme: str | None, money: bo
     fig.add_pie(labels=[name(k) for k in keys], values=[float(r[value]) for r in rows], customdata=keys,
                 hole=0.55, sort=False,
                 marker={"colors": [c if p else faded(c) for c, p in zip(colours(label, keys), picked)]},
-                pull=[0.06 if selected and p else 0 for p in picked],
                 text=[f"{float(r[value]) / total:.1%}" if float(r[value]) / total >= 0.04 else "" for r in rows],
                 textinfo="text", textposition="inside", insidetextorientation="horizontal",
                 hovertemplate=f"%{{label}}<br>{fmt}<br>%{{percent:.1%}}<extra></extra>")
@@ -101,12 +105,45 @@ def hbars(rows: list[dict], label: str, theme: str | None, name=None, selected=(
 DIM = 0.3  # the opacity of values a cross-filter did not pick
 
 
+INCOMPLETE = 0.35  # the opacity of a period the range or the data does not fully cover
+
+
+def mark_incomplete(fig: go.Figure, f, grain: str, complete) -> go.Figure:
+    """Pale bars and markers for the periods the range or the data does not fully cover (a week cut
+    by the range's edge, the export's thinning last days), so a short last bar does not read as a
+    collapse; a legend entry says what pale means. `complete` is the last day the data fully covers
+    (data.queries.complete_through). Every trace whose x are the periods is marked."""
+    covered_to = min(f.end, complete) if complete else f.end
+
+    def partial(day) -> bool:
+        day = date.fromisoformat(str(day)[:10])
+        return not (f.start <= day and queries.period_end(grain, day) <= covered_to)
+
+    marked = False
+    for trace in fig.data:
+        if trace.type not in ("bar", "scatter") or not trace.x or trace.x[0] is None:
+            continue
+        flags = [partial(x) for x in trace.x]
+        if not any(flags):
+            continue
+        marked = True
+        if trace.type == "bar":
+            trace.marker.opacity = [INCOMPLETE if p else 1 for p in flags]
+        else:
+            trace.marker.opacity = [INCOMPLETE if p else 1 for p in flags]
+            trace.mode = "lines+markers"
+    if marked:
+        fig.add_bar(x=[None], y=[None], name="Incomplete period", marker={"color": "#adb5bd", "opacity": INCOMPLETE},
+                    hoverinfo="skip")
+    return fig
+
+
 def two_axes(fig: go.Figure, left: dict, right_title: str, right_percent: bool = False) -> go.Figure:
     """Lay out a chart whose traces on yaxis="y2" read off a right-hand axis; legend on top."""
     right = {"title": right_title, "overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"}
     if right_percent:
         right["tickformat"] = ".0%"
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis=left, yaxis2=right)
+    fig.update_layout(legend=LEGEND_ON_TOP, yaxis=left, yaxis2=right)
     return fig
 
 
@@ -131,7 +168,7 @@ def share_curve(curve: list[tuple[float, float]], theme: str | None, name: str, 
                     hoverinfo="skip")
     fig.add_scatter(x=[p[0] for p in curve], y=[p[1] for p in curve], mode="lines", name=name, fill="tozeroy",
                     line={"color": PALETTE[0]}, hovertemplate=hover)  # a share, not an alarm: the page's blue
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, xaxis={"tickformat": ".0%", "title": x_title},
+    fig.update_layout(legend=LEGEND_ON_TOP, xaxis={"tickformat": ".0%", "title": x_title},
                       yaxis={"tickformat": ".0%", "title": "Revenue"})
     return fig
 

@@ -24,7 +24,7 @@ HEADERS = {
 SHARES = {k for k, m in METRICS.items() if m.fmt == "pct"} | {"share", "growth", "late_share", "repeat_share",
                                                                "cumulative_share"}
 NAMED = {"state": names.state, "customer_state": names.state, "seller_state": names.state,
-         "category": names.category, "status": names.status, "payment_type": names.payment_type,
+         "category": names.category, "status": names.status, "order_status": names.status, "payment_type": names.payment_type,
          "city": names.city, "seller_city": names.city, "customer_city": names.city}
 
 

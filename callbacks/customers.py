@@ -48,8 +48,8 @@ def new_returning(data, theme):
     for key, name in (("new", "New"), ("returning", "Returning")):
         fig.add_bar(x=x, y=[r[key] for r in rows], name=name,
                     hovertemplate=f"%{{x|%d %b %Y}}<br>{name}: %{{y:,}} customers<extra></extra>")
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12}, yaxis={"separatethousands": True})
-    return fig
+    fig.update_layout(barmode="stack", legend=figures.LEGEND_ON_TOP, yaxis={"separatethousands": True})
+    return figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"])
 
 
 @callback(Output("customers-second-order", "figure"), Input("filters", "data"), Input("theme", "data"))

@@ -39,6 +39,7 @@ def trend(data, theme):
                     hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} on time<extra></extra>")
     fig.add_bar(x=x, y=[float(r["late_share"]) for r in rows], name="Late share", yaxis="y2", opacity=0.5,
                 hovertemplate="%{x|%d %b %Y}<br>%{y:.1%} late<extra></extra>")
+    figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"])
     return figures.two_axes(fig, {"tickformat": ".0%", "title": "On time", "rangemode": "tozero"}, "Late",
                             right_percent=True)
 
@@ -55,7 +56,7 @@ def promise(data, theme):
     for key, name in (("estimated_days", "Promised"), ("delivery_days", "Actual")):
         fig.add_scatter(x=x, y=[float(r[key]) for r in rows], name=name, mode="lines+markers",
                         hovertemplate=f"%{{x|%d %b %Y}}<br>{name}: %{{y:.1f}} days<extra></extra>")
-    fig.update_layout(legend={"orientation": "h", "y": 1.12}, yaxis={"title": "Days", "rangemode": "tozero"})
+    fig.update_layout(legend=figures.LEGEND_ON_TOP, yaxis={"title": "Days", "rangemode": "tozero"})
     return fig
 
 

@@ -8,7 +8,6 @@ from dash import Input, Output, State, callback, no_update
 
 from callbacks import _figures as figures
 from callbacks import _compare as compare
-from callbacks._palette import PALETTE
 from callbacks._urls import cross_filter, with_chosen, with_range
 from callbacks._context import filters_from, guarded, warehouse
 from data import names, queries
@@ -37,7 +36,7 @@ def timeseries(data, grain, theme):
     fig = figures.revenue_and_orders(rows, theme, {"title": "Revenue (R$)"})
     fig.update_layout(bargap=0.15)
     if rows:
-        _mark_incomplete(fig, rows, f, grain, warehouse().bounds()["complete"])
+        figures.mark_incomplete(fig, f, grain, warehouse().bounds()["complete"])
         _mark_unusual_days(fig, rows, f, grain)
     return fig
 
@@ -63,20 +62,6 @@ def drill_into_period(click, search, grain, data):
     if (start, end) == (f.start, f.end) or start > end:
         return no_update
     return with_range(search, start, end)
-
-
-def _mark_incomplete(fig, rows: list[dict], f, grain: str, complete) -> None:
-    """Pale bars for periods the range or the data does not fully cover (a week cut by the range's
-    edge, the export's thinning last days), so a short last bar does not read as a collapse."""
-    covered_to = min(f.end, complete) if complete else f.end
-    partial = [not (f.start <= r["period"] and queries.period_end(grain, r["period"]) <= covered_to) for r in rows]
-    if not any(partial):
-        return
-    fig.data[0].marker.opacity = [0.35 if p else 1 for p in partial]
-    fig.data[0].customdata = [["<br>(incomplete period)" if p else ""] for p in partial]
-    fig.data[0].hovertemplate = fig.data[0].hovertemplate.replace("<extra>", "%{customdata[0]}<extra>")
-    fig.add_bar(x=[None], y=[None], name="Incomplete period", marker={"color": PALETTE[0], "opacity": 0.35},
-                hoverinfo="skip")
 
 
 def _mark_unusual_days(fig, rows: list[dict], f, grain: str) -> None:

@@ -57,9 +57,9 @@ def _by_type(f, measure: str, theme, money: bool):
                     marker_color=palette.colour("payment_type", kind),
                     hovertemplate=f"%{{x|%d %b %Y}}<br>{names.payment_type(kind)}: "
                                   + ("R$ %{y:,.2f}" if money else "%{y:,}") + "<extra></extra>")
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
+    fig.update_layout(barmode="stack", legend=figures.LEGEND_ON_TOP,
                       yaxis={"tickprefix": "R$ " if money else "", "separatethousands": True})
-    return fig
+    return figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"])
 
 
 @callback(Output("payments-value", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -87,7 +87,7 @@ def installments(data, theme):
         mine = [r for r in rows if r["payment_type"] == kind]
         dist.add_bar(x=[r["installments"] for r in mine], y=[r["payments"] for r in mine],
                      name=names.payment_type(kind), marker_color=palette.colour("payment_type", kind), hovertemplate="%{x} installments<br>%{y:,} payments<extra></extra>")
-    dist.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.12},
+    dist.update_layout(barmode="stack", legend=figures.LEGEND_ON_TOP,
                        xaxis={"title": "Installments", "dtick": 1}, yaxis={"separatethousands": True})
     means = sorted(((k, v) for k, v in average_installments(rows).items() if v is not None), key=lambda kv: kv[1])
     avg = figures.base(theme)

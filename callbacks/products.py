@@ -10,7 +10,6 @@ from dash import Input, Output, State, callback, html, no_update
 
 from callbacks import _compare as compare
 from callbacks import _figures as figures
-from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import table_export
 from callbacks._format import plain
@@ -139,17 +138,18 @@ def _product_filters(data, product_id):
     return (None, None) if found is None else (f, found["product_id"])
 
 
-@callback([Output(f"product-kpi-{k}", "children") for k in ("revenue", "items", "orders", "average_price",
-                                                            "review_score")],
-          Input("filters", "data"), Input("product-id", "data"))
+PRODUCT_CARDS = [compare.Kpi("revenue", "money"), compare.Kpi("items", "count"), compare.Kpi("orders", "count"),
+                 compare.Kpi("average_price", "money", "none"), compare.Kpi("review_score", "score")]
+
+
+@callback(compare.outputs("product", PRODUCT_CARDS), Input("filters", "data"), Input("product-id", "data"))
 @guarded
 def product_kpis(data, product_id):
+    """The product's KPIs with their change against the compared period, as on every page."""
     f, pid = _product_filters(data, product_id)
     if f is None:
-        return [no_update] * 5
-    k = warehouse().products("product_kpis", f, pid)
-    return [fmt.money(k["revenue"]), fmt.count(k["items"]), fmt.count(k["orders"]), fmt.money(k["average_price"]),
-            fmt.score(k["review_score"])]
+        return [no_update] * (3 * len(PRODUCT_CARDS))
+    return compare.answer(data, PRODUCT_CARDS, lambda view: warehouse().products("product_kpis", view, pid))
 
 
 @callback(Output("product-trend", "figure"), Input("filters", "data"), Input("product-id", "data"),
@@ -158,7 +158,8 @@ def product_kpis(data, product_id):
 def product_trend(data, product_id, theme):
     f, pid = _product_filters(data, product_id)
     rows = warehouse().products("product_trend", f, pid, queries.auto_grain(f)) if f else []
-    return figures.revenue_and_orders(rows, theme, {})
+    fig = figures.revenue_and_orders(rows, theme, {})
+    return figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"]) if rows else fig
 
 
 @callback(Output("product-sellers", "rowData"), Input("filters", "data"), Input("product-id", "data"))

@@ -66,6 +66,7 @@ def trend(data, theme):
                 hovertemplate="%{x|%d %b %Y}<br>%{y:,} reviews<extra></extra>")
     fig.add_scatter(x=x, y=[float(r["review_score"]) for r in rows], name="Average score", mode="lines+markers",
                     hovertemplate="%{x|%d %b %Y}<br>average %{y:.2f}<extra></extra>")
+    figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"])
     return figures.two_axes(fig, {"title": "Average score", "range": [1, 5]}, "Reviews")
 
 

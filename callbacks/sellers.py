@@ -118,30 +118,35 @@ def _seller_filters(data, seller_id):
     return replace(f, sellers=(found["seller_id"],)), f
 
 
-@callback([Output(f"seller-kpi-{k}", "children") for k in ("revenue", "orders", "review_score", "on_time_rate",
-                                                           "delivery_days", "cancellation_rate")],
-          Input("filters", "data"), Input("seller-id", "data"))
+SELLER_CARDS = [compare.Kpi("revenue", "money"), compare.Kpi("orders", "count"), compare.Kpi("review_score", "score"),
+                compare.Kpi("on_time_rate", "pct"), compare.Kpi("delivery_days", "days", "down"),
+                compare.Kpi("cancellation_rate", "pct", "down")]
+
+
+@callback(compare.outputs("seller", SELLER_CARDS), Input("filters", "data"), Input("seller-id", "data"))
 @guarded
 def seller_kpis(data, seller_id):
+    """The seller's KPIs with their change against the compared period (as on every page), and under
+    the rates the marketplace's value over the same filters."""
     mine, everyone = _seller_filters(data, seller_id)
     if mine is None:
-        return [no_update] * 6
+        return [no_update] * (3 * len(SELLER_CARDS))
     w = warehouse()
-    rows, market, mix = together(lambda: w.sellers("leaderboard", mine, 1), lambda: w.kpis(everyone),
-                                 lambda: w.status_mix(everyone))
-    me = rows[0] if rows else {}
+
+    def of_seller(f):
+        rows = w.sellers("leaderboard", replace(f, sellers=mine.sellers), 1)
+        return {"orders": 0, **(rows[0] if rows else {})}
+
+    answer = compare.answer(data, SELLER_CARDS, of_seller)
+    market, mix = together(lambda: w.kpis(everyone), lambda: w.status_mix(everyone))
     canceled = sum(r["orders"] for r in mix if r["status"] == "canceled")
-    market_cancel = canceled / sum(r["orders"] for r in mix) if mix else None
-
-    def versus(value, show, market_value):
-        return [show(value), html.Div(f"marketplace {show(market_value)}", className="text-body-secondary",
-                                      style={"fontSize": ".8rem", "fontWeight": 400})]
-
-    return [fmt.money(me.get("revenue")), fmt.count(me.get("orders", 0)),
-            versus(me.get("review_score"), fmt.score, market["review_score"]),
-            versus(me.get("on_time_rate"), fmt.pct, market["on_time_rate"]),
-            versus(me.get("delivery_days"), fmt.days, market["delivery_days"]),
-            versus(me.get("cancellation_rate"), fmt.pct, market_cancel)]
+    market = {**market, "cancellation_rate": canceled / sum(r["orders"] for r in mix) if mix else None}
+    for k, card in enumerate(SELLER_CARDS):
+        if card.key in ("review_score", "on_time_rate", "delivery_days", "cancellation_rate"):
+            answer[k] = [answer[k], html.Div(f"marketplace {fmt.BY_FORMAT[card.fmt](market[card.key])}",
+                                             className="text-body-secondary",
+                                             style={"fontSize": ".8rem", "fontWeight": 400})]
+    return answer
 
 
 @callback(Output("seller-trend", "figure"), Input("filters", "data"), Input("seller-id", "data"),
@@ -150,7 +155,8 @@ def seller_kpis(data, seller_id):
 def seller_trend(data, seller_id, theme):
     mine, _ = _seller_filters(data, seller_id)
     rows = warehouse().timeseries(mine, queries.auto_grain(mine)) if mine else []
-    return figures.revenue_and_orders(rows, theme, {})
+    fig = figures.revenue_and_orders(rows, theme, {})
+    return figures.mark_incomplete(fig, mine, queries.auto_grain(mine), warehouse().bounds()["complete"]) if rows else fig
 
 
 @callback(Output("seller-categories", "figure"), Input("filters", "data"), Input("seller-id", "data"),

@@ -17,6 +17,10 @@ GRID = {"defaultColDef": {"sortable": True, "resizable": True, "filter": True, "
         "className": "ag-theme-alpine", "style": {"height": None}}
 
 
+# An order id column: its start, the whole id in the tooltip (and the export).
+ORDER_ID = {"field": "order_id", "headerName": "Order", "valueFormatter": {"function": "shortId(params.value)"},
+            "tooltipField": "order_id"}
+
 # A rate column: one decimal of a percent, with a data bar behind it (conditional formatting).
 RATE = {"type": "numericColumn", "valueFormatter": {"function": "pct(params.value)"},
         "cellStyle": {"function": "shareBar(params)"}}

@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import card_title, chart_card, grid, kpi_card, table_tools
+from pages._cards import ORDER_ID, card_title, chart_card, grid, kpi_card, table_tools
 
 dash.register_page(__name__, path="/payments", name="Payments", order=4, title="Payments · Olist Analytics")
 
@@ -16,7 +16,7 @@ KPIS = [("value", "Payments", PAYMENTS),
         ("voucher_share", "Paid by voucher", "Voucher payment_value over all payment_value.")]
 MONEY = {"function": "money(params.value)"}
 RECONCILE_COLUMNS = [
-    {"field": "order_id", "headerName": "Order"},
+    ORDER_ID,
     {"field": "purchase_date", "headerName": "Purchased"},
     {"field": "order_status", "headerName": "Status"},
     {"field": "state", "headerName": "State"},

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import chart_card, kpi_card, table_card
+from pages._cards import ORDER_ID, chart_card, kpi_card, table_card
 
 dash.register_page(__name__, path_template="/products/<product_id>", name="Product",
                    title="Product · Olist Analytics")
@@ -33,7 +33,7 @@ REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed"},
                   {"field": "score", "headerName": "Score"},
                   {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
                   {"field": "message", "headerName": "Comment", "tooltipField": "message", "maxWidth": 520},
-                  {"field": "order_id", "headerName": "Order"}]
+                  ORDER_ID]
 
 
 def layout(product_id=None, **_query):

@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from data.metrics import METRICS
-from pages._cards import chart_card, kpi_card, table_card
+from pages._cards import ORDER_ID, chart_card, kpi_card, table_card
 
 dash.register_page(__name__, path="/reviews", name="Reviews", order=6, title="Reviews · Olist Analytics")
 
@@ -32,7 +32,7 @@ LOW_COLUMNS = [
     {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
     {"field": "message", "headerName": "Comment (hover for all of it)",
      "tooltipField": "message", "maxWidth": 520},
-    {"field": "order_id", "headerName": "Order"},
+    ORDER_ID,
 ]
 
 

@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from pages._cards import card_title, chart_card, grid, kpi_card
+from pages._cards import ORDER_ID, card_title, chart_card, grid, kpi_card
 
 dash.register_page(__name__, path_template="/sellers/<seller_id>", name="Seller",
                    title="Seller · Olist Analytics")
@@ -22,7 +22,7 @@ REVIEW_COLUMNS = [{"field": "date", "headerName": "Reviewed"},
                   {"field": "score", "headerName": "Score"},
                   {"field": "title", "headerName": "Title", "tooltipField": "title", "maxWidth": 260},
                   {"field": "message", "headerName": "Comment", "tooltipField": "message", "maxWidth": 520},
-                  {"field": "order_id", "headerName": "Order"}]
+                  ORDER_ID]
 
 
 def layout(seller_id=None, **_query):
