@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dash import Input, Output, State, callback, ctx, dcc, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 
 from callbacks import _figures as figures
 from callbacks import _format as fmt
@@ -36,25 +36,6 @@ def by_state(data, theme):
     if f is None:
         return figures.empty(theme)
     return figures.hbars(warehouse().revenue_by_state(replace(f, states=())), "state", theme, names.state, f.states)
-
-
-@callback(Output("sales-drill", "children"), Input("filters", "data"), State("url", "search"))
-def drill(data, search):
-    """The next level of what the bars picked: a category's products, a state's cities (a seller's page
-    is a link wherever a seller is named)."""
-    f = filters_from(data)
-    if f is None or not (f.categories or f.states):
-        return None
-    links = []
-    if f.categories:
-        picked = ", ".join(names.category(c) for c in f.categories)
-        links.append(dcc.Link(f"the products of {picked} →", href="/products" + (search or ""),
-                              id="sales-drill-products"))
-    if f.states:
-        picked = ", ".join(names.state(s) for s in f.states)
-        links.append(dcc.Link(f"the cities of {picked} →", href="/geography" + (search or ""),
-                              id="sales-drill-cities"))
-    return ["Drill to: ", *sum(([link, " · "] for link in links), [])[:-1]]
 
 
 filter_by_category = cross_filter("sales-by-category", "category")

@@ -102,7 +102,8 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     return (written if not from_url and written != search else dash.no_update,
             _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
             [_shown(f, k) for k in keys], [options[k] for k in keys],
-            {**flt.to_store(f), "compare": compare}, text, _chips(f, query, path, labels), alerts,
+            {**flt.to_store(f), "compare": compare}, text, _chips(f, query, path, labels) + _drill(f, query, path, labels),
+            alerts,
             first.isoformat(), last.isoformat(), [_href(p, canonical) for p in paths], nav[1], compare)
 
 
@@ -154,6 +155,26 @@ def _chips(f: flt.Filters, query: dict, path: str | None, sellers: dict) -> list
             chips.append(_chip(f"{dim.label}: {label[dim.key](v)}", _href(path or "/", "?" + urlencode(rest, safe=",")),
                                dim.key, v))
     return chips
+
+
+def _drill(f: flt.Filters, query: dict, path: str | None, sellers: dict) -> list:
+    """"Drill to" the next level of what is picked, on every page: a category's products, a state's
+    cities, a seller's page (each a link that keeps the filters; none to the page one is on)."""
+    path = path or "/"
+    search = "?" + urlencode(query, safe=",") if query else ""
+    links = []
+    if f.categories and not path.startswith("/products"):
+        links.append(("drill-products", f"the products of {', '.join(map(names.category, f.categories))}",
+                      "/products"))
+    if f.states and path != "/geography":
+        links.append(("drill-cities", f"the cities of {', '.join(map(names.state, f.states))}", "/geography"))
+    if len(f.sellers) == 1 and not path.startswith("/sellers/"):
+        links.append(("drill-seller", f"the page of {sellers.get(f.sellers[0], f.sellers[0][:8])}",
+                      f"/sellers/{f.sellers[0]}"))
+    if not links:
+        return []
+    parts = [dcc.Link(f"{text} →", href=href + search, id=i) for i, text, href in links]
+    return [html.Span(["Drill to: ", *sum(([p, " · "] for p in parts), [])[:-1]], className="small ms-2")]
 
 
 def _chip(text: str, href: str, key: str, value: str):

@@ -28,7 +28,6 @@ def layout(**_query):
             chart_card("Revenue by customer state (click a bar to filter, again to clear)", revenue,
                        "sales-by-state", width=6, height=600),
         ]),
-        html.Div(id="sales-drill", className="small mb-2"),  # "drill to" the next level of what was picked
         dbc.Row([chart_card("Orders by day of week and hour of purchase",
                             METRICS["orders"].definition + " Local time of order_purchase_timestamp.",
                             "sales-heatmap", width=12)]),

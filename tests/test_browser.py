@@ -646,7 +646,7 @@ def test_a_click_on_a_month_drills_into_its_days_and_back_steps_out(live_app, br
 
 def test_a_picked_category_offers_a_drill_to_its_products(live_app, browser):
     sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31&category=health_beauty")
-    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "sales-drill-products"))[0]
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "drill-products"))[0]
     assert "Health Beauty" in link.text
     browser.execute_script("arguments[0].click();", link)
     wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/products?") and "category=health_beauty"
@@ -682,7 +682,7 @@ def test_a_status_slice_filters_on_click_and_a_second_click_clears_it(live_app, 
 
 def test_a_picked_state_drills_to_its_cities(live_app, browser):
     sign_in(browser, live_app, "/sales?start=2017-01-01&end=2018-08-31&state=RJ")
-    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "sales-drill-cities"))[0]
+    link = wait(browser, 30).until(lambda d: d.find_elements(By.ID, "drill-cities"))[0]
     assert "Rio de Janeiro (RJ)" in link.text
     browser.execute_script("arguments[0].click();", link)
     wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/geography?") and "state=RJ" in d.current_url)
