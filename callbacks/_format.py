@@ -40,17 +40,16 @@ def change(now, before, fmt: str = "money", better: str = "up", to: str = "previ
     if now is None or before is None or (fmt in ("money", "count") and not before):
         return f"no data {against.replace('vs ', 'for the ')}", "text-body-secondary"
     now, before = float(now), float(before)
+    # (delta, the decimals it is shown with, its text): a change that rounds to zero is no change.
     if fmt == "pct":
-        delta, text = (now - before) * 100, f"{abs(now - before) * 100:.1f} pts"
+        delta, places, unit = (now - before) * 100, 1, " pts"
     elif fmt in ("score", "days"):
-        delta = now - before
-        text = f"{abs(delta):.2f}" if fmt == "score" else f"{abs(delta):.1f} days"
+        delta, places, unit = now - before, 2 if fmt == "score" else 1, "" if fmt == "score" else " days"
     else:
-        delta = (now - before) / abs(before) * 100
-        text = f"{abs(delta):.1f}%"
-    shown = float(text.split()[0].rstrip("%"))
-    if shown == 0:
+        delta, places, unit = (now - before) / abs(before) * 100, 1, "%"
+    if round(abs(delta), places) == 0:
         return f"= no change {against}", "text-body-secondary"
+    text = f"{abs(delta):.{places}f}{unit}"
     arrow = f"{'▲' if delta > 0 else '▼'} {text} {against}"
     if better not in ("up", "down"):  # a shape, not a score (concentration, a payment mix): no verdict
         return arrow, "text-body-secondary"
