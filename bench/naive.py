@@ -69,6 +69,10 @@ SELECT c.customer_state, sum(o.order_value), count(*), count(DISTINCT c.customer
        sum(o.freight_value) / nullif(count(*) FILTER (WHERE o.items_count > 0), 0)
 FROM {ORDERS} WHERE {SELECTED} GROUP BY 1
 """
+CITIES = f"""
+SELECT c.customer_city, c.customer_state, sum(o.order_value) AS revenue, count(*), count(DISTINCT c.customer_unique_id)
+FROM {ORDERS} WHERE {SELECTED} GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 100
+"""
 FLOWS = f"""
 SELECT s.seller_state, c.customer_state, count(DISTINCT o.order_id) AS orders, count(*),
        sum(i.price + i.freight_value) AS revenue, sum(i.freight_value), avg(o.delivery_days)
@@ -269,6 +273,7 @@ def by_output(f: Filters, grain: str, seller: str | None = None) -> dict[str, li
         "sales-products": [(PRODUCTS, params(f))],
         "geography-map": [(STATE_METRICS, params(f))],
         "geography-states": [(STATE_METRICS, params(f))],
+        "geography-cities": [(CITIES, params(f))],
         "geography-flows": [(FLOWS, params(f))],
         "delivery-trend": [(DELIVERY_TREND, params(f, grain=grain))],
         "delivery-promise": [(DELIVERY_TREND, params(f, grain=grain))],

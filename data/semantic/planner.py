@@ -1,0 +1,176 @@
+"""Pick the smallest rollup that answers a query exactly, or the star schema when none does.
+
+The rules (the way Cube matches pre-aggregations and Looker's aggregate awareness picks tables),
+all read off the declarations in data/semantic/model.py:
+- every dimension the query groups or filters by is kept by the rollup;
+- every measure behind the query's metrics is kept by the rollup;
+- the rollup's date grain feeds the asked one (day feeds every grain; week only weeks; month
+  feeds quarter and year), and a range that does not start and end on the rollup's period edges
+  is answered from a finer rollup (`plan` splits it: whole periods from the coarse one, the
+  edges from a fine one);
+- a dimension finer than a measure's level (a category, of an order measure) splits each order
+  over its values: the rollup's rows for that measure add up exactly only where each order sits
+  in one row of each answer: the dimension is grouped by, or filtered to a single value. A
+  dimension the rollup keeps but the query ignores is summed over, so it must not split any
+  measure asked for;
+- a distinct count (people) does not add up at all: the rollup must hold exactly the query's
+  rows (same dimensions, same grain, no filter of several values).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from data.semantic.model import FEEDS, Dimension, Measure, Metric, Query, Rollup
+
+STAR = "star"
+
+
+class UnknownName(ValueError):
+    """A query names a metric, dimension, grain or filter that the catalogue does not declare."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    measures: dict[str, Measure]
+    metrics: dict[str, Metric]
+    dimensions: dict[str, Dimension]
+    rollups: tuple[Rollup, ...]
+
+    def check(self, q: Query) -> None:
+        """Raise UnknownName naming the first thing the query asks for that is not declared."""
+        for m in q.metrics:
+            if m not in self.metrics:
+                raise UnknownName(f"unknown metric {m!r}")
+        for d in (*q.by, *q.filters):
+            if d not in self.dimensions:
+                raise UnknownName(f"unknown dimension {d!r}")
+        if "date" in q.by and q.grain not in self.dimensions["date"].grains:
+            raise UnknownName(f"unknown grain {q.grain!r}")
+
+    def measures_of(self, q: Query) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for key in q.metrics for m in self.metrics[key].measures))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One table's share of an answer: `table` over the days start..end."""
+    table: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Plan:
+    parts: tuple[Part, ...]
+    reason: str
+
+    @property
+    def table(self) -> str:
+        """The table that answers (the coarsest, when whole periods and edges come from two)."""
+        return self.parts[0].table
+
+
+def period_start(grain: str, day: date) -> date:
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if grain == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def next_period(grain: str, day: date) -> date:
+    """The first day of the period after the one `day` starts."""
+    if grain == "day":
+        return day + timedelta(days=1)
+    if grain == "week":
+        return day + timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    m = day.month - 1 + months
+    return date(day.year + m // 12, m % 12 + 1, 1)
+
+
+def whole_periods(grain: str, start: date, end: date) -> tuple[date, date] | None:
+    """The first and last day of the `grain` periods lying wholly in start..end, or None."""
+    first = start if period_start(grain, start) == start else next_period(grain, period_start(grain, start))
+    last_start = period_start(grain, end + timedelta(days=1))  # periods starting on or before end+1
+    if last_start <= first:
+        return None
+    return first, last_start - timedelta(days=1)
+
+
+def splits(dim: Dimension, measure: Measure) -> bool:
+    """Whether one row of the measure can hold several values of the dimension: an order holds
+    several items and payments, an item belongs to one order (and one category, seller...)."""
+    return dim.level not in ("order", measure.level)
+
+
+def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain: str) -> str | None:
+    """Why rollup `r` cannot answer `q` exactly at stored grain `grain` (None: it can)."""
+    asked = set(q.by) - {"date"}
+    filtered = q.filtered()
+    needed = asked | (set(filtered) - {"date"})
+    missing = sorted(needed - set(r.dimensions))
+    if missing:
+        return f"lacks dimension {', '.join(missing)}"
+    missing = [m for m in measures if m not in r.measures]
+    if missing:
+        return f"lacks measure {', '.join(missing)}"
+    if "date" in q.by and q.grain not in FEEDS[grain]:
+        return f"its {grain}s do not add up to {q.grain}s"
+    for m in measures:
+        measure = c.measures[m]
+        if measure.agg == "distinct":
+            if not ("date" in q.by and grain == q.grain and set(r.dimensions) == asked):
+                return f"{m} is a distinct count: it needs the rollup's rows to be the answer's rows"
+            continue
+        for d in r.dimensions:
+            if not splits(c.dimensions[d], measure) or d in asked or len(filtered.get(d, ())) == 1:
+                continue
+            why = "filtered to several values" if d in filtered else "summed over"
+            return f"{m} would count an order once per {d} ({d} {why})"
+    return None
+
+
+def plan(c: Catalogue, q: Query) -> Plan:
+    """The smallest rollup that answers `q` exactly, the coarse one for whole periods and a fine one
+    for the range's edges; the star schema when none can. Raises UnknownName for undeclared names."""
+    c.check(q)
+    measures = c.measures_of(q)
+    refused = []
+    for r in sorted(c.rollups, key=lambda r: (r.rows, r.name)):
+        why = _refusal(c, q, r, measures, r.grain)
+        if why:
+            refused.append(f"{r.name}: {why}")
+            continue
+        if r.grain == "day":
+            return Plan((Part(r.name, q.start, q.end),), f"{r.name}: the smallest rollup that answers exactly")
+        whole = whole_periods(r.grain, q.start, q.end)
+        if whole is None:
+            refused.append(f"{r.name}: the range holds no whole {r.grain}")
+            continue
+        edges = [(a, b) for a, b in ((q.start, whole[0] - timedelta(days=1)), (whole[1] + timedelta(days=1), q.end))
+                 if a <= b]
+        if not edges:
+            return Plan((Part(r.name, *whole),), f"{r.name}: whole {r.grain}s, the smallest rollup that answers exactly")
+        if any(c.measures[m].agg == "distinct" for m in measures):
+            refused.append(f"{r.name}: a distinct count cannot join a part of a {r.grain} to the rest")
+            continue
+        fine = next((f for f in sorted(c.rollups, key=lambda f: (f.rows, f.name)) if f.grain == "day"
+                     and not _refusal(c, q, f, measures, "day")), None)
+        if fine is None:
+            refused.append(f"{r.name}: no daily rollup answers the range's edges")
+            continue
+        return Plan((Part(r.name, *whole), *(Part(fine.name, a, b) for a, b in edges)),
+                    f"{r.name} for whole {r.grain}s, {fine.name} for the edges")
+    return Plan((Part(STAR, q.start, q.end),), "the star schema: " + ("; ".join(refused) or "no rollup is declared"))
+
+
+def explain(c: Catalogue, q: Query) -> str:
+    """Which tables answer `q` and why, one line (the Admin page and the benchmarks show it)."""
+    p = plan(c, q)
+    return ", ".join(f"{x.table} {x.start}..{x.end}" for x in p.parts) + f" ({p.reason})"
