@@ -67,7 +67,8 @@ order_categories = sa.Table("order_categories", W, sa.Column("product_category_n
 
 # One row per order of a known person (etl/rollups.py CUSTOMER_ORDERS); `single`: their only order.
 customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
-    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single")))
+    "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single",
+    "customer_city")))
 
 SUMS = ("orders", "orders_with_items", "items", "product_revenue", "freight", "revenue", "payments",
         "delivered", "on_time", "delivery_days_sum", "reviews", "review_score_sum")
@@ -531,16 +532,26 @@ def revenue_by_state(conn, f: Filters, source: str = "auto") -> list[dict]:
 def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     """The customer cities with most revenue (a state's next level down): revenue, orders and people.
 
-    No rollup has cities, which are the export's free text (one city, two spellings), so this reads
-    the orders the filters select and their customers."""
-    o, c = orders.c, customers.c
-    rev = _item_revenue(f)
-    city = sa.func.coalesce(c.customer_city, "").label("city")
-    state = _state(c.customer_state).label("state")
-    q = (sa.select(city, state, sa.func.coalesce(sa.func.sum(rev.c.revenue), 0).label("revenue"),
-                   sa.func.count().label("orders"), sa.func.count(sa.distinct(c.customer_unique_id)).label("customers"))
-         .select_from(_orders_with(f, rev).outerjoin(customers, o.customer_id == c.customer_id))
-         .group_by(city, state).order_by(sa.desc("revenue"), city, state).limit(limit))
+    Read from `customer_orders` (one row per order of a customer the customers file knows, with
+    the customer's city as the export spells it): an order's own value, or with a category or
+    seller filter the revenue of its chosen items. Orders of unknown customers have no city."""
+    p = customer_orders.c
+    if needs_items(f):
+        m = _matched_orders(f).cte("matched")
+        i = items.c
+        chosen = chosen_items(sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
+                              .select_from(items.join(m, i.order_id == m.c.order_id)).group_by(i.order_id),
+                              f).subquery()
+        base, revenue, where = customer_orders.join(chosen, chosen.c.order_id == p.order_id), chosen.c.revenue, []
+    else:
+        base, revenue, where = customer_orders, p.order_cents, _rollup_where(p, f)
+    total = sa.func.coalesce(sa.func.sum(revenue), 0)
+    if not needs_items(f):
+        total = sa.cast(total, sa.Numeric) / sa.literal(100, sa.Numeric)  # cents, summed exactly
+    q = (sa.select(p.customer_city.label("city"), p.customer_state.label("state"), total.label("revenue"),
+                   sa.func.count().label("orders"), sa.func.count(sa.distinct(p.customer_unique_id)).label("customers"))
+         .select_from(base).where(*where).group_by(p.customer_city, p.customer_state)
+         .order_by(sa.desc("revenue"), p.customer_city, p.customer_state).limit(limit))
     return [dict(r) for r in conn.execute(q).mappings()]
 
 

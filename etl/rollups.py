@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 12
+ROLLUP_VERSION = 13
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -42,6 +42,7 @@ LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date 
 ROLLUP_INPUTS = f"""
 CREATE TEMP TABLE rollup_orders ON COMMIT DROP AS
 SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status, c.customer_unique_id,
+       coalesce(c.customer_city, '') AS city,
        extract(hour FROM f.order_purchase_timestamp)::int AS hour,
        (c.customer_unique_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single,
@@ -252,7 +253,7 @@ CUSTOMER_ORDERS = f"""
 DELETE FROM warehouse.customer_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.customer_orders
 SELECT o.order_id, o.customer_unique_id, o.purchase_date, o.state, o.order_status, o.order_cents,
-       o.single
+       o.single, o.city
 FROM rollup_orders o
 WHERE o.customer_unique_id IS NOT NULL;
 """

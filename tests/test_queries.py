@@ -337,6 +337,9 @@ def test_geography_queries_on_the_fixture(tiny):
     assert sum(r["revenue"] for r in cities) == sp["revenue"] and sum(r["orders"] for r in cities) == sp["orders"]
     assert {r["state"] for r in cities} == {"SP"} and all(r["city"] for r in cities)
     assert [r["city"] for r in queries.cities(tiny, replace(beauty, states=("RJ",)))] == []
+    by_state = queries.revenue_by_state(tiny, replace(beauty, statuses=filters.ALL_STATUSES))
+    in_cities = queries.cities(tiny, replace(beauty, statuses=filters.ALL_STATUSES))
+    assert sum(r["revenue"] for r in in_cities) == sum(r["revenue"] for r in by_state)  # the chosen items' revenue
 
 
 def test_a_seller_moving_state_moves_its_flows(db_url, tmp_path):
