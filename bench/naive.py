@@ -70,7 +70,7 @@ SELECT c.customer_state, sum(o.order_value), count(*), count(DISTINCT c.customer
 FROM {ORDERS} WHERE {SELECTED} GROUP BY 1
 """
 CITIES = f"""
-SELECT c.customer_city, c.customer_state, sum(o.order_value) AS revenue, count(*), count(DISTINCT c.customer_unique_id)
+SELECT c.customer_city, c.customer_state, sum(o.order_value) AS revenue, count(*)
 FROM {ORDERS} WHERE {SELECTED} GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 100
 """
 FLOWS = f"""

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
-ROLLUP_VERSION = 13
+ROLLUP_VERSION = 14
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -264,8 +264,9 @@ DELETE FROM warehouse.order_categories WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.order_categories
 SELECT x.category, o.purchase_date, o.state, o.order_status, o.order_id, o.delivered, o.is_late, o.delivery_days,
        o.handoff_days, o.estimated_days, o.delivery_bucket, o.late_bucket, o.reviews_count, o.review_score_sum,
-       o.customer_unique_id, o.single, o.order_cents
-FROM (SELECT DISTINCT order_id, category FROM rollup_items) x JOIN rollup_orders o USING (order_id)
+       o.customer_unique_id, o.single, o.order_cents, o.city, x.cents
+FROM (SELECT order_id, category, (sum(price + freight_value) * 100)::bigint AS cents FROM rollup_items GROUP BY 1, 2) x
+JOIN rollup_orders o USING (order_id)
 ORDER BY 1, 2;
 """
 

@@ -28,7 +28,6 @@ CITY_COLUMNS = [
     {"field": "state", "headerName": "State"},
     {"field": "revenue", "headerName": "Revenue (R$)", "valueFormatter": MONEY, **NUMBER},
     {"field": "orders", "headerName": "Orders", "valueFormatter": COUNT, **NUMBER},
-    {"field": "customers", "headerName": "Customers", "valueFormatter": COUNT, **NUMBER},
 ]
 FLOW_COLUMNS = [
     {"field": "seller_state", "headerName": "From (seller state)"},
@@ -72,8 +71,9 @@ def layout(**_query):
         ]),
         table_card("Cities (a state's next level: click a state on the map)",
                    "The customer cities with most revenue among the selected orders (of the chosen states, or of "
-                   "every state), as the export spells them: revenue (price + freight_value of their items), "
-                   "orders and distinct customers (customer_unique_id). Top 100 by revenue.",
+                   "every state), as the export spells them: revenue (price + freight_value of their items) and "
+                   "orders. Top 100 by revenue. Orders of customers "
+                   "missing from the customers file have no city and are left out.",
                    "geography-cities", CITY_COLUMNS),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             dbc.Row([dbc.Col(card_title("Busiest flows, seller state to customer state",

@@ -464,3 +464,20 @@ def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, a, 
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="facts")  # low_reviews holds what the facts do
     assert reviews.low_scores(demo_conn, f, limit) == walked
     assert reviews._cheaper_low_scores_plan(demo_conn, f, limit) in ("walk", "orders")
+
+
+@pytest.mark.parametrize("view", ["all", "state", "category", "two categories", "seller"])
+def test_cities_add_up_to_the_known_customers_revenue_and_orders(demo_conn, view):
+    """Each path of the cities answer (customer_orders, order_categories, a seller's items) gives the
+    revenue and orders of the view's known customers, split by city."""
+    cats = [r["category"] for r in queries.top_categories(demo_conn, Filters(date(2017, 1, 1), date(2018, 6, 30)), 2)]
+    f = Filters(date(2017, 1, 1), date(2018, 6, 30), **{
+        "all": {}, "state": {"states": ("SP", "RJ")}, "category": {"categories": tuple(cats[:1])},
+        "two categories": {"categories": tuple(cats)}, "seller": {"sellers": _top_seller(demo_conn)}}[view])
+    cities = queries.cities(demo_conn, f, limit=100_000)
+    by_state = {r["state"]: r for r in queries.revenue_by_state(demo_conn, f, source="facts")}
+    for state in {r["state"] for r in cities}:
+        mine = [r for r in cities if r["state"] == state]
+        assert sum(r["revenue"] for r in mine) == by_state[state]["revenue"], state
+        assert sum(r["orders"] for r in mine) == by_state[state]["orders"], state
+    assert cities == sorted(cities, key=lambda r: (-r["revenue"], r["city"], r["state"]))
