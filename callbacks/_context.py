@@ -11,6 +11,7 @@ request carried travels with it in Dash's callback context (`callbacks._jobs`).
 """
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from functools import wraps
 
 from dash._callback_context import context_value
@@ -19,6 +20,7 @@ from flask import current_app, has_request_context
 from flask_login import current_user
 
 from callbacks._jobs import SCOPE_KEY
+from data.cache import one_version
 from data.db import OUTAGE, probe
 from data.filters import Filters, from_store, seller_id
 from data.scope import Scope
@@ -59,16 +61,19 @@ def together(*asks):
     """Ask independent warehouse questions (functions of no arguments) at once, each on its own
     connection, and return their answers in order: a callback that needs several waits for the
     slowest instead of their sum. An outage in any of them raises here, as if asked in turn."""
+    contexts = [copy_context() for _ in asks]  # each thread asks under the caller's pinned data version
     with ThreadPoolExecutor(max_workers=len(asks)) as pool:
-        return list(pool.map(lambda ask: ask(), asks))
+        return list(pool.map(lambda pair: pair[0].run(pair[1]), zip(contexts, asks)))
 
 
 def guarded(fn):
-    """Wrap a callback: a lost database leaves the page as it is, no traceback."""
+    """Wrap a callback: a lost database leaves the page as it is, no traceback; its cached answers
+    read the data version once (data.cache.one_version)."""
     @wraps(fn)
     def run(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with one_version():
+                return fn(*args, **kwargs)
         except OUTAGE:
             log.warning("database unreachable in %s", fn.__name__)  # no Flask app in a background job
             raise PreventUpdate from None

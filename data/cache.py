@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import diskcache
@@ -16,6 +18,20 @@ import diskcache
 from data.version import data_version
 
 _MISSING = object()
+# The data version, asked once per pinned span (a callback) instead of once per cached answer.
+_PINNED: ContextVar[dict | None] = ContextVar("pinned_data_version", default=None)
+
+
+@contextmanager
+def one_version():
+    """Within this block, every cached answer of this thread uses the data version read first: a
+    callback asks the database for it once, not once per answer (a KPI card's range, its compared
+    range and the data's bounds were four round trips), and its answers are of one version."""
+    token = _PINNED.set({})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 def _code_fingerprint() -> str:
@@ -39,8 +55,14 @@ class QueryCache:
         self.computed = 0  # answers this process computed (tests and benchmarks read it)
 
     def version(self) -> int:
+        pinned = _PINNED.get()
+        if pinned is not None and id(self) in pinned:
+            return pinned[id(self)]
         with self.engine().connect() as conn:
-            return data_version(conn)
+            found = data_version(conn)
+        if pinned is not None:
+            pinned[id(self)] = found
+        return found
 
     def answer(self, name: str, args, compute):
         """Return compute() for (name, args) at the current data version, computing it at most once."""

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from data.cache import QueryCache
+from data.cache import QueryCache, one_version
 from data.db import make_engine
 from data.filters import Filters
 from etl.load import load
@@ -36,6 +36,22 @@ def test_cached_until_the_data_changes(cache, db_url):
     assert cache.answer("kpis", f.key(), compute) == 3
     load(db_url, FIXTURES / "tiny")  # nothing changed: the version and the cache stand
     assert cache.answer("kpis", f.key(), compute) == 3
+
+
+def test_a_pinned_span_reads_the_data_version_once(cache, db_url):
+    """Inside one_version (every callback), answers keep the version read first, even if a load
+    lands meanwhile; the next span sees the new one."""
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with one_version():
+        assert cache.answer("kpis", ("a",), compute) == 1
+        load(db_url, FIXTURES / "tiny")  # a new data version
+        assert cache.answer("kpis", ("a",), compute) == 1  # still the version the span began with
+    assert cache.answer("kpis", ("a",), compute) == 2
 
 
 def test_identical_concurrent_requests_are_computed_once(cache):
