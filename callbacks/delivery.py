@@ -57,7 +57,7 @@ def promise(data, theme):
         fig.add_scatter(x=x, y=[float(r[key]) for r in rows], name=name, mode="lines+markers",
                         hovertemplate=f"%{{x|%d %b %Y}}<br>{name}: %{{y:.1f}} days<extra></extra>")
     fig.update_layout(legend=figures.LEGEND_ON_TOP, yaxis={"title": "Days", "rangemode": "tozero"})
-    return fig
+    return figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"])
 
 
 @callback(Output("delivery-histogram", "figure"), Input("filters", "data"), Input("theme", "data"))
