@@ -29,14 +29,20 @@ def labelled(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _text(label: str) -> str:
+    """A label as markdown link text: a city is the export's free text, so its brackets, backslashes
+    and the like are escaped and cannot end the link or start another."""
+    return "".join("\\" + ch if ch in "\\[]()*_`<>!#" else ch for ch in label)
+
+
 def linked(rows: list[dict], f: Filters) -> list[dict]:
     """labelled(rows), each with a markdown "link" to the seller's or product's page that keeps the filters."""
     query = "?" + urlencode(to_query(f))
     out = []
     for r in labelled(rows):
         if "seller" in r:
-            r = {**r, "link": f"[{r['seller']}](/sellers/{r['seller_id']}{query})"}
+            r = {**r, "link": f"[{_text(r['seller'])}](/sellers/{r['seller_id']}{query})"}
         elif "product" in r:
-            r = {**r, "link": f"[{r['product']}](/products/{r['product_id']}{query})"}
+            r = {**r, "link": f"[{_text(r['product'])}](/products/{r['product_id']}{query})"}
         out.append(r)
     return out

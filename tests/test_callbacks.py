@@ -93,6 +93,22 @@ def test_every_chart_of_a_dimension_cross_filters_and_keeps_its_shape(app):
     assert list(states.x) == ["SP"] and list(states.marker.opacity) == [0.3]
 
 
+def test_seller_and_product_links_name_them_and_their_text_cannot_break_out():
+    from datetime import date
+
+    from callbacks._labels import linked
+    from data.filters import Filters
+    f = Filters(date(2018, 1, 1), date(2018, 1, 31), states=("SP",))
+    sid = "44998ddd-9228-163e-247b-4f0d30e8e3c1"
+    row = linked([{"seller_id": sid, "city": "belo horizonte", "state": "MG", "revenue": 1}], f)[0]
+    assert row["seller"] == "Belo Horizonte, MG · 44998ddd"
+    assert row["link"] == f"[Belo Horizonte, MG · 44998ddd](/sellers/{sid}?start=2018-01-01&end=2018-01-31&state=SP)"
+    crafted = linked([{"seller_id": sid, "city": "x](javascript:alert(1)) [y", "state": "SP"}], f)[0]["link"]
+    assert crafted.startswith(r"[X\]\(javascript:alert\(1\)\) \[y, SP · 44998ddd](/sellers/")
+    product = linked([{"product_id": "b1000000-0000-0000-0000-000000000002", "category": "bed_bath_table"}], f)[0]
+    assert product["link"].startswith("[Bed Bath Table · b1000000](/products/b1000000-")
+
+
 def test_changes_are_points_for_rates_and_scores_and_relative_for_amounts():
     from callbacks._format import change
     assert change(0.95, 0.95, "pct") == ("= no change vs previous period", "text-body-secondary")
