@@ -72,7 +72,7 @@ def grid(grid_id: str, columns: list, page_size: int = 10, **options):
 
 
 def column_chooser(grid_id: str, columns: list):
-    """A "Columns" button whose popover ticks the grid's columns on and off (callbacks/shell.py hides
+    """A "Columns" button whose popover ticks the grid's columns on and off (callbacks/_grids.py hides
     them in the browser). The choice is remembered in the browser, per table."""
     options = [{"label": c.get("headerName", c["field"]), "value": c["field"]} for c in columns]
     return html.Div([
