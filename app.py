@@ -18,6 +18,7 @@ import dash
 import diskcache
 from flask import jsonify
 
+import api
 import auth
 import callbacks
 import serve
@@ -87,6 +88,7 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
     app.layout = shell
     callbacks.attach(app)
     auth.init_app(server, engine, settings, db.OUTAGE, app.csp_hashes)
+    api.init_app(server)
 
     @server.get("/healthz")
     def healthz():

@@ -78,6 +78,8 @@ def _guard():
     path = request.path
     if path.startswith(PUBLIC_PREFIXES):
         return None
+    if path.startswith("/api/"):
+        return _guard_api()
     here = request.full_path.rstrip("?")
     if session.user is not None and not session.verified:  # owes a second factor, or must set one up
         if path in SECOND_STEP:
@@ -96,3 +98,14 @@ def _guard():
         return "Admins only.", 403
     return None
 
+
+
+def _guard_api():
+    """The API answers a signed-in session only, and refuses in its own error shape (no redirects)."""
+    def refuse(code: str, message: str, status: int):
+        return jsonify(error={"code": code, "message": message}), status
+    if session.user is not None and not session.verified:
+        return refuse("unauthorized", "finish signing in with your second factor first", 401)
+    if not current_user.is_authenticated:
+        return refuse("unauthorized", "sign in first (POST /login), then send the session cookie", 401)
+    return None

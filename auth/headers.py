@@ -74,7 +74,10 @@ def init_app(server: Flask, csp_hashes) -> None:
     @server.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
         limit = server.config.get("MAX_CONTENT_LENGTH") or 0
-        return jsonify(error=f"the request is larger than {limit:,} bytes"), 413
+        message = f"the request is larger than {limit:,} bytes"
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "request_entity_too_large", "message": message}), 413
+        return jsonify(error=message), 413
 
     @server.errorhandler(Exception)
     def unexpected(exc):
@@ -87,6 +90,8 @@ def init_app(server: Flask, csp_hashes) -> None:
                         type(exc).__name__, str(exc)[:200])
             return jsonify(error="the callback could not use the values it was sent"), 400
         log.exception("unexpected error on %s", request.path)
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "internal", "message": "internal error; it has been logged"}), 500
         if request.path.startswith("/_dash-"):
             return jsonify(error="internal error"), 500
         return "Something went wrong; it has been logged.", 500

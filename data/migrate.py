@@ -43,8 +43,11 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def upgrade_url(url: str) -> str:
+def upgrade_url(url: str, build_rollups: bool = True) -> str:
     """Migrate the database at `url`, bring its rollups to the code's definition, return its revision.
+
+    The semantic layer's rollups that are not current are built too (unless build_rollups=False, or
+    while a load holds the loader's lock: the load builds them).
 
     An unreachable database raises DatabaseUnavailable.
     """
@@ -52,13 +55,16 @@ def upgrade_url(url: str) -> str:
 
     from data import db
 
-    from etl import rollups
+    from data.semantic.catalogue import CATALOGUE
+    from etl import rollups, semantic_rollups
 
     engine = db.make_engine(url)
     try:
         upgrade(engine)
         with db.connect(url, autocommit=True) as conn:
             rollups.ensure_current(conn)  # a migration may have added a rollup the facts must fill
+            if build_rollups:
+                semantic_rollups.build(conn, CATALOGUE, wait=False)
         return current_revision(engine)
     except sa.exc.OperationalError as exc:
         raise db.DatabaseUnavailable(db.unavailable_message(url, exc.orig or exc)) from None

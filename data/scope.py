@@ -31,6 +31,15 @@ class Scope:
             states = tuple(s for s in f.states if s in self.states) or self.states
         return replace(f, sellers=sellers, states=states)
 
+    def restrict(self, filters: dict) -> dict:
+        """A semantic query's filters (dimension key to values) with the scope as a filter that
+        cannot be removed: the same rule as `apply`, on the `seller` and `state` dimensions."""
+        out = dict(filters)
+        for key, allowed in (("seller", self.sellers), ("state", self.states)):
+            if allowed:
+                out[key] = tuple(v for v in out.get(key, ()) if v in allowed) or allowed
+        return out
+
     def allows_seller(self, seller_id: str) -> bool:
         return not self.sellers or seller_id in self.sellers
 

@@ -34,6 +34,7 @@ class Settings:
     web_threads: int = 8
     db_connect_timeout: int = 5
     db_statement_timeout: int = 60
+    query_timeout_s: int = 30  # a composed question (the API, Explore) is cancelled after this long
 
 
 class SettingsError(ValueError):
@@ -84,6 +85,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         web_threads=_int(environ, "WEB_THREADS", 8, 1),
         db_connect_timeout=_int(environ, "DB_CONNECT_TIMEOUT", 5, 1),
         db_statement_timeout=_int(environ, "DB_STATEMENT_TIMEOUT", 60, 0),
+        query_timeout_s=_int(environ, "QUERY_TIMEOUT_S", 30, 1),
     )
 
 

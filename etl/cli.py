@@ -162,6 +162,66 @@ def status(as_json: bool):
     console.print(r)
 
 
+@cli.group()
+def rollups():
+    """The semantic layer's rollups: which are current, and building them."""
+
+
+@rollups.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one machine-readable list on stdout.")
+def rollups_status(as_json: bool):
+    """Show each declared rollup: current, stale (its definition changed) or missing, and its size."""
+    from data.semantic.catalogue import CATALOGUE
+    from etl import semantic_rollups
+
+    url = database_url()
+    try:
+        from data import migrate
+        migrate.upgrade_url(url, build_rollups=False)
+        with db.connect(url) as conn, conn.cursor() as cur:
+            found = semantic_rollups.status(cur, CATALOGUE)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc))
+    except psycopg.OperationalError as exc:
+        fail(db.unavailable_message(url, exc))
+    if as_json:
+        click.echo(json.dumps(found, default=str))
+        return
+    t = Table(title="rollups", title_justify="left")
+    for col in ("rollup", "grain", "dimensions", "from", "state", "rows", "built in"):
+        t.add_column(col, justify="right" if col in ("rows", "built in") else "left")
+    for r in found:
+        t.add_row(r["name"], r["grain"], ", ".join(r["dimensions"]), r["source"], r["state"],
+                  f"{r['rows']:,}" if r["rows"] is not None else "",
+                  f"{r['seconds']:.1f}s" if r["seconds"] is not None else "")
+    stdout_console().print(t)
+
+
+@rollups.command("build")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Rebuild every rollup, current or not.")
+def rollups_build(names, everything: bool):
+    """Build the rollups that are not current (or NAMES, or --all) and those summed from them."""
+    from data.semantic.catalogue import CATALOGUE
+    from etl import semantic_rollups
+
+    url = database_url()
+    reporter = Reporter()
+    try:
+        from data import migrate
+        migrate.upgrade_url(url, build_rollups=False)
+        with db.connect(url, autocommit=True) as conn:
+            done = semantic_rollups.build(conn, CATALOGUE, names, everything, step=reporter.step)
+    except ValueError as exc:
+        fail(f"{exc} (see `python -m etl rollups status`)", 2)
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc))
+    except psycopg.OperationalError as exc:
+        fail(db.unavailable_message(url, exc))
+    click.echo(f"built {len(done)} rollup{'s' if len(done) != 1 else ''}" + (f": {', '.join(done)}" if done else
+                                                                             " (every one is current)"))
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

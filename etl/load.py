@@ -22,7 +22,8 @@ from pathlib import Path
 import psycopg
 
 from data import audit, db, migrate
-from etl import extract, formats, rollups
+from data.semantic.catalogue import CATALOGUE
+from etl import extract, formats, rollups, semantic_rollups
 from etl import typing_sql as ts
 from etl import warehouse_sql as ws
 from etl.progress import Reporter
@@ -256,6 +257,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     if orders_all_new:  # a first load touched every day there is
         cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
     days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step)
+    semantic_rollups.refresh(cur, CATALOGUE, step=reporter.step)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
 

@@ -30,3 +30,11 @@ def test_every_metric_is_built_from_declared_measures_at_known_levels():
 def test_the_pages_glossary_is_the_catalogue():
     from data import metrics
     assert metrics.METRICS is catalogue.METRICS
+
+
+def test_the_readmes_data_dictionary_lists_every_rollup_as_declared():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for r in catalogue.ROLLUPS:
+        measures = ("every sum and count" if set(r.measures) == set(catalogue.EVERY_SUM) else ", ".join(r.measures))
+        source = f"`rollup_{r.source}`" if r.source else "the star"
+        assert f"| `rollup_{r.name}` | {r.grain} x {' x '.join(r.dimensions)} | {source} | {measures} |" in readme, r.name

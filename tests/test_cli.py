@@ -134,3 +134,24 @@ def test_a_killed_load_leaves_the_warehouse_as_it_was(tmp_path, db_url, sql):
     assert out.returncode == 0, out.stderr
     assert sql("SELECT status FROM etl.runs ORDER BY run_id") == [("abandoned",), ("succeeded",)]
     assert sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'etl_run_%'") == [(0,)]
+
+
+def test_rollups_status_and_build(db_url, sql):
+    assert etl("load", str(FIXTURES / "tiny"), url=db_url).returncode == 0
+    status = json.loads(etl("rollups", "status", "--json", url=db_url).stdout)
+    assert {r["state"] for r in status} == {"current"} and {"daily", "monthly"} <= {r["name"] for r in status}
+    # A rollup built by another definition (or by nobody) is not current; building rebuilds it and what is summed from it.
+    sql("UPDATE etl.rollups SET definition = 'older' WHERE name = 'daily'")
+    sql("CREATE TABLE warehouse.rollup_forgotten (period date)")
+    stale = {r["name"]: r["state"] for r in json.loads(etl("rollups", "status", "--json", url=db_url).stdout)}
+    assert stale["daily"] == "stale" and stale["monthly"] == "current"
+    built = etl("rollups", "build", url=db_url)
+    assert built.returncode == 0 and built.stdout.strip().endswith("built 2 rollups: daily, monthly"), built.stdout
+    assert sql("SELECT count(*) FROM pg_tables WHERE tablename = 'rollup_forgotten'") == [(0,)]  # no longer declared
+    assert sql("SELECT sum(orders) FROM warehouse.rollup_daily") == [(3,)]
+    again = etl("rollups", "build", url=db_url)
+    assert again.returncode == 0 and "every one is current" in again.stdout
+    wrong = etl("rollups", "build", "dialy", url=db_url)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: no rollup is declared by the name dialy")
+    table = etl("rollups", "status", url=db_url)
+    assert "daily_categories" in table.stdout and "current" in table.stdout

@@ -7,7 +7,9 @@ dim_sellers, `pay` fact_payments, `r` fact_reviews, `c` dim_customers.
 """
 from __future__ import annotations
 
-from data.semantic.model import GRAINS, Dimension, Measure, Metric
+from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES
+from data.semantic.model import GRAINS, Dimension, Measure, Metric, Rollup
+from data.semantic.planner import Catalogue
 
 # Written once: what "delivered" means for every delivery measure.
 DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
@@ -29,6 +31,9 @@ MEASURES = {m.key: m for m in (
     Measure("reviews", "review", "count", "1"),
     Measure("review_score_sum", "review", "sum", "r.review_score"),
     Measure("customers", "order", "distinct", "c.customer_unique_id"),
+    Measure("new_customers", "order", "distinct", "CASE WHEN {first_order} >= {period} THEN c.customer_unique_id END"),
+    Measure("returning_customers", "order", "distinct",
+            "CASE WHEN {first_order} < {period} THEN c.customer_unique_id END"),
 )}
 
 METRICS = {m.key: m for m in (
@@ -42,6 +47,11 @@ METRICS = {m.key: m for m in (
     Metric("payments", "Payments", "Sum of payment_value of those orders.", "money", "payments"),
     Metric("aov", "AOV", "Revenue / orders that have at least one item.", "money", "revenue", "orders_with_items"),
     Metric("customers", "Customers", "Distinct customer_unique_id among those orders.", "count", "customers"),
+    Metric("new_customers", "New customers", "Customers whose first order in all history falls in the period.",
+           "count", "new_customers"),
+    Metric("returning_customers", "Returning customers",
+           "Customers who had ordered before the period (their first order is earlier).", "count",
+           "returning_customers"),
     Metric("on_time_rate", "On-time rate",
            "Delivered orders whose order_delivered_customer_date is on or before order_estimated_delivery_date "
            "(compared by date), over delivered orders.", "pct", "on_time", "delivered"),
@@ -61,18 +71,51 @@ METRICS = {m.key: m for m in (
 
 DIMENSIONS = {d.key: d for d in (
     Dimension("date", "Purchase date", "order", "o.purchase_date", GRAINS),
-    Dimension("weekday", "Weekday", "order", "extract(isodow FROM o.order_purchase_timestamp)::int"),
-    Dimension("hour", "Hour of purchase", "order", "extract(hour FROM o.order_purchase_timestamp)::int"),
-    Dimension("state", "Customer state", "order", "coalesce(c.customer_state, '??')"),
-    Dimension("status", "Order status", "order", "o.order_status"),
-    Dimension("category", "Category", "item", "p.product_category_name_english"),
-    Dimension("product", "Product", "item", "i.product_id::text"),
-    Dimension("seller", "Seller", "item", "i.seller_id::text"),
-    Dimension("seller_state", "Seller state", "item", "coalesce(s.seller_state, '??')"),
-    Dimension("price_band", "Price band", "item", "width_bucket(i.price, ARRAY[25, 50, 100, 200, 500, 1000])"),
-    Dimension("payment_type", "Payment type", "payment", "pay.payment_type"),
-    Dimension("review_score", "Review score", "review", "r.review_score"),
-    Dimension("delivery_days", "Delivery days (bucket)", "order", "least(floor(o.delivery_days), 60)::int"),
+    Dimension("weekday", "Weekday", "order", "extract(isodow FROM o.purchase_date)::int", type="int",
+              of_day="extract(isodow FROM {d})::int", domain=tuple(range(1, 8))),
+    Dimension("hour", "Hour of purchase", "order", "extract(hour FROM o.order_purchase_timestamp)::int", type="int",
+              domain=tuple(range(24))),
+    Dimension("state", "Customer state", "order", "coalesce(c.customer_state, '??')", domain=(*STATES, "??")),
+    Dimension("status", "Order status", "order", "o.order_status", default=DEFAULT_STATUSES, domain=ALL_STATUSES),
+    Dimension("category", "Category", "item", "p.product_category_name_english",
+              domain="SELECT DISTINCT product_category_name_english FROM warehouse.dim_products"),
+    Dimension("product", "Product", "item", "i.product_id::text", type="uuid"),
+    Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid"),
+    Dimension("seller_state", "Seller state", "item", "coalesce(s.seller_state, '??')",
+              domain="SELECT DISTINCT coalesce(seller_state, '??') FROM warehouse.dim_sellers"),
+    Dimension("price_band", "Price band", "item", "width_bucket(i.price, ARRAY[25, 50, 100, 200, 500, 1000])",
+              type="int", domain=tuple(range(7))),
+    Dimension("payment_type", "Payment type", "payment", "pay.payment_type",
+              domain="SELECT DISTINCT payment_type FROM warehouse.fact_payments"),
+    Dimension("review_score", "Review score", "review", "r.review_score::int", type="int", domain=tuple(range(1, 6))),
+    Dimension("delivery_days", "Delivery days (bucket)", "order", "least(floor(o.delivery_days), 60)::int", type="int",
+              domain=tuple(range(61))),
     Dimension("days_late", "Days late (bucket)", "order",
-              "greatest(least(o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date, 30), -30)"),
+              "greatest(least(o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date, 30), -30)",
+              type="int", domain=tuple(range(-30, 31))),
 )}
+
+# The rollups: what each keeps, declared; etl/semantic_rollups.py generates their tables and their
+# refresh from these, and the planner reads them by these names. Sums and counts only: a distinct
+# count (people) is answered by the star.
+ORDER_SUMS = ("orders", "orders_with_items", "delivered", "on_time", "late", "delivery_days_sum")
+ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
+PAYMENT_SUMS = ("payments", "voucher_payments")
+REVIEW_SUMS = ("reviews", "review_score_sum")
+EVERY_SUM = ORDER_SUMS + ITEM_SUMS + PAYMENT_SUMS + REVIEW_SUMS
+ROLLUPS = (
+    Rollup("daily", "day", ("state", "status"), EVERY_SUM),
+    Rollup("monthly", "month", ("state", "status"), EVERY_SUM, source="daily"),
+    Rollup("daily_categories", "day", ("state", "status", "category"), EVERY_SUM),
+    Rollup("monthly_categories", "month", ("state", "status", "category"), EVERY_SUM, source="daily_categories"),
+    Rollup("daily_payment_types", "day", ("state", "status", "payment_type"), EVERY_SUM),
+    Rollup("daily_seller_states", "day", ("state", "status", "seller_state"), EVERY_SUM),
+    Rollup("daily_hours", "day", ("state", "status", "hour"), ("orders", "orders_with_items") + ITEM_SUMS),
+    Rollup("daily_delivery", "day", ("state", "status", "delivery_days", "days_late"),
+           ("orders", "delivered", "on_time", "late", "delivery_days_sum") + REVIEW_SUMS),
+    Rollup("daily_review_scores", "day", ("state", "status", "review_score"), ("orders", "reviews", "review_score_sum")),
+    Rollup("monthly_products", "month", ("status", "category", "product"), ("orders",) + ITEM_SUMS),
+    Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), ("orders",) + ITEM_SUMS + REVIEW_SUMS),
+)
+
+CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS)

@@ -9,6 +9,7 @@ is a declaration, never a new code path.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,7 +27,8 @@ class Measure:
     key: str
     level: str  # the star's row it is computed over: order, item, payment or review
     agg: str  # sum | count | distinct
-    expr: str  # SQL over the star's aliases
+    expr: str  # SQL over the star's aliases; {first_order} and {period} are the person's first order
+    # date and the first day of the answer row's period (the range's start when not by date)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,26 @@ class Dimension:
     level: str
     expr: str
     grains: tuple[str, ...] = ()  # the date dimension only
+    type: str = "text"  # text | int | uuid: what a filter value must be
+    of_day: str | None = None  # SQL over a day `{d}` when the value follows from the date (weekday):
+    # then every daily rollup has it
+    default: tuple = ()  # the values an absent filter keeps (() keeps everything)
+    domain: tuple | str | None = None  # the values it can take, or SQL that lists them; None: not checked
+
+    def value(self, raw):
+        """A filter value as this dimension holds it; ValueError when it cannot be one."""
+        if self.type == "int":
+            if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().lstrip("-").isdigit():
+                raise ValueError(f"{raw!r} is not a whole number")
+            return int(raw)
+        if self.type == "uuid":
+            try:
+                return str(uuid.UUID(str(raw)))
+            except ValueError:
+                raise ValueError(f"{str(raw)[:40]!r} is not an id") from None
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > 200:
+            raise ValueError(f"{raw!r} is not a value of {self.key}")
+        return raw.strip()
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,11 @@ class Rollup:
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
     rows: int = 0  # an estimate of its size: the planner prefers the smallest that answers exactly
+    source: str | None = None  # a finer rollup it is summed from; None: the star schema
+
+    @property
+    def table(self) -> str:
+        return f"warehouse.rollup_{self.name}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ all read off the declarations in data/semantic/model.py:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from data.semantic.model import FEEDS, Dimension, Measure, Metric, Query, Rollup
@@ -47,6 +47,37 @@ class Catalogue:
                 raise UnknownName(f"unknown dimension {d!r}")
         if "date" in q.by and q.grain not in self.dimensions["date"].grains:
             raise UnknownName(f"unknown grain {q.grain!r}")
+
+    def prepare(self, q: Query) -> Query:
+        """`q` checked (UnknownName naming what is wrong), its filter values as their dimensions hold
+        them and the dimensions' default filters (the status filter's) where it has none."""
+        self.check(q)
+        if "date" in q.filters:
+            raise UnknownName("filter dates with start and end, not a date filter")
+        if q.end < q.start:
+            raise UnknownName(f"the end ({q.end}) is before the start ({q.start})")
+        if len(set(q.by)) < len(q.by) or len(set(q.metrics)) < len(q.metrics) or not q.metrics:
+            raise UnknownName("name at least one metric, and each metric and dimension once")
+        both = set(q.by) & set(q.metrics)
+        if both:
+            raise UnknownName(f"{sorted(both)[0]} is asked for as both a dimension and a metric: ask for one")
+        for key in q.order_by:
+            if key.lstrip("-") not in (*q.by, *q.metrics):
+                raise UnknownName(f"cannot order by {key!r}: it is neither a metric nor a dimension of the query")
+        if q.limit is not None and (isinstance(q.limit, bool) or not isinstance(q.limit, int) or q.limit < 1):
+            raise UnknownName(f"the limit must be a positive whole number, not {q.limit!r}")
+        filters = {}
+        for key, values in q.filters.items():
+            dim = self.dimensions[key]
+            values = values if isinstance(values, (list, tuple)) else [values]
+            try:
+                filters[key] = tuple(dict.fromkeys(dim.value(v) for v in values))
+            except ValueError as exc:
+                raise UnknownName(f"bad value for {key}: {exc}") from None
+        for dim in self.dimensions.values():
+            if dim.default and not filters.get(dim.key):
+                filters[dim.key] = dim.default
+        return replace(q, filters={k: v for k, v in filters.items() if v})
 
     def measures_of(self, q: Query) -> tuple[str, ...]:
         return tuple(dict.fromkeys(m for key in q.metrics for m in self.metrics[key].measures))
@@ -114,7 +145,8 @@ def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain
     asked = set(q.by) - {"date"}
     filtered = q.filtered()
     needed = asked | (set(filtered) - {"date"})
-    missing = sorted(needed - set(r.dimensions))
+    kept = set(r.dimensions) | ({k for k in needed if c.dimensions[k].of_day} if grain == "day" else set())
+    missing = sorted(needed - kept)
     if missing:
         return f"lacks dimension {', '.join(missing)}"
     missing = [m for m in measures if m not in r.measures]

@@ -1,0 +1,186 @@
+"""Compile a query to one SQL statement: over the star schema, or over the rollups a plan names.
+
+The star's answer is the definition every rollup must reproduce (DESIGN.md, "The semantic
+layer"). A measure is aggregated over the rows of its level (orders, items, payments, reviews)
+of the orders in the range:
+- a filter on the measure's own level (or the order's) keeps the matching rows; a filter on
+  another level keeps the orders holding at least one matching row of it (EXISTS);
+- grouping by a dimension of another level counts a row once per distinct value its order holds
+  there (an order holding two categories counts once in each category's row), through a join to
+  the distinct (order, value) pairs of the matching rows of that level.
+Each level is one branch; the branches are stacked (UNION ALL) and the metrics computed over
+their sums. A rollup is built by this same compiler (etl/semantic_rollups.py), which is why its
+rows add up to the star's answer whenever the planner's rules say they do.
+
+Dimension and measure SQL comes from the catalogue's declarations, never from a request; values
+are bound parameters.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from data.semantic.model import Query, Rollup
+from data.semantic.planner import STAR, Catalogue, Plan
+
+ORDERS = "warehouse.fact_orders o"
+ROWS = {"item": ("warehouse.fact_order_items i", "i"), "payment": ("warehouse.fact_payments pay", "pay"),
+        "review": ("warehouse.fact_reviews r", "r")}
+ITEM_JOINS = {"p": "JOIN warehouse.dim_products p ON p.product_id = i.product_id",
+              "s": "LEFT JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id"}
+CUSTOMERS = "LEFT JOIN warehouse.dim_customers c ON c.customer_id = o.customer_id"
+# A person's first order date: a repeat buyer's from the loader's list of their orders, else this
+# order's (the person's only one).
+FIRST_ORDER = ("coalesce((SELECT rb.first_date FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id),"
+               " o.purchase_date)")
+MAX_ROWS = 50_000
+
+
+@dataclass
+class Statement:
+    """SQL text with its bound values; `expanding` names the list-valued ones (IN lists)."""
+    sql: str
+    params: dict = field(default_factory=dict)
+    expanding: set = field(default_factory=set)
+
+    def text(self) -> sa.TextClause:
+        return sa.text(self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
+
+
+def _uses(alias: str, *sql: str) -> bool:
+    return re.search(rf"\b{alias}\.", " ".join(sql)) is not None
+
+
+def _date_expr(grain: str, day: str) -> str:
+    return day if grain == "day" else f"date_trunc('{grain}', {day})::date"
+
+
+def _bind(st: Statement, key: str, values) -> str:
+    name = f"f_{key}"
+    st.params[name] = list(values)
+    st.expanding.add(name)
+    return f":{name}"
+
+
+def _level_rows(level: str, sql: list[str]) -> str:
+    """FROM the rows of `level` with the order and whatever dimension tables `sql` reads."""
+    if level == "order":
+        rows = ORDERS
+    else:
+        table, alias = ROWS[level]
+        rows = f"{table} JOIN {ORDERS} ON o.order_id = {alias}.order_id"
+        if level == "item":
+            rows += "".join(f" {j}" for a, j in ITEM_JOINS.items() if _uses(a, *sql))
+    return rows + (f" {CUSTOMERS}" if _uses("c", *sql) else "")
+
+
+def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], grain: str, filters: dict,
+                 days: str, st: Statement) -> str:
+    """A SELECT of columns d_<dimension> for `by` and m_<measure> for `measures`, one branch per
+    level, over the orders `days` (SQL over `o`) selects, restricted by `filters` (dimension key
+    to a non-empty tuple of values). Rows of different branches are summed by the caller."""
+    dims = {k: c.dimensions[k] for k in (*by, *filters)}
+    group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
+    where_of = {k: f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
+    levels = list(dict.fromkeys(c.measures[m].level for m in measures))
+    period = group["date"] if "date" in by else ":start"
+    branches = []
+    for level in levels:
+        own = {"order", level}
+        aggs = []
+        for m in measures:
+            measure = c.measures[m]
+            if measure.level != level:
+                aggs.append(f"NULL::numeric AS m_{m}")
+                continue
+            expr = measure.expr.replace("{first_order}", FIRST_ORDER).replace("{period}", period)
+            if measure.agg == "distinct":
+                aggs.append(f"count(DISTINCT {expr})::numeric AS m_{m}")
+            elif measure.agg == "count":
+                aggs.append(("count(*)" if expr == "1" else f"count(*) FILTER (WHERE {expr})") + f"::numeric AS m_{m}")
+            else:
+                aggs.append(f"coalesce(sum({expr}), 0)::numeric AS m_{m}")
+        selects, joins, where = [], [], [days]
+        direct = [k for k in by if dims[k].level in own]
+        where += [where_of[k] for k in filters if dims[k].level in own]
+        for other in ROWS:
+            if other in own:
+                continue
+            grouped = [k for k in by if dims[k].level == other]
+            kept = [where_of[k] for k in filters if dims[k].level == other]
+            table, alias = ROWS[other]
+            inner = [group[k] for k in grouped] + kept
+            extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if other == "item" and _uses(a, *inner))
+            if grouped:
+                cols = ", ".join(f"{group[k]} AS v_{k}" for k in grouped)
+                joins.append(f"JOIN (SELECT DISTINCT {alias}.order_id, {cols} FROM {table}{extra} "
+                             f"JOIN {ORDERS} ON o.order_id = {alias}.order_id WHERE {' AND '.join([days, *kept])}) "
+                             f"g_{other} ON g_{other}.order_id = o.order_id")
+            elif kept:
+                where.append(f"EXISTS (SELECT 1 FROM {table}{extra} WHERE {alias}.order_id = o.order_id AND "
+                             f"{' AND '.join(kept)})")
+        for k in by:
+            selects.append(f"{group[k]} AS d_{k}" if k in direct else f"g_{dims[k].level}.v_{k} AS d_{k}")
+        read = selects + aggs + where + [group[k] for k in direct]
+        rows = _level_rows(level, read)
+        branches.append(f"SELECT {', '.join(selects + aggs)} FROM {rows} {' '.join(joins)} "
+                        f"WHERE {' AND '.join(where)}"
+                        + (f" GROUP BY {', '.join(str(n) for n in range(1, len(by) + 1))}" if by else ""))
+    return "\nUNION ALL\n".join(branches)
+
+
+def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
+    """A SELECT of the rollup's rows for one part of a plan, as measure_rows' columns."""
+    cols = []
+    for key in q.by:
+        d = c.dimensions[key]
+        if key == "date":
+            cols.append(f"{_date_expr(q.grain, 'period')} AS d_date")
+        elif key in r.dimensions:
+            cols.append(f'"{key}" AS d_{key}')
+        else:
+            cols.append(f"{d.of_day.format(d='period')} AS d_{key}")
+    cols += [f'"{m}"::numeric AS m_{m}' for m in measures]
+    st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
+    where = [f"period BETWEEN :p{k}_start AND :p{k}_end"]
+    for key, values in filters.items():
+        column = f'"{key}"' if key in r.dimensions else c.dimensions[key].of_day.format(d="period")
+        where.append(f"{column} IN {_bind(st, key, values)}")
+    return f"SELECT {', '.join(cols)} FROM {r.table} WHERE {' AND '.join(where)}"
+
+
+def _metric(c: Catalogue, key: str) -> str:
+    m = c.metrics[key]
+    value = f"coalesce(sum(x.m_{m.numerator}), 0)"  # no rows, or none of this measure's level: zero
+    if m.denominator:
+        value = f"{value} / nullif(sum(x.m_{m.denominator}), 0)"  # nothing to divide by: null
+    return f"({value})::bigint" if m.fmt == "count" else value
+
+
+def compile_query(c: Catalogue, q: Query, p: Plan) -> Statement:
+    """The statement answering `q` as `p` plans it: columns are the `by` keys then the metric keys."""
+    st = Statement("", {"start": q.start, "end": q.end})
+    measures = c.measures_of(q)
+    filters = q.filtered()
+    if p.table == STAR:
+        inner = measure_rows(c, measures, q.by, q.grain, filters, "o.purchase_date BETWEEN :start AND :end", st)
+    else:
+        by_name = {r.name: r for r in c.rollups}
+        inner = "\nUNION ALL\n".join(_rollup_rows(c, by_name[part.table], part, k, q, measures, filters, st)
+                                     for k, part in enumerate(p.parts))
+    cols = [f"x.d_{k} AS {k}" for k in q.by] + [f"{_metric(c, m)} AS {m}" for m in q.metrics]
+    sql = f"SELECT {', '.join(cols)} FROM (\n{inner}\n) x"
+    if q.by:
+        sql += f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}"
+    order = []
+    for key in q.order_by or q.by:
+        name = key.lstrip("-")
+        position = [*q.by, *q.metrics].index(name) + 1
+        order.append(f"{position} DESC NULLS LAST" if key.startswith("-") else f"{position} ASC NULLS LAST")
+    if order:
+        sql += " ORDER BY " + ", ".join(order)
+    st.params["limit"] = min(q.limit or MAX_ROWS + 1, MAX_ROWS + 1)
+    st.sql = sql + " LIMIT :limit"
+    return st

@@ -1,0 +1,48 @@
+"""Which rollups are current: each one's definition, hashed, against the hash it was built by.
+
+A rollup's definition is its declaration with the SQL of every dimension and measure it keeps,
+the definition of the rollup it is summed from, and the compiler that writes its refresh. A
+changed declaration (or compiler) changes the hash: that rollup, and those summed from it, stop
+being current; the planner stops reading them at once and `python -m etl rollups build` (the
+loader, `python app.py`) rebuilds them alone. The table `etl.rollups` records what was built.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from data.semantic.model import Rollup
+from data.semantic.planner import Catalogue
+
+COMPILER = (Path(__file__).with_name("sql.py").read_bytes())
+
+
+def definition(c: Catalogue, r: Rollup) -> str:
+    """The hash that names what `r`'s rows mean."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(COMPILER)
+    h.update(repr((r.name, r.grain, r.dimensions, r.measures)).encode())
+    for d in r.dimensions:
+        h.update(repr(c.dimensions[d]).encode())
+    for m in r.measures:
+        h.update(repr(c.measures[m]).encode())
+    if r.source:
+        h.update(definition(c, next(s for s in c.rollups if s.name == r.source)).encode())
+    return h.hexdigest()
+
+
+def built(conn) -> dict[str, tuple[str, int]]:
+    """name -> (definition hash, rows) of every rollup the database holds."""
+    rows = conn.execute(sa.text("SELECT name, definition, row_count FROM etl.rollups"))
+    return {name: (d, n) for name, d, n in rows}
+
+
+def current(conn, c: Catalogue) -> Catalogue:
+    """The catalogue with only the rollups built by their current definition, with their sizes."""
+    found = built(conn)
+    keep = tuple(replace(r, rows=found[r.name][1]) for r in c.rollups
+                 if r.name in found and found[r.name][0] == definition(c, r))
+    return replace(c, rollups=keep)

@@ -1,0 +1,178 @@
+"""Build and refresh the catalogue's rollups (`data/semantic/catalogue.ROLLUPS`) from their declarations.
+
+Each rollup's table, `warehouse.rollup_<name>`, is generated: a `period` (the first day of its
+date grain), a column per dimension and one per measure. Its rows are the star schema's answer
+to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), or a
+finer rollup's rows summed to its grain when it declares a `source`. A load rebuilds only the
+periods holding the days it touched (`touched_dates`); a rollup whose definition changed (or that
+is new) is built in full, alone with those summed from it; a rollup no longer declared is dropped.
+`etl.rollups` records each one's definition hash and size: the planner reads only current ones.
+"""
+from __future__ import annotations
+
+import time
+
+from data.semantic import state
+from data.semantic.model import Rollup
+from data.semantic.planner import Catalogue
+from data.semantic.sql import Statement, measure_rows
+from etl.rollups import REBUILD_LOCK
+
+TYPES = {"text": "text", "int": "integer", "uuid": "text"}
+STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+
+
+def ordered(c: Catalogue) -> list[Rollup]:
+    """The rollups, each after the one it is summed from."""
+    out, names = [], set()
+    pending = list(c.rollups)
+    while pending:
+        ready = [r for r in pending if r.source is None or r.source in names]
+        if not ready:
+            raise ValueError(f"rollup sources form a cycle or name no rollup: {[r.name for r in pending]}")
+        for r in ready:
+            out.append(r)
+            names.add(r.name)
+            pending.remove(r)
+    return out
+
+
+def ddl(c: Catalogue, r: Rollup) -> str:
+    cols = (["period date NOT NULL"] + [f'"{d}" {TYPES[c.dimensions[d].type]}' for d in r.dimensions]
+            + [f'"{m}" {"bigint" if c.measures[m].agg == "count" else "numeric"} NOT NULL' for m in r.measures])
+    return f"CREATE TABLE {r.table} ({', '.join(cols)}); CREATE INDEX ON {r.table} (period)"
+
+
+def _touched_periods(grain: str) -> str:
+    return f"(SELECT DISTINCT date_trunc('{grain}', purchase_date)::date FROM touched_dates)"
+
+
+def _touched_days(grain: str) -> str:
+    """Every day of the `grain` periods holding a touched day."""
+    if grain == "day":
+        return "(SELECT purchase_date FROM touched_dates)"
+    return (f"(SELECT gs::date FROM {_touched_periods(grain)} t(p), "
+            f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
+
+
+def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
+    """The INSERT of `r`'s rows: of the periods holding touched days, or of all history."""
+    dims = ", ".join(f'"{d}"' for d in r.dimensions)
+    cols = ", ".join(["period", *(f'"{d}"' for d in r.dimensions), *(f'"{m}"' for m in r.measures)])
+    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    if r.source:
+        src = next(s for s in c.rollups if s.name == r.source)
+        where = f"WHERE date_trunc('{r.grain}', period)::date IN {_touched_periods(r.grain)}" if touched else ""
+        sums = ", ".join(f'sum("{m}")' for m in r.measures)
+        return (f"INSERT INTO {r.table} ({cols}) SELECT date_trunc('{r.grain}', period)::date"
+                f"{', ' + dims if dims else ''}, {sums} FROM {src.table} {where} GROUP BY {group}")
+    days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
+    st = Statement("")
+    inner = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st)
+    assert not st.params, "a rollup's rows take no parameters"
+    picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
+    sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
+    return f"INSERT INTO {r.table} ({cols}) SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
+
+
+def _built(cur) -> dict[str, tuple[str, int]]:
+    return {name: (d, n) for name, d, n in cur.execute("SELECT name, definition, row_count FROM etl.rollups")}
+
+
+def _record(cur, c: Catalogue, r: Rollup, rows: int, seconds: float) -> None:
+    cur.execute("INSERT INTO etl.rollups (name, definition, row_count, seconds) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, row_count = EXCLUDED.row_count, "
+                "seconds = EXCLUDED.seconds, built_at = now()", (r.name, state.definition(c, r), rows, seconds))
+
+
+def build_one(cur, c: Catalogue, r: Rollup) -> tuple[int, float]:
+    """Drop and build `r` from all history; return its rows and seconds."""
+    began = time.monotonic()
+    cur.execute(f"DROP TABLE IF EXISTS {r.table}")
+    cur.execute(ddl(c, r))
+    cur.execute(fill(c, r, touched=False))
+    rows = cur.rowcount
+    cur.execute(f"ANALYZE {r.table}")
+    seconds = time.monotonic() - began
+    _record(cur, c, r, rows, seconds)
+    return rows, seconds
+
+
+def drop_undeclared(cur, c: Catalogue) -> list[str]:
+    """Drop the rollup tables no declaration names any more (nobody's questions can use them)."""
+    declared = {f"rollup_{r.name}" for r in c.rollups}
+    found = [t for (t,) in cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'warehouse' "
+                                        "AND tablename LIKE 'rollup\\_%'")]
+    gone = [t for t in found if t not in declared]
+    for t in gone:
+        cur.execute(f'DROP TABLE warehouse."{t}"')
+    cur.execute("DELETE FROM etl.rollups WHERE NOT (name = ANY(%s))", ([r.name for r in c.rollups],))
+    return gone
+
+
+def refresh(cur, c: Catalogue, step=None) -> None:
+    """After a load (`touched_dates` holds the days it touched): the touched periods of every current
+    rollup, and a full build of any that is not current (new, changed, or summed from one rebuilt)."""
+    drop_undeclared(cur, c)
+    built = _built(cur)
+    touched = cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]
+    rebuilt: set[str] = set()
+    for r in ordered(c):
+        began = time.monotonic()
+        found = built.get(r.name)
+        if found is None or found[0] != state.definition(c, r) or r.source in rebuilt:
+            rows, _ = build_one(cur, c, r)
+            rebuilt.add(r.name)
+            what = f"built, {rows:,} rows"
+        elif not touched:
+            continue
+        else:
+            cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
+            deleted = cur.rowcount
+            cur.execute(fill(c, r, touched=True))
+            rows = found[1] - deleted + cur.rowcount
+            cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, r.name))
+            what = f"{rows:,} rows"
+        if step is not None:
+            step(f"rollup {r.name}: {what} ({time.monotonic() - began:.1f}s)")
+
+
+def status(cur, c: Catalogue) -> list[dict]:
+    """Each declared rollup: current, stale (built by another definition) or missing, with its size."""
+    rows = {name: (d, n, s, at) for name, d, n, s, at in
+            cur.execute("SELECT name, definition, row_count, seconds, built_at FROM etl.rollups")}
+    out = []
+    for r in ordered(c):
+        found = rows.get(r.name)
+        verdict = "missing" if found is None else "current" if found[0] == state.definition(c, r) else "stale"
+        out.append({"name": r.name, "grain": r.grain, "dimensions": list(r.dimensions), "measures": len(r.measures),
+                    "source": r.source or "star", "state": verdict, "rows": found[1] if found else None,
+                    "seconds": found[2] if found else None, "built_at": found[3] if found else None})
+    return out
+
+
+def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = True, step=None) -> list[str]:
+    """Build the rollups that are not current (or `names`, or every one), and those summed from them,
+    in one transaction under the loader's lock; return the names built. `conn`: a psycopg connection
+    outside a transaction. wait=False gives up (returns []) while a load holds the lock."""
+    with conn.transaction(), conn.cursor() as cur:
+        if wait:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (REBUILD_LOCK,))
+        elif not cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (REBUILD_LOCK,)).fetchone()[0]:
+            return []
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        drop_undeclared(cur, c)
+        built = _built(cur)
+        unknown = set(names) - {r.name for r in c.rollups}
+        if unknown:
+            raise ValueError(f"no rollup is declared by the name {', '.join(sorted(unknown))}")
+        done: list[str] = []
+        for r in ordered(c):
+            found = built.get(r.name)
+            stale = found is None or found[0] != state.definition(c, r)
+            if everything or r.name in names or (not names and stale) or r.source in done:
+                rows, seconds = build_one(cur, c, r)
+                done.append(r.name)
+                if step is not None:
+                    step(f"rollup {r.name}: {rows:,} rows ({seconds:.1f}s)")
+        return done
