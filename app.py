@@ -63,7 +63,9 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
                 found = server.extensions.get("warehouse_engine")
                 if found is None:
                     url = server.config.get("DATABASE_URL") or db.resolve_url(settings)
-                    migrate.upgrade_url(url)  # a no-op when the schema is current; serialised across processes
+                    # A no-op when the schema is current; serialised across processes. Rollups are never
+                    # built inside a web request: `python app.py` and the loader build them before.
+                    migrate.upgrade_url(url, build_rollups=False)
                     server.config["DATABASE_URL"] = url
                     found = server.extensions["warehouse_engine"] = db.make_engine(
                         url, pool_size=5, connect_timeout=settings.db_connect_timeout,

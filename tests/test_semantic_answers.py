@@ -138,7 +138,9 @@ def test_dates_weekdays_delivery_and_reviews(powers):
 
 def test_people_new_and_returning(powers):
     rows, src = ask(powers, "customers", "new_customers", "returning_customers")
-    assert rows == [{"customers": 2, "new_customers": 2, "returning_customers": 0}] and src == STAR
+    assert rows == [{"customers": 2, "new_customers": 2, "returning_customers": 0}] and src == "daily"
+    rows, src = ask(powers, "customers", "orders", seller=[S1])  # the repeat buyers' list has no sellers
+    assert rows == [{"customers": 2, "orders": 2}] and src == STAR
     rows, _ = ask(powers, "customers", "new_customers", "returning_customers", start=date(2018, 2, 1))
     assert rows == [{"customers": 1, "new_customers": 0, "returning_customers": 1}]  # u1 first bought in January
     rows, _ = ask(powers, "new_customers", "returning_customers", by=["date"], grain="month")
@@ -238,3 +240,15 @@ def test_every_rollup_the_planner_accepts_gives_the_stars_answer(demo, data):
             got = [tuple(x) for x in conn.execute(st_.text(), st_.params)]
             assert got == expected, (q, p)
             event(f"answered by {p.table}")
+
+
+def test_each_rollup_table_is_its_declaration(powers):
+    from etl.semantic_rollups import TYPES
+    for r in CATALOGUE.rollups:
+        columns = powers.execute(sa.text(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'warehouse' "
+            "AND table_name = :t ORDER BY ordinal_position"), {"t": f"rollup_{r.name}"}).all()
+        expected = [("period", "date"), *((d, TYPES[CATALOGUE.dimensions[d].type])
+                                          for d in r.dimensions),
+                    *((m, "bigint" if CATALOGUE.measures[m].agg == "count" else "numeric") for m in r.measures)]
+        assert columns == expected, r.name

@@ -81,3 +81,19 @@ def test_names_the_catalogue_does_not_declare_are_refused_by_name():
                       (q("orders", colour=["red"]), "dimension 'colour'")):
         with pytest.raises(UnknownName, match=word):
             plan(C, bad)
+
+
+def test_repeat_buyers_are_counted_from_the_people_source_beside_a_rollup():
+    from data.semantic.model import People
+    measures = {**MEASURES, "single": Measure("single", "order", "count", "x"),
+                "repeat": Measure("repeat", "order", "distinct", "y", people="rb.person")}
+    metrics = {**METRICS, "people": Metric("people", "People", "", "count", "single", plus=("repeat",))}
+    daily = Rollup("daily", "day", ("state", "status"), ("orders", "single"), rows=1_000)
+    monthly = Rollup("monthly", "month", ("state", "status"), ("orders", "single"), rows=40)
+    c = Catalogue(measures, metrics, DIMENSIONS, (daily, monthly),
+                  People("repeaters", "t rb", {"date": "rb.day", "state": "rb.state", "status": "rb.status"}))
+    p = plan(c, q("people", "orders", by=["state"], start=date(2018, 1, 10)))
+    assert [(x.table, x.measures) for x in p.parts] == [
+        ("monthly", ("single", "orders")), ("daily", ("single", "orders")), ("repeaters", ("repeat",))]
+    assert plan(c, q("people", category=["toys"])).table == STAR  # the people source has no categories
+    assert "people source lacks category" in plan(c, q("people", category=["toys"])).reason

@@ -8,11 +8,13 @@ dim_sellers, `pay` fact_payments, `r` fact_reviews, `c` dim_customers.
 from __future__ import annotations
 
 from data.filters import ALL_STATUSES, DEFAULT_STATUSES, STATES
-from data.semantic.model import GRAINS, Dimension, Measure, Metric, Rollup
+from data.semantic.model import GRAINS, Dimension, Measure, Metric, People, Rollup
 from data.semantic.planner import Catalogue
 
 # Written once: what "delivered" means for every delivery measure.
 DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
+# A person with two or more orders in all history (the loader keeps their orders' list).
+REPEAT = "EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id)"
 
 MEASURES = {m.key: m for m in (
     Measure("orders", "order", "count", "1"),
@@ -30,11 +32,21 @@ MEASURES = {m.key: m for m in (
     Measure("delivery_days_sum", "order", "sum", f"CASE WHEN {DELIVERED} THEN o.delivery_days END"),
     Measure("reviews", "review", "count", "1"),
     Measure("review_score_sum", "review", "sum", "r.review_score"),
-    Measure("customers", "order", "distinct", "c.customer_unique_id"),
-    Measure("new_customers", "order", "distinct", "CASE WHEN {first_order} >= {period} THEN c.customer_unique_id END"),
+    # People: those with one order in all history are counted by adding up their orders; those with
+    # more are counted distinct, from the star or from the repeat buyers' orders (PEOPLE).
+    Measure("single_buyers", "order", "count", f"c.customer_unique_id IS NOT NULL AND NOT {REPEAT}"),
+    Measure("repeat_customers", "order", "distinct", f"CASE WHEN {REPEAT} THEN c.customer_unique_id END",
+            people="rb.customer_unique_id"),
+    Measure("new_repeat_customers", "order", "distinct",
+            f"CASE WHEN {REPEAT} AND {{first_order}} >= {{period}} THEN c.customer_unique_id END",
+            people="CASE WHEN rb.first_date >= {period} THEN rb.customer_unique_id END"),
     Measure("returning_customers", "order", "distinct",
-            "CASE WHEN {first_order} < {period} THEN c.customer_unique_id END"),
+            "CASE WHEN {first_order} < {period} THEN c.customer_unique_id END",
+            people="CASE WHEN rb.first_date < {period} THEN rb.customer_unique_id END"),
 )}
+PEOPLE = People("repeat_buyer_orders", "warehouse.repeat_buyer_orders rb", {
+    "date": "rb.purchase_date", "weekday": "extract(isodow FROM rb.purchase_date)::int", "state": "rb.customer_state",
+    "status": "rb.order_status"})
 
 METRICS = {m.key: m for m in (
     Metric("orders", "Orders", "Distinct orders purchased (by order_purchase_timestamp) in the range.", "count",
@@ -46,9 +58,10 @@ METRICS = {m.key: m for m in (
     Metric("items", "Items", "Order items of those orders.", "count", "items"),
     Metric("payments", "Payments", "Sum of payment_value of those orders.", "money", "payments"),
     Metric("aov", "AOV", "Revenue / orders that have at least one item.", "money", "revenue", "orders_with_items"),
-    Metric("customers", "Customers", "Distinct customer_unique_id among those orders.", "count", "customers"),
+    Metric("customers", "Customers", "Distinct customer_unique_id among those orders.", "count", "single_buyers",
+           plus=("repeat_customers",)),
     Metric("new_customers", "New customers", "Customers whose first order in all history falls in the period.",
-           "count", "new_customers"),
+           "count", "single_buyers", plus=("new_repeat_customers",)),
     Metric("returning_customers", "Returning customers",
            "Customers who had ordered before the period (their first order is earlier).", "count",
            "returning_customers"),
@@ -98,7 +111,7 @@ DIMENSIONS = {d.key: d for d in (
 # The rollups: what each keeps, declared; etl/semantic_rollups.py generates their tables and their
 # refresh from these, and the planner reads them by these names. Sums and counts only: a distinct
 # count (people) is answered by the star.
-ORDER_SUMS = ("orders", "orders_with_items", "delivered", "on_time", "late", "delivery_days_sum")
+ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_time", "late", "delivery_days_sum")
 ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
 PAYMENT_SUMS = ("payments", "voucher_payments")
 REVIEW_SUMS = ("reviews", "review_score_sum")
@@ -118,4 +131,4 @@ ROLLUPS = (
     Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), ("orders",) + ITEM_SUMS + REVIEW_SUMS),
 )
 
-CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS)
+CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS, PEOPLE)

@@ -29,6 +29,8 @@ class Measure:
     agg: str  # sum | count | distinct
     expr: str  # SQL over the star's aliases; {first_order} and {period} are the person's first order
     # date and the first day of the answer row's period (the range's start when not by date)
+    people: str | None = None  # a distinct count of repeat buyers: the same over the people source's
+    # rows (`Catalogue.people`), which answers it whenever the query's dimensions are there
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,11 @@ class Metric:
     numerator: str  # a measure key
     denominator: str | None = None  # a measure key: the metric is numerator / denominator
     better: str = "up"  # which way is good news: up, down, or none
+    plus: tuple[str, ...] = ()  # measures added to the numerator (people: one-order plus repeat buyers)
 
     @property
     def measures(self) -> tuple[str, ...]:
-        return (self.numerator,) + ((self.denominator,) if self.denominator else ())
+        return (self.numerator, *self.plus) + ((self.denominator,) if self.denominator else ())
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ class Rollup:
     @property
     def table(self) -> str:
         return f"warehouse.rollup_{self.name}"
+
+
+@dataclass(frozen=True)
+class People:
+    """A table with one row per order of the people with two or more orders (about 6% of orders,
+    kept by the loader), from which distinct repeat buyers are counted exactly for any grouping of
+    its dimensions (`dimensions`: key to SQL over alias `rb`; the date as a day)."""
+    name: str
+    table: str
+    dimensions: dict
 
 
 @dataclass(frozen=True)

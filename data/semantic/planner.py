@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from data.semantic.model import FEEDS, Dimension, Measure, Metric, Query, Rollup
+from data.semantic.model import FEEDS, Dimension, Measure, Metric, People, Query, Rollup
 
 STAR = "star"
 
@@ -36,6 +36,7 @@ class Catalogue:
     metrics: dict[str, Metric]
     dimensions: dict[str, Dimension]
     rollups: tuple[Rollup, ...]
+    people: People | None = None
 
     def check(self, q: Query) -> None:
         """Raise UnknownName naming the first thing the query asks for that is not declared."""
@@ -85,10 +86,11 @@ class Catalogue:
 
 @dataclass(frozen=True)
 class Part:
-    """One table's share of an answer: `table` over the days start..end."""
+    """One table's share of an answer: `measures` from `table` over the days start..end."""
     table: str
     start: date
     end: date
+    measures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,19 +170,16 @@ def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain
     return None
 
 
-def plan(c: Catalogue, q: Query) -> Plan:
-    """The smallest rollup that answers `q` exactly, the coarse one for whole periods and a fine one
-    for the range's edges; the star schema when none can. Raises UnknownName for undeclared names."""
-    c.check(q)
-    measures = c.measures_of(q)
-    refused = []
+def _from_rollups(c: Catalogue, q: Query, measures: tuple[str, ...], refused: list[str]) -> Plan | None:
+    """The smallest rollup (with a daily one for the range's edges) holding `measures` for `q`
+    exactly; None when there is none (the reasons appended to `refused`)."""
     for r in sorted(c.rollups, key=lambda r: (r.rows, r.name)):
         why = _refusal(c, q, r, measures, r.grain)
         if why:
             refused.append(f"{r.name}: {why}")
             continue
         if r.grain == "day":
-            return Plan((Part(r.name, q.start, q.end),), f"{r.name}: the smallest rollup that answers exactly")
+            return Plan((Part(r.name, q.start, q.end, measures),), f"{r.name}: the smallest rollup that answers exactly")
         whole = whole_periods(r.grain, q.start, q.end)
         if whole is None:
             refused.append(f"{r.name}: the range holds no whole {r.grain}")
@@ -188,7 +187,8 @@ def plan(c: Catalogue, q: Query) -> Plan:
         edges = [(a, b) for a, b in ((q.start, whole[0] - timedelta(days=1)), (whole[1] + timedelta(days=1), q.end))
                  if a <= b]
         if not edges:
-            return Plan((Part(r.name, *whole),), f"{r.name}: whole {r.grain}s, the smallest rollup that answers exactly")
+            return Plan((Part(r.name, *whole, measures),),
+                        f"{r.name}: whole {r.grain}s, the smallest rollup that answers exactly")
         if any(c.measures[m].agg == "distinct" for m in measures):
             refused.append(f"{r.name}: a distinct count cannot join a part of a {r.grain} to the rest")
             continue
@@ -197,9 +197,44 @@ def plan(c: Catalogue, q: Query) -> Plan:
         if fine is None:
             refused.append(f"{r.name}: no daily rollup answers the range's edges")
             continue
-        return Plan((Part(r.name, *whole), *(Part(fine.name, a, b) for a, b in edges)),
+        return Plan((Part(r.name, *whole, measures), *(Part(fine.name, a, b, measures) for a, b in edges)),
                     f"{r.name} for whole {r.grain}s, {fine.name} for the edges")
-    return Plan((Part(STAR, q.start, q.end),), "the star schema: " + ("; ".join(refused) or "no rollup is declared"))
+    return None
+
+
+def _people_answer(c: Catalogue, q: Query, measures: tuple[str, ...]) -> str | None:
+    """Why the people source cannot count these distinct measures for `q` (None: it can)."""
+    if c.people is None:
+        return "no people source is declared"
+    if not all(c.measures[m].people for m in measures):
+        return "a distinct count the people source does not hold"
+    missing = sorted((set(q.by) | set(q.filtered())) - set(c.people.dimensions))
+    return f"the people source lacks {', '.join(missing)}" if missing else None
+
+
+def plan(c: Catalogue, q: Query) -> Plan:
+    """The smallest rollup that answers `q` exactly, the coarse one for whole periods and a fine one
+    for the range's edges; distinct repeat buyers from the people source beside it; the star schema
+    when none can. Raises UnknownName for undeclared names."""
+    c.check(q)
+    measures = c.measures_of(q)
+    refused: list[str] = []
+    found = _from_rollups(c, q, measures, refused)
+    if found:
+        return found
+    distinct = tuple(m for m in measures if c.measures[m].agg == "distinct")
+    if distinct:
+        why = _people_answer(c, q, distinct)
+        rest = tuple(m for m in measures if m not in distinct)
+        found = _from_rollups(c, q, rest, []) if why is None and rest else None
+        if why is None and (found or not rest):
+            people = Part(c.people.name, q.start, q.end, distinct)
+            if not rest:
+                return Plan((people,), f"{c.people.name}: distinct repeat buyers")
+            return Plan((*found.parts, people), f"{found.reason}; repeat buyers from {c.people.name}")
+        refused.append(f"{c.people.name if c.people else 'people'}: {why or 'no rollup holds the other measures'}")
+    return Plan((Part(STAR, q.start, q.end, measures),),
+                "the star schema: " + ("; ".join(refused) or "no rollup is declared"))
 
 
 def explain(c: Catalogue, q: Query) -> str:

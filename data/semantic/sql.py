@@ -142,7 +142,7 @@ def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filt
             cols.append(f'"{key}" AS d_{key}')
         else:
             cols.append(f"{d.of_day.format(d='period')} AS d_{key}")
-    cols += [f'"{m}"::numeric AS m_{m}' for m in measures]
+    cols += [f'"{m}"::numeric AS m_{m}' if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
     where = [f"period BETWEEN :p{k}_start AND :p{k}_end"]
     for key, values in filters.items():
@@ -151,9 +151,24 @@ def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filt
     return f"SELECT {', '.join(cols)} FROM {r.table} WHERE {' AND '.join(where)}"
 
 
+def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
+    """Distinct repeat buyers from the people source, grouped as the query asks, as measure_rows' columns."""
+    dims = c.people.dimensions
+    group = {key: _date_expr(q.grain, dims["date"]) if key == "date" else dims[key] for key in q.by}
+    period = group["date"] if "date" in q.by else ":start"
+    cols = [f"{group[key]} AS d_{key}" for key in q.by]
+    cols += [f"count(DISTINCT {c.measures[m].people.replace('{period}', period)})::numeric AS m_{m}"
+             if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
+    st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
+    where = [f"{dims['date']} BETWEEN :p{k}_start AND :p{k}_end"]
+    where += [f"{dims[key]} IN {_bind(st, key, values)}" for key, values in filters.items()]
+    grouped = f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}" if q.by else ""
+    return f"SELECT {', '.join(cols)} FROM {c.people.table} WHERE {' AND '.join(where)}{grouped}"
+
+
 def _metric(c: Catalogue, key: str) -> str:
     m = c.metrics[key]
-    value = f"coalesce(sum(x.m_{m.numerator}), 0)"  # no rows, or none of this measure's level: zero
+    value = " + ".join(f"coalesce(sum(x.m_{n}), 0)" for n in (m.numerator, *m.plus))  # no rows: zero
     if m.denominator:
         value = f"{value} / nullif(sum(x.m_{m.denominator}), 0)"  # nothing to divide by: null
     return f"({value})::bigint" if m.fmt == "count" else value
@@ -168,8 +183,10 @@ def compile_query(c: Catalogue, q: Query, p: Plan) -> Statement:
         inner = measure_rows(c, measures, q.by, q.grain, filters, "o.purchase_date BETWEEN :start AND :end", st)
     else:
         by_name = {r.name: r for r in c.rollups}
-        inner = "\nUNION ALL\n".join(_rollup_rows(c, by_name[part.table], part, k, q, measures, filters, st)
-                                     for k, part in enumerate(p.parts))
+        inner = "\nUNION ALL\n".join(
+            _people_rows(c, part, k, q, measures, filters, st) if c.people and part.table == c.people.name
+            else _rollup_rows(c, by_name[part.table], part, k, q, measures, filters, st)
+            for k, part in enumerate(p.parts))
     cols = [f"x.d_{k} AS {k}" for k in q.by] + [f"{_metric(c, m)} AS {m}" for m in q.metrics]
     sql = f"SELECT {', '.join(cols)} FROM (\n{inner}\n) x"
     if q.by:
