@@ -139,6 +139,11 @@ def test_dates_weekdays_delivery_and_reviews(powers):
 def test_people_new_and_returning(powers):
     rows, src = ask(powers, "customers", "new_customers", "returning_customers")
     assert rows == [{"customers": 2, "new_customers": 2, "returning_customers": 0}] and src == "daily"
+    rows, src = ask(powers, "customers", "new_customers", by=["category"])
+    assert rows == [{"category": "bed_bath_table", "customers": 1, "new_customers": 1},
+                    {"category": "health_beauty", "customers": 2, "new_customers": 2}] and "categories" in src
+    rows, _ = ask(powers, "customers", "returning_customers", category=["bed_bath_table"], start=date(2018, 2, 1))
+    assert rows == [{"customers": 1, "returning_customers": 1}]
     rows, src = ask(powers, "customers", "orders", seller=[S1])  # the repeat buyers' list has no sellers
     assert rows == [{"customers": 2, "orders": 2}] and src == STAR
     rows, _ = ask(powers, "customers", "new_customers", "returning_customers", start=date(2018, 2, 1))
@@ -239,7 +244,7 @@ def test_every_rollup_the_planner_accepts_gives_the_stars_answer(demo, data):
             st_ = compile_query(c, q, p)
             got = [tuple(x) for x in conn.execute(st_.text(), st_.params)]
             assert got == expected, (q, p)
-            event(f"answered by {p.table}")
+            event("answered by " + " + ".join(sorted({x.table for x in p.parts})))
 
 
 def test_each_rollup_table_is_its_declaration(powers):

@@ -46,7 +46,7 @@ MEASURES = {m.key: m for m in (
 )}
 PEOPLE = People("repeat_buyer_orders", "warehouse.repeat_buyer_orders rb", {
     "date": "rb.purchase_date", "weekday": "extract(isodow FROM rb.purchase_date)::int", "state": "rb.customer_state",
-    "status": "rb.order_status"})
+    "status": "rb.order_status"}, lists={"category": "rb.categories"})
 
 METRICS = {m.key: m for m in (
     Metric("orders", "Orders", "Distinct orders purchased (by order_purchase_timestamp) in the range.", "count",
@@ -92,8 +92,8 @@ DIMENSIONS = {d.key: d for d in (
     Dimension("status", "Order status", "order", "o.order_status", default=DEFAULT_STATUSES, domain=ALL_STATUSES),
     Dimension("category", "Category", "item", "p.product_category_name_english",
               domain="SELECT DISTINCT product_category_name_english FROM warehouse.dim_products"),
-    Dimension("product", "Product", "item", "i.product_id::text", type="uuid"),
-    Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid"),
+    Dimension("product", "Product", "item", "i.product_id::text", type="uuid", star_filter="i.product_id"),
+    Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid", star_filter="i.seller_id"),
     Dimension("seller_state", "Seller state", "item", "coalesce(s.seller_state, '??')",
               domain="SELECT DISTINCT coalesce(seller_state, '??') FROM warehouse.dim_sellers"),
     Dimension("price_band", "Price band", "item", "width_bucket(i.price, ARRAY[25, 50, 100, 200, 500, 1000])",

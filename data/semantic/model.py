@@ -63,6 +63,8 @@ class Dimension:
     # then every daily rollup has it
     default: tuple = ()  # the values an absent filter keeps (() keeps everything)
     domain: tuple | str | None = None  # the values it can take, or SQL that lists them; None: not checked
+    star_filter: str | None = None  # what a filter compares on the star, when not `expr` (an indexed
+    # uuid column rather than its text: a seller's items are found by the index)
 
     def value(self, raw):
         """A filter value as this dimension holds it; ValueError when it cannot be one."""
@@ -102,6 +104,8 @@ class People:
     name: str
     table: str
     dimensions: dict
+    lists: dict = field(default_factory=dict)  # key -> an array column of several values per order
+    # (an order's categories): grouped, each value is a row; filtered, any value matches
 
 
 @dataclass(frozen=True)

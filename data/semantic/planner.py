@@ -208,7 +208,7 @@ def _people_answer(c: Catalogue, q: Query, measures: tuple[str, ...]) -> str | N
         return "no people source is declared"
     if not all(c.measures[m].people for m in measures):
         return "a distinct count the people source does not hold"
-    missing = sorted((set(q.by) | set(q.filtered())) - set(c.people.dimensions))
+    missing = sorted((set(q.by) | set(q.filtered())) - set(c.people.dimensions) - set(c.people.lists))
     return f"the people source lacks {', '.join(missing)}" if missing else None
 
 

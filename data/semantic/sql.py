@@ -18,6 +18,7 @@ are bound parameters.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -83,7 +84,8 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
     to a non-empty tuple of values). Rows of different branches are summed by the caller."""
     dims = {k: c.dimensions[k] for k in (*by, *filters)}
     group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
-    where_of = {k: f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
+    where_of = {k: f"{dims[k].star_filter} IN {_bind(st, k, [uuid.UUID(x) for x in v])}" if dims[k].star_filter
+                else f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
     levels = list(dict.fromkeys(c.measures[m].level for m in measures))
     period = group["date"] if "date" in by else ":start"
     branches = []
@@ -153,17 +155,24 @@ def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filt
 
 def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
     """Distinct repeat buyers from the people source, grouped as the query asks, as measure_rows' columns."""
-    dims = c.people.dimensions
+    people = c.people
+    dims = {**people.dimensions, **{key: f"u_{key}.v" for key in people.lists}}
     group = {key: _date_expr(q.grain, dims["date"]) if key == "date" else dims[key] for key in q.by}
     period = group["date"] if "date" in q.by else ":start"
     cols = [f"{group[key]} AS d_{key}" for key in q.by]
     cols += [f"count(DISTINCT {c.measures[m].people.replace('{period}', period)})::numeric AS m_{m}"
              if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
+    rows = people.table + "".join(f" CROSS JOIN LATERAL unnest({column}) AS u_{key}(v)"
+                                  for key, column in people.lists.items() if key in q.by)
     where = [f"{dims['date']} BETWEEN :p{k}_start AND :p{k}_end"]
-    where += [f"{dims[key]} IN {_bind(st, key, values)}" for key, values in filters.items()]
+    for key, values in filters.items():
+        test = f"{dims[key]} IN {_bind(st, key, values)}"
+        if key in people.lists and key not in q.by:  # any of the order's values matches
+            test = f"EXISTS (SELECT 1 FROM unnest({people.lists[key]}) AS u_{key}(v) WHERE {test})"
+        where.append(test)
     grouped = f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}" if q.by else ""
-    return f"SELECT {', '.join(cols)} FROM {c.people.table} WHERE {' AND '.join(where)}{grouped}"
+    return f"SELECT {', '.join(cols)} FROM {rows} WHERE {' AND '.join(where)}{grouped}"
 
 
 def _metric(c: Catalogue, key: str) -> str:
