@@ -89,7 +89,7 @@ def run(orders: int, queries: int, seed: int) -> None:
                 with engine.connect() as conn:
                     got, cold = timed(lambda: answer(conn, q))
                     prepared = CATALOGUE.prepare(q)
-                    star = compile_query(CATALOGUE, prepared, plan(replace(CATALOGUE, rollups=()), prepared))
+                    star = compile_query(CATALOGUE, prepared, plan(CATALOGUE.star_only(), prepared))
                     naive_rows, naive = timed(lambda: [tuple(r) for r in conn.execute(star.text(), star.params)])
                 assert naive_rows == got.rows, (q, got.explain)  # the benchmark checks what it times
                 cache.answer("q", q, lambda: got)  # fills the cache as the app's first asker does

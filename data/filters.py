@@ -49,6 +49,10 @@ class Filters:
         """The period to compare with: "previous" (equal length, just before) or "year" (a year before)."""
         return self.year_before() if to == "year" else self.previous()
 
+    def by_dimension(self) -> dict[str, tuple]:
+        """The chosen values per dimension key (the semantic layer's filters), sorted; none: everything."""
+        return {d.key: tuple(sorted(getattr(self, d.attr))) for d in DIMENSIONS if getattr(self, d.attr)}
+
     def key(self) -> tuple:
         """A hashable, order-independent identity for caching."""
         return (self.start.isoformat(), self.end.isoformat(), tuple(sorted(self.states)),

@@ -24,7 +24,9 @@ from statsmodels.tsa.seasonal import STL
 
 from data.filters import Filters
 from data.products import _selected_items
-from data.queries import _choose, _period, _rollup_where, cats, orders, timeseries
+from data.queries import _choose, _period, _rollup_where, cats, orders
+from data.semantic.answer import answer
+from data.semantic.model import Query
 
 HORIZONS = (30, 60, 90)          # days ahead the page offers
 DEMAND_WEEKS = (4, 8, 12)
@@ -243,11 +245,12 @@ def anomalies(y: pd.Series) -> list[dict]:
 
 def daily(conn, f: Filters) -> dict[str, pd.Series]:
     """Revenue and orders per day of the range, every day present (days without orders are 0)."""
-    return as_daily(timeseries(conn, f, "day"), f)
+    found = answer(conn, Query(("revenue", "orders"), f.start, f.end, ("date",), "day", f.by_dimension()))
+    return as_daily([{"period": day, "revenue": revenue, "orders": n} for day, revenue, n in found.rows], f)
 
 
 def as_daily(rows: list[dict], f: Filters) -> dict[str, pd.Series]:
-    """The day-grain rows of `queries.timeseries` as one Series per measure over every day of the range."""
+    """Day-grain rows (period, revenue, orders) as one Series per measure over every day of the range."""
     days = pd.date_range(f.start, f.end, freq="D")
     found = {pd.Timestamp(r["period"]): r for r in rows}
     return {m: pd.Series([float(found[d][m]) if d in found else 0.0 for d in days], index=days, name=m)

@@ -16,5 +16,8 @@ def ratio(numerator, denominator):
     """A ratio that is None (shown as "no data") rather than a division by zero."""
     return None if not denominator else numerator / denominator
 
+# What `Warehouse.kpis` answers: the KPI cards of every page read their metrics from it.
+KPIS = ("revenue", "orders", "product_revenue", "freight", "payments", "items", "aov", "customers", "on_time_rate",
+        "delivery_days", "review_score")
 # The KPI cards of the Overview, in order.
 OVERVIEW_KPIS = ("revenue", "orders", "aov", "customers", "review_score", "on_time_rate")

@@ -1,22 +1,20 @@
-"""Answer the dashboard's questions in SQL: KPIs from the rollups where they can, facts otherwise.
+"""The questions the semantic layer (data/semantic) does not answer yet, and what the page modules share.
 
-Dates, states and statuses are answered by `agg_daily_orders`, one category by
-`agg_daily_categories`, products and payment types by their own daily rollups (etl/rollups.py).
-Sellers and several categories at once need the items, so those answers come from the fact
-tables. Every question has both paths, `source` forces one, and a property test checks that
-they agree. Everything is SQLAlchemy Core with bound
+Metric-by-dimension questions (KPIs, trends, mixes, by state, by category, the map) are Queries
+answered by `data.warehouse.Warehouse.ask`. What is left here picks its table by hand among the
+`agg_*` rollups (etl/rollups.py) and the facts; every such question has both paths, `source`
+forces one, and a property test checks that they agree. Everything is SQLAlchemy Core with bound
 parameters; dimension names come from a fixed whitelist, never from the request.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from data.filters import ALL_STATUSES, Filters
+from data.filters import Filters
 from data import names
 from data.metrics import ratio
 
@@ -71,8 +69,6 @@ customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single",
     "customer_city")))
 
-SUMS = ("orders", "orders_with_items", "items", "product_revenue", "freight", "revenue", "payments",
-        "delivered", "on_time", "delivery_days_sum", "reviews", "review_score_sum")
 SOURCES = ("auto", "rollup", "facts")
 
 
@@ -169,18 +165,6 @@ def _rollup_where(c, f: Filters, statuses: bool = True) -> list:
     return where
 
 
-def _rollup_sums(t: sa.Table, f: Filters, by_state: bool = False):
-    a = t.c
-    with_items = a.orders_with_items if "orders_with_items" in a else a.orders  # a category's orders all have items
-    cols = [a.orders, with_items, a["items"], a.product_revenue, a.freight_value, a.revenue, a.payment_value,
-            a.delivered_orders, a.on_time_orders, a.delivery_days_sum, a.reviews, a.review_score_sum]
-    sums = [sa.func.coalesce(sa.func.sum(c), 0).label(n) for c, n in zip(cols, SUMS)]
-    if by_state:
-        return (sa.select(a.customer_state.label("state"), *sums).where(*_rollup_where(a, f))
-                .group_by(a.customer_state))
-    return sa.select(*sums).where(*_rollup_where(a, f))
-
-
 def _matched_orders(f: Filters, source: str = "auto"):
     """The orders the filters select (an order matches a category or seller through any of its items).
 
@@ -236,123 +220,12 @@ def item_hits(f: Filters):
     return chosen_items(sa.select(items.c.order_id).select_from(items), f)
 
 
-def _selected_items(f: Filters):
-    """Per order, the count, price and freight of the items the category and seller filters select."""
-    i = items.c
-    q = (sa.select(i.order_id, sa.func.count().label("n"), sa.func.sum(i.price).label("price"),
-                   sa.func.sum(i.freight_value).label("freight"))
-         .select_from(items).group_by(i.order_id))
-    return chosen_items(q, f).subquery()
-
-
-def _fact_sums(f: Filters, by_state: bool = False):
-    """The same sums from the facts; with a category or seller filter, item measures count those items only."""
-    o, c = orders.c, customers.c
-    if needs_items(f):
-        sel = _selected_items(f)
-        base = _orders_with(f, sel, outer=False)  # every matched order has selected items
-        n, price, freight = sel.c.n, sel.c.price, sel.c.freight
-    else:
-        matched = _matched_orders(f).cte("matched")
-        base = orders.join(matched, o.order_id == matched.c.order_id)
-        n, price, freight = o.items_count, o.product_revenue, o.freight_value
-    delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-
-    def total(x, where=None):
-        summed = sa.func.sum(x) if where is None else sa.func.sum(x).filter(where)
-        return sa.func.coalesce(summed, 0)
-
-    cols = [
-        sa.func.count().label("orders"), sa.func.count().filter(n > 0).label("orders_with_items"),
-        total(n).label("items"), total(price).label("product_revenue"), total(freight).label("freight"),
-        total(price + freight).label("revenue"), total(o.payment_value).label("payments"),
-        sa.func.count().filter(delivered).label("delivered"),
-        sa.func.count().filter(sa.and_(delivered, o.is_late.is_(False))).label("on_time"),
-        total(o.delivery_days, o.order_status == "delivered").label("delivery_days_sum"),
-        total(o.reviews_count).label("reviews"), total(o.review_score_sum).label("review_score_sum"),
-    ]
-    if not by_state:
-        return sa.select(*cols).select_from(base)
-    state = _state(c.customer_state).label("state")
-    return (sa.select(state, *cols).select_from(base.outerjoin(customers, o.customer_id == c.customer_id))
-            .group_by(state))
-
-
-def customers_count(conn, f: Filters, source: str = "auto") -> int:
-    """Distinct people (customer_unique_id) among the selected orders.
-
-    From the rollups: the orders of one-order people, plus the distinct people among the repeat
-    buyers' orders (a small table); see etl/rollups.py.
-    """
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        o, c = orders.c, customers.c
-        matched = _matched_orders(f).cte("matched")
-        q = (sa.select(sa.func.count(sa.distinct(c.customer_unique_id)))
-             .select_from(orders.join(matched, o.order_id == matched.c.order_id)
-                          .join(customers, o.customer_id == c.customer_id)))
-        return conn.execute(q).scalar_one()
-    single = sa.select(sa.func.coalesce(sa.func.sum(t.c.single_buyer_orders), 0)).where(*_rollup_where(t.c, f))
-    r = repeat.c
-    where = _rollup_where(r, f)
-    if f.categories:
-        where.append(r.categories.contains(list(f.categories)))
-    repeats = sa.select(sa.func.count(sa.distinct(r.customer_unique_id))).where(*where)
-    return conn.execute(single).scalar_one() + conn.execute(repeats).scalar_one()
-
-
-def sums(conn, f: Filters, source: str = "auto") -> dict:
-    """The additive sums behind the KPIs; `source` forces "rollup" or "facts" (tests compare them)."""
-    t = _choose(f, source, rollup_for(f))
-    row = conn.execute(_fact_sums(f) if t is None else _rollup_sums(t, f)).mappings().one()
-    return {k: row[k] for k in SUMS}
-
-
-def kpis(conn, f: Filters) -> dict:
-    """The overview's KPIs for one view, per the glossary (None where there is nothing to divide)."""
-    s = sums(conn, f)
-    return {
-        "revenue": s["revenue"], "orders": s["orders"], "product_revenue": s["product_revenue"],
-        "freight": s["freight"], "payments": s["payments"], "items": s["items"],
-        "aov": ratio(Decimal(s["revenue"]), s["orders_with_items"]),
-        "customers": customers_count(conn, f),
-        "on_time_rate": ratio(s["on_time"], s["delivered"]),
-        "delivery_days": ratio(Decimal(s["delivery_days_sum"]), s["delivered"]),
-        "review_score": ratio(Decimal(s["review_score_sum"]), s["reviews"]),
-    }
-
-
 GRAINS = ("day", "week", "month")
 
 
 def auto_grain(f: Filters) -> str:
     """Day up to two months, week up to a year and a bit, month beyond: charts keep 30 to 120 points."""
     return "day" if f.days <= 62 else "week" if f.days <= 400 else "month"
-
-
-def _item_revenue(f: Filters):
-    """Per order, the revenue of its items that the category and seller filters select."""
-    i = items.c
-    q = sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue")).select_from(items).group_by(i.order_id)
-    return chosen_items(q, f).subquery()
-
-
-def _orders_with(f: Filters, per_order, outer: bool = True):
-    """The selected orders (`orders` joined to them) joined to `per_order`, a subquery of the
-    chosen items' sums by order_id: outer-joined (an order may have no chosen item), unless `outer`
-    is False.
-
-    With a seller filter an order matches through its chosen items, the very ones `per_order`
-    sums, so joining those sums selects the orders: one pass over the seller's items instead of
-    two (a big seller's trend took half as long again). Categories alone keep `_matched_orders`,
-    which finds their orders in `order_categories`."""
-    o = orders.c
-    if f.sellers:
-        m, outer = _matched_orders(replace(f, categories=(), sellers=())).subquery("matched"), False
-    else:
-        m = _matched_orders(f).cte("matched")
-    return orders.join(m, o.order_id == m.c.order_id).join(per_order, per_order.c.order_id == o.order_id,
-                                                             isouter=outer)
 
 
 def _period(grain: str, day):
@@ -376,27 +249,6 @@ def period_end(grain: str, day):
         following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
         return following - timedelta(days=1)
     return day
-
-
-def timeseries(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
-    """Revenue and orders per day, week or month of the range."""
-    if grain not in GRAINS:
-        raise ValueError(f"unknown grain {grain!r}")
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        o = orders.c
-        period = _period(grain, o.purchase_date)
-        item_rev = _item_revenue(f)
-        joined = _orders_with(f, item_rev)
-        q = (sa.select(period, sa.func.coalesce(sa.func.sum(item_rev.c.revenue), 0).label("revenue"),
-                       sa.func.count().label("orders"))
-             .select_from(joined).group_by(period).order_by(period))
-    else:
-        period = _period(grain, t.c.purchase_date)
-        q = (sa.select(period, sa.func.coalesce(sa.func.sum(t.c.revenue), 0).label("revenue"),
-                       sa.func.coalesce(sa.func.sum(t.c.orders), 0).label("orders"))
-             .where(*_rollup_where(t.c, f)).group_by(period).order_by(period))
-    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def bounds(conn) -> dict:
@@ -459,77 +311,6 @@ def seller_labels(conn, ids: tuple[str, ...]) -> dict[str, str]:
     return {str(r[0]): names.seller(*r) for r in conn.execute(q)}
 
 
-def status_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Orders by status within the other filters (every status, so the mix shows what is left out)."""
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        every = Filters(f.start, f.end, f.states, f.categories, f.sellers, ALL_STATUSES)
-        o = orders.c
-        m = _matched_orders(every).cte("matched")
-        q = (sa.select(o.order_status.label("status"), sa.func.count().label("orders"))
-             .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(o.order_status))
-    else:
-        q = (sa.select(t.c.order_status.label("status"), sa.func.sum(t.c.orders).label("orders"))
-             .where(*_rollup_where(t.c, f, statuses=False)).group_by(t.c.order_status))
-    return sorted((dict(r) for r in conn.execute(q).mappings()), key=lambda r: (-r["orders"], r["status"]))
-
-
-def top_categories(conn, f: Filters, limit: int = 10, source: str = "auto") -> list[dict]:
-    """Categories by revenue (items of those categories); the category rollup unless sellers are filtered."""
-    t = _choose(f, source, None if f.sellers else cats)
-    if t is None:
-        i, p = items.c, products.c
-        m = _matched_orders(f).cte("matched")
-        q = (sa.select(p.product_category_name_english.label("category"),
-                       sa.func.sum(i.price + i.freight_value).label("revenue"),
-                       sa.func.count(sa.distinct(i.order_id)).label("orders"))
-             .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
-             .where(*([i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers])] if f.sellers else []),
-                    *([p.product_category_name_english.in_(f.categories)] if f.categories else []))
-             .group_by(p.product_category_name_english))
-    else:
-        c = t.c
-        q = (sa.select(c.product_category_name_english.label("category"), sa.func.sum(c.revenue).label("revenue"),
-                       sa.func.sum(c.orders).label("orders"))
-             .where(*_rollup_where(c, f)).group_by(c.product_category_name_english))
-    q = q.order_by(sa.desc("revenue"), sa.text("category")).limit(limit)
-    return [dict(r) for r in conn.execute(q).mappings()]
-
-
-def payment_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Payment value and count by payment type for the selected orders."""
-    table = {agg: agg_payments, cats: agg_category_payments}.get(rollup_for(f))
-    t = _choose(f, source, table)
-    if t is None:
-        pc = payments.c
-        m = _matched_orders(f).cte("matched")
-        q = (sa.select(pc.payment_type.label("payment_type"), sa.func.sum(pc.payment_value).label("value"),
-                       sa.func.count().label("payments"))
-             .select_from(payments.join(m, pc.order_id == m.c.order_id)).group_by(pc.payment_type))
-    else:
-        q = (sa.select(t.c.payment_type, sa.func.sum(t.c.payment_value).label("value"),
-                       sa.func.sum(t.c.payments).label("payments"))
-             .where(*_rollup_where(t.c, f)).group_by(t.c.payment_type))
-    return [dict(r) for r in conn.execute(q.order_by(sa.desc("value"), sa.text("payment_type"))).mappings()]
-
-
-def revenue_by_state(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Revenue and orders by customer state."""
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        o, c = orders.c, customers.c
-        rev = _item_revenue(f)
-        state = _state(c.customer_state).label("state")
-        q = (sa.select(state, sa.func.coalesce(sa.func.sum(rev.c.revenue), 0).label("revenue"),
-                       sa.func.count().label("orders"))
-             .select_from(_orders_with(f, rev).outerjoin(customers, o.customer_id == c.customer_id)).group_by(state))
-    else:
-        q = (sa.select(t.c.customer_state.label("state"), sa.func.sum(t.c.revenue).label("revenue"),
-                       sa.func.sum(t.c.orders).label("orders"))
-             .where(*_rollup_where(t.c, f)).group_by(t.c.customer_state))
-    return [dict(r) for r in conn.execute(q.order_by(sa.desc("revenue"), sa.text("state"))).mappings()]
-
-
 def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     """The customer cities with most revenue (a state's next level down): revenue and orders.
 
@@ -560,24 +341,6 @@ def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     q = (q.group_by(p.customer_city, p.customer_state)
          .order_by(sa.desc(q.selected_columns[2]), p.customer_city, p.customer_state).limit(limit))
     return [{"city": r[0], "state": r[1], "revenue": r[2], "orders": r[3]} for r in conn.execute(q)]
-
-
-def weekday_hour(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Orders by ISO day of week (1 = Monday) and hour of purchase (cells with no orders left out)."""
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        o = orders.c
-        m = _matched_orders(f).cte("matched")
-        dow = sa.cast(sa.extract("isodow", o.order_purchase_timestamp), sa.Integer).label("dow")
-        hour = sa.cast(sa.extract("hour", o.order_purchase_timestamp), sa.Integer).label("hour")
-        q = (sa.select(dow, hour, sa.func.count().label("orders"))
-             .select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(dow, hour).order_by(dow, hour))
-        return [dict(r) for r in conn.execute(q).mappings()]
-    dow = sa.cast(sa.extract("isodow", t.c.purchase_date), sa.Integer).label("dow")
-    q = (sa.select(dow, *(sa.func.sum(t.c[h]).label(h) for h in HOURS))
-         .where(*_rollup_where(t.c, f)).group_by(dow).order_by(dow))
-    return [{"dow": r["dow"], "hour": h, "orders": int(r[name])}
-            for r in conn.execute(q).mappings() for h, name in enumerate(HOURS) if r[name]]
 
 
 def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
@@ -626,49 +389,6 @@ flows_table = sa.Table("agg_daily_flows", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "seller_state", "orders", "items", "product_revenue",
     "freight_value", "delivered_orders", "delivery_days_sum")))
 sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
-
-
-def _customers_by_state(conn, f: Filters, t) -> dict[str, int]:
-    """Distinct people per customer state (a person who bought in two states counts in each)."""
-    if t is None:
-        o, c = orders.c, customers.c
-        m = _matched_orders(f).cte("matched")
-        state = _state(c.customer_state).label("state")
-        q = (sa.select(state, sa.func.count(sa.distinct(c.customer_unique_id)))
-             .select_from(orders.join(m, o.order_id == m.c.order_id)
-                          .outerjoin(customers, o.customer_id == c.customer_id)).group_by(state))
-        return dict(conn.execute(q).all())
-    single = (sa.select(t.c.customer_state, sa.func.sum(t.c.single_buyer_orders))
-              .where(*_rollup_where(t.c, f)).group_by(t.c.customer_state))
-    r = repeat.c
-    where = _rollup_where(r, f)
-    if f.categories:
-        where.append(r.categories.contains(list(f.categories)))
-    repeats = (sa.select(r.customer_state, sa.func.count(sa.distinct(r.customer_unique_id)))
-               .where(*where).group_by(r.customer_state))
-    out = {s: int(n) for s, n in conn.execute(single).all()}
-    for s, n in conn.execute(repeats).all():
-        out[s] = out.get(s, 0) + n
-    return out
-
-
-def state_metrics(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Per customer state: the glossary's metrics for the map (revenue, orders, customers, AOV,
-    on-time rate, average review, average freight per order), largest revenue first."""
-    t = _choose(f, source, rollup_for(f))
-    q = _fact_sums(f, by_state=True) if t is None else _rollup_sums(t, f, by_state=True)
-    people = _customers_by_state(conn, f, t)
-    out = []
-    for r in conn.execute(q).mappings():
-        out.append({
-            "state": r["state"], "revenue": r["revenue"], "orders": r["orders"],
-            "customers": people.get(r["state"], 0),
-            "aov": ratio(Decimal(r["revenue"]), r["orders_with_items"]),
-            "on_time_rate": ratio(r["on_time"], r["delivered"]),
-            "review_score": ratio(Decimal(r["review_score_sum"]), r["reviews"]),
-            "freight_per_order": ratio(Decimal(r["freight"]), r["orders_with_items"]),
-        })
-    return sorted(out, key=lambda r: (-r["revenue"], r["state"]))
 
 
 def flows(conn, f: Filters, limit: int = 50, source: str = "auto") -> list[dict]:

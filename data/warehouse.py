@@ -5,12 +5,16 @@ call it exactly as the callbacks do.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from data import customers, delivery, forecast, payments, products, queries, reviews, sellers
 from data.cache import QueryCache
-from data.filters import Filters
+from data.filters import ALL_STATUSES, Filters
+from data.metrics import KPIS
 from data.scope import EVERYTHING, Scope
+from data.semantic.answer import answer
+from data.semantic.model import Query
 
 
 class Warehouse:
@@ -35,13 +39,22 @@ class Warehouse:
     def bounds(self) -> dict:
         return self._ask("bounds", (), queries.bounds)
 
-    def kpis(self, f: Filters) -> dict:
+    def ask(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit: int | None = None) -> list[dict]:
+        """Metrics by dimensions over the filters, answered by the semantic layer (the smallest rollup
+        that is exact, else the star), as rows of dicts keyed by the dimension and metric keys."""
         f = self.scope.apply(f)
-        return self._ask("kpis", f.key(), lambda conn: queries.kpis(conn, f))
+        q = Query(tuple(metrics), f.start, f.end, tuple(by), grain, f.by_dimension(), tuple(order_by), limit)
+        found = self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope))
+        return [dict(zip(found.columns, row)) for row in found.rows]
+
+    def kpis(self, f: Filters) -> dict:
+        """The KPI cards' metrics over the range (None where there is nothing to divide)."""
+        return self.ask(f, KPIS)[0]
 
     def timeseries(self, f: Filters, grain: str) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("timeseries", (f.key(), grain), lambda conn: queries.timeseries(conn, f, grain))
+        """Revenue and orders per `grain` period of the range (periods without orders left out)."""
+        return [{"period": r["date"], "revenue": r["revenue"], "orders": r["orders"]}
+                for r in self.ask(f, ("revenue", "orders"), ("date",), grain)]
 
     def seller_options(self, typed: str) -> list[dict]:
         within = self.scope.sellers
@@ -54,36 +67,39 @@ class Warehouse:
         return self._ask("seller_labels", ids, lambda conn: queries.seller_labels(conn, ids))
 
     def status_mix(self, f: Filters) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("status_mix", f.key(), lambda conn: queries.status_mix(conn, f))
+        """Orders by status within the other filters: every status, so the mix shows what is left out."""
+        return self.ask(replace(f, statuses=ALL_STATUSES), ("orders",), ("status",), order_by=("-orders", "status"))
 
     def top_categories(self, f: Filters, limit: int = 10) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("top_categories", (f.key(), limit), lambda conn: queries.top_categories(conn, f, limit))
+        """Categories by revenue of their items, with the orders holding them."""
+        return self.ask(f, ("revenue", "orders"), ("category",), order_by=("-revenue", "category"), limit=limit)
 
     def payment_mix(self, f: Filters) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("payment_mix", f.key(), lambda conn: queries.payment_mix(conn, f))
+        """Payment value and payment rows by payment type."""
+        return [{"payment_type": r["payment_type"], "value": r["payments"], "payments": r["payment_count"]}
+                for r in self.ask(f, ("payments", "payment_count"), ("payment_type",),
+                                  order_by=("-payments", "payment_type"))]
 
     def revenue_by_state(self, f: Filters) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("revenue_by_state", f.key(), lambda conn: queries.revenue_by_state(conn, f))
+        return self.ask(f, ("revenue", "orders"), ("state",), order_by=("-revenue", "state"))
 
     def cities(self, f: Filters) -> list[dict]:
         f = self.scope.apply(f)
         return self._ask("cities", f.key(), lambda conn: queries.cities(conn, f))
 
     def weekday_hour(self, f: Filters) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("weekday_hour", f.key(), lambda conn: queries.weekday_hour(conn, f))
+        """Orders by ISO day of week (1 = Monday) and hour of purchase (cells with no orders left out)."""
+        return [{"dow": r["weekday"], "hour": r["hour"], "orders": r["orders"]}
+                for r in self.ask(f, ("orders",), ("weekday", "hour"))]
 
     def top_products(self, f: Filters) -> list[dict]:
         f = self.scope.apply(f)
         return self._ask("top_products", f.key(), lambda conn: queries.top_products(conn, f))
 
     def state_metrics(self, f: Filters) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("state_metrics", f.key(), lambda conn: queries.state_metrics(conn, f))
+        """Per customer state, the map's metrics, largest revenue first."""
+        return self.ask(f, ("revenue", "orders", "customers", "aov", "on_time_rate", "review_score", "freight_per_order"),
+                        ("state",), order_by=("-revenue", "state"))
 
     def flows(self, f: Filters, limit: int = 50) -> list[dict]:
         f = self.scope.apply(f)

@@ -12,6 +12,12 @@ from bench import naive
 from data import customers, delivery, filters, payments, products, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
+from data.semantic import state as semantic_state
+from data.semantic.catalogue import CATALOGUE
+from data.semantic.model import Query
+from data.semantic.planner import plan
+from data.semantic.sql import compile_query
+from data.warehouse import Warehouse
 from etl.load import load
 from tests.conftest import FIXTURES, generated_warehouse
 
@@ -58,18 +64,25 @@ def tiny(db_url):
     engine.dispose()
 
 
-def test_kpis_on_the_hand_written_fixture(tiny):
-    k = queries.kpis(tiny, Filters(FIRST, LAST))  # default statuses leave out the canceled order
+@pytest.fixture
+def tiny_warehouse(tiny, tmp_path):
+    """The hand-written fixture behind the Warehouse the pages ask (the semantic layer's questions)."""
+    return Warehouse(lambda: tiny.engine, tmp_path / "cache")
+
+
+def test_kpis_on_the_hand_written_fixture(tiny_warehouse):
+    w = tiny_warehouse
+    k = w.kpis(Filters(FIRST, LAST))  # default statuses leave out the canceled order
     assert (k["orders"], k["revenue"], k["payments"], k["items"]) == (2, D("218.88"), D("218.88"), 3)
     assert k["aov"] == D("109.44") and k["customers"] == 1  # both orders are one person
     assert k["on_time_rate"] == 0.5 and k["delivery_days"] == D("12.055") and k["review_score"] == 3
     everything = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-    assert queries.kpis(tiny, everything)["orders"] == 3 and queries.kpis(tiny, everything)["customers"] == 2
-    beauty = queries.kpis(tiny, Filters(FIRST, LAST, categories=("health_beauty",)))
+    assert w.kpis(everything)["orders"] == 3 and w.kpis(everything)["customers"] == 2
+    beauty = w.kpis(Filters(FIRST, LAST, categories=("health_beauty",)))
     assert (beauty["orders"], beauty["items"], beauty["revenue"], beauty["payments"]) == (1, 2, D("77.42"), D("77.42"))
-    seller = queries.kpis(tiny, Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
+    seller = w.kpis(Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
     assert (seller["orders"], seller["revenue"]) == (1, D("141.46"))
-    empty = queries.kpis(tiny, Filters(date(2016, 1, 1), date(2016, 1, 31)))
+    empty = w.kpis(Filters(date(2016, 1, 1), date(2016, 1, 31)))
     assert empty["orders"] == 0 and empty["aov"] is None and empty["review_score"] is None
 
 
@@ -81,6 +94,11 @@ def demo_conn(server_url, template_db, tmp_path_factory):
         yield conn
 
 
+@pytest.fixture(scope="module")
+def demo_warehouse(demo_conn, tmp_path_factory):
+    return Warehouse(lambda: demo_conn.engine, tmp_path_factory.mktemp("demo-cache"))
+
+
 days = st.dates(min_value=date(2016, 9, 1), max_value=date(2018, 10, 31))
 
 
@@ -89,12 +107,8 @@ def _no_zero_cells(rows):
 
 
 QUESTIONS = {
-    "sums": queries.sums, "customers": queries.customers_count,
-    "timeseries": lambda conn, f, source: queries.timeseries(conn, f, "week", source=source),
-    "status_mix": queries.status_mix, "states": queries.revenue_by_state, "heatmap": queries.weekday_hour,
-    "categories": lambda conn, f, source: queries.top_categories(conn, f, 100, source=source),
-    "payments": queries.payment_mix, "products": queries.top_products,
-    "state_metrics": queries.state_metrics, "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
+    "products": queries.top_products,
+    "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
 ITEM_ROLLUP_ONLY |= {"review_scores", "installments"}
@@ -242,35 +256,36 @@ def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(de
 
 def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
     two = Filters(date(2017, 1, 1), date(2017, 12, 31), categories=("toys", "health_beauty"))
-    with pytest.raises(ValueError):
-        queries.sums(demo_conn, two, source="rollup")
+    with pytest.raises(ValueError):  # no product rollup knows sellers
+        queries.top_products(demo_conn, replace(two, sellers=_top_seller(demo_conn)), source="rollup")
     assert queries.rollup_for(two) is None and queries.rollup_for(Filters(FIRST, LAST)) is queries.agg
 
 
-def test_mixes_and_top_categories_on_the_fixture(tiny):
-    f = Filters(FIRST, LAST)
-    assert queries.status_mix(tiny, f) == [{"status": "delivered", "orders": 2}, {"status": "canceled", "orders": 1}]
-    assert queries.top_categories(tiny, f) == [{"category": "unknown", "revenue": D("141.46"), "orders": 1},
-                                               {"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
+def test_mixes_and_top_categories_on_the_fixture(tiny_warehouse):
+    w, f = tiny_warehouse, Filters(FIRST, LAST)
+    assert w.status_mix(f) == [{"status": "delivered", "orders": 2}, {"status": "canceled", "orders": 1}]
+    assert w.top_categories(f) == [{"category": "unknown", "revenue": D("141.46"), "orders": 1},
+                                   {"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
     seller = Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000001",))
-    assert queries.top_categories(tiny, seller) == [{"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
-    assert queries.payment_mix(tiny, f) == [
+    assert w.top_categories(seller) == [{"category": "health_beauty", "revenue": D("77.42"), "orders": 1}]
+    assert w.payment_mix(f) == [
         {"payment_type": "credit_card", "value": D("168.88"), "payments": 2},
         {"payment_type": "voucher", "value": D("50.00"), "payments": 1}]
-    assert queries.timeseries(tiny, f, "month") == [
+    assert w.timeseries(f, "month") == [
         {"period": date(2017, 10, 1), "revenue": D("77.42"), "orders": 1},
         {"period": date(2017, 11, 1), "revenue": D("141.46"), "orders": 1}]
-    assert queries.timeseries(tiny, f, "week")[1]["period"] == date(2017, 11, 20)  # the Monday
+    assert w.timeseries(f, "week")[1]["period"] == date(2017, 11, 20)  # the Monday
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
-    assert queries.timeseries(tiny, beauty, "day") == [{"period": date(2017, 10, 2), "revenue": D("77.42"), "orders": 1}]
+    assert w.timeseries(beauty, "day") == [{"period": date(2017, 10, 2), "revenue": D("77.42"), "orders": 1}]
 
-def test_sales_queries_on_the_fixture(tiny):
-    f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-    assert queries.revenue_by_state(tiny, f) == [{"state": "SP", "revenue": D("218.88"), "orders": 2},
-                                                 {"state": "RJ", "revenue": D("0"), "orders": 1}]
+
+def test_sales_queries_on_the_fixture(tiny_warehouse, tiny):
+    w, f = tiny_warehouse, Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
+    assert w.revenue_by_state(f) == [{"state": "SP", "revenue": D("218.88"), "orders": 2},
+                                     {"state": "RJ", "revenue": D("0"), "orders": 1}]
     # 2017-10-02 10:56 was a Monday, 2017-11-24 20:00 a Friday, 2018-01-15 09:00 a Monday.
-    assert queries.weekday_hour(tiny, f) == [{"dow": 1, "hour": 9, "orders": 1}, {"dow": 1, "hour": 10, "orders": 1},
-                                             {"dow": 5, "hour": 20, "orders": 1}]
+    assert w.weekday_hour(f) == [{"dow": 1, "hour": 9, "orders": 1}, {"dow": 1, "hour": 10, "orders": 1},
+                                 {"dow": 5, "hour": 20, "orders": 1}]
     assert queries.top_products(tiny, f) == [
         {"product_id": "b1000000-0000-0000-0000-000000000002", "category": "unknown", "revenue": D("141.46"),
          "items": 1, "orders": 1, "average_price": D("118.70")},
@@ -278,7 +293,7 @@ def test_sales_queries_on_the_fixture(tiny):
          "items": 2, "orders": 1, "average_price": D("29.99")}]
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
     assert [r["category"] for r in queries.top_products(tiny, beauty)] == ["health_beauty"]
-    assert queries.revenue_by_state(tiny, beauty) == [{"state": "SP", "revenue": D("77.42"), "orders": 1}]
+    assert w.revenue_by_state(beauty) == [{"state": "SP", "revenue": D("77.42"), "orders": 1}]
 
 
 def test_a_second_order_makes_an_earlier_day_count_its_buyer_once(db_url, tmp_path):
@@ -297,8 +312,13 @@ def test_a_second_order_makes_an_earlier_day_count_its_buyer_once(db_url, tmp_pa
     with engine.connect() as conn:
         for f in (Filters(FIRST, date(2018, 2, 28), statuses=filters.ALL_STATUSES),
                   Filters(LAST, LAST, statuses=filters.ALL_STATUSES)):
-            assert queries.customers_count(conn, f, "rollup") == queries.customers_count(conn, f, "facts")
-        assert queries.customers_count(conn, Filters(FIRST, date(2018, 2, 28), statuses=filters.ALL_STATUSES)) == 2
+            q = CATALOGUE.prepare(Query(("customers", "new_customers"), f.start, f.end, filters=f.by_dimension()))
+            fast, star = (compile_query(c, q, plan(c, q)) for c in (semantic_state.current(conn, CATALOGUE),
+                                                                   CATALOGUE.star_only()))
+            assert conn.execute(fast.text(), fast.params).all() == conn.execute(star.text(), star.params).all()
+    w = Warehouse(lambda: engine, tmp_path / "cache")
+    assert w.kpis(Filters(FIRST, date(2018, 2, 28), statuses=filters.ALL_STATUSES))["customers"] == 2
+    w.cache.close()
     engine.dispose()
 
 
@@ -314,14 +334,13 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     engine = make_engine(db_url)
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-        assert queries.sums(conn, f, "rollup") == queries.sums(conn, f, "facts")
         assert queries.top_products(conn, f, source="rollup") == queries.top_products(conn, f, source="facts")
     engine.dispose()
 
 
-def test_geography_queries_on_the_fixture(tiny):
+def test_geography_queries_on_the_fixture(tiny, tiny_warehouse):
     f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-    sp, rj = queries.state_metrics(tiny, f)
+    sp, rj = tiny_warehouse.state_metrics(f)
     assert sp == {"state": "SP", "revenue": D("218.88"), "orders": 2, "customers": 1, "aov": D("109.44"),
                   "on_time_rate": 0.5, "review_score": 3, "freight_per_order": D("20.10")}
     assert (rj["state"], rj["orders"], rj["customers"], rj["aov"], rj["on_time_rate"]) == ("RJ", 1, 1, None, None)
@@ -337,7 +356,7 @@ def test_geography_queries_on_the_fixture(tiny):
     assert sum(r["revenue"] for r in cities) == sp["revenue"] and sum(r["orders"] for r in cities) == sp["orders"]
     assert {r["state"] for r in cities} == {"SP"} and all(r["city"] for r in cities)
     assert [r["city"] for r in queries.cities(tiny, replace(beauty, states=("RJ",)))] == []
-    by_state = queries.revenue_by_state(tiny, replace(beauty, statuses=filters.ALL_STATUSES))
+    by_state = tiny_warehouse.revenue_by_state(replace(beauty, statuses=filters.ALL_STATUSES))
     in_cities = queries.cities(tiny, replace(beauty, statuses=filters.ALL_STATUSES))
     assert sum(r["revenue"] for r in in_cities) == sum(r["revenue"] for r in by_state)  # the chosen items' revenue
 
@@ -431,7 +450,7 @@ def test_seller_queries_on_the_fixture(tiny):
     assert [(w["score"], w["title"]) for w in worst] == [(1, "Atrasou")]
 
 
-def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
+def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, demo_warehouse):
     """bench/naive.py is the baseline every speed ratio is against: each statement runs, and the
     headline answers equal the product's (a baseline answering another question would flatter us)."""
     f = Filters(date(2017, 3, 1), date(2018, 2, 28), states=("SP", "RJ"))
@@ -441,7 +460,7 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn):
                for output, statements in naive.by_output(f, "month", seller).items()}
     assert len(answers) > 40 and answers["seller-reviews"][0] and naive.statements("customers-kpi-new", f, "month")[0][0] == naive.CUSTOMER_KPIS
     revenue, orders, aov, people, _, _ = answers["overview-kpi"][0][0]
-    k = queries.kpis(demo_conn, f)
+    k = demo_warehouse.kpis(f)
     assert (revenue, orders, people) == (k["revenue"], k["orders"], k["customers"])
     mine = Filters(f.start, f.end, f.states, sellers=(seller,))
     assert [r[1] for r in answers["seller-kpi"][0] if str(r[0]) == seller] == [
@@ -467,15 +486,15 @@ def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, a, 
 
 
 @pytest.mark.parametrize("view", ["all", "state", "category", "two categories", "seller"])
-def test_cities_add_up_to_the_known_customers_revenue_and_orders(demo_conn, view):
+def test_cities_add_up_to_the_known_customers_revenue_and_orders(demo_conn, demo_warehouse, view):
     """Each path of the cities answer (customer_orders, order_categories, a seller's items) gives the
     revenue and orders of the view's known customers, split by city."""
-    cats = [r["category"] for r in queries.top_categories(demo_conn, Filters(date(2017, 1, 1), date(2018, 6, 30)), 2)]
+    cats = [r["category"] for r in demo_warehouse.top_categories(Filters(date(2017, 1, 1), date(2018, 6, 30)), 2)]
     f = Filters(date(2017, 1, 1), date(2018, 6, 30), **{
         "all": {}, "state": {"states": ("SP", "RJ")}, "category": {"categories": tuple(cats[:1])},
         "two categories": {"categories": tuple(cats)}, "seller": {"sellers": _top_seller(demo_conn)}}[view])
     cities = queries.cities(demo_conn, f, limit=100_000)
-    by_state = {r["state"]: r for r in queries.revenue_by_state(demo_conn, f, source="facts")}
+    by_state = {r["state"]: r for r in demo_warehouse.revenue_by_state(f)}
     for state in {r["state"] for r in cities}:
         mine = [r for r in cities if r["state"] == state]
         assert sum(r["revenue"] for r in mine) == by_state[state]["revenue"], state

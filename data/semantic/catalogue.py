@@ -24,6 +24,7 @@ MEASURES = {m.key: m for m in (
     Measure("freight", "item", "sum", "i.freight_value"),
     Measure("revenue", "item", "sum", "i.price + i.freight_value"),
     Measure("payments", "payment", "sum", "pay.payment_value"),
+    Measure("payment_rows", "payment", "count", "1"),
     Measure("voucher_payments", "payment", "sum", "CASE WHEN pay.payment_type = 'voucher' THEN pay.payment_value "
                                                   "ELSE 0 END"),
     Measure("delivered", "order", "count", DELIVERED),
@@ -57,6 +58,8 @@ METRICS = {m.key: m for m in (
     Metric("freight", "Freight", "Sum of freight_value of the items of those orders.", "money", "freight"),
     Metric("items", "Items", "Order items of those orders.", "count", "items"),
     Metric("payments", "Payments", "Sum of payment_value of those orders.", "money", "payments"),
+    Metric("payment_count", "Payment transactions", "Payment rows of those orders (an order paid in two parts "
+           "counts two).", "count", "payment_rows"),
     Metric("aov", "AOV", "Revenue / orders that have at least one item.", "money", "revenue", "orders_with_items"),
     Metric("customers", "Customers", "Distinct customer_unique_id among those orders.", "count", "single_buyers",
            plus=("repeat_customers",)),
@@ -113,7 +116,7 @@ DIMENSIONS = {d.key: d for d in (
 # count (people) is answered by the star.
 ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_time", "late", "delivery_days_sum")
 ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
-PAYMENT_SUMS = ("payments", "voucher_payments")
+PAYMENT_SUMS = ("payments", "payment_rows", "voucher_payments")
 REVIEW_SUMS = ("reviews", "review_score_sum")
 EVERY_SUM = ORDER_SUMS + ITEM_SUMS + PAYMENT_SUMS + REVIEW_SUMS
 ROLLUPS = (

@@ -80,6 +80,11 @@ class Catalogue:
                 filters[dim.key] = dim.default
         return replace(q, filters={k: v for k, v in filters.items() if v})
 
+    def star_only(self) -> Catalogue:
+        """This catalogue without rollups or people source: every plan is the star (what the tests and
+        benchmarks compare against)."""
+        return replace(self, rollups=(), people=None)
+
     def measures_of(self, q: Query) -> tuple[str, ...]:
         return tuple(dict.fromkeys(m for key in q.metrics for m in self.metrics[key].measures))
 
