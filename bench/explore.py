@@ -20,7 +20,6 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 

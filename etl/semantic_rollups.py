@@ -120,7 +120,8 @@ def refresh(cur, c: Catalogue, step=None) -> None:
     for r in ordered(c):
         began = time.monotonic()
         found = built.get(r.name)
-        if found is None or found[0] != state.definition(c, r) or r.source in rebuilt:
+        if found is None or found[0] != state.definition(c, r) or r.source in rebuilt or (touched and not found[1]):
+            # new, changed, summed from one rebuilt, or empty (a first load): built in full
             rows, _ = build_one(cur, c, r)
             rebuilt.add(r.name)
             what = f"built, {rows:,} rows"
