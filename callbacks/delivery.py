@@ -19,11 +19,11 @@ CARDS = [compare.Kpi("on_time_rate", "pct"), compare.Kpi("late_share", "pct", "d
 @callback(compare.outputs("delivery", CARDS), Input("filters", "data"))
 @guarded
 def kpis(data):
-    return compare.answer(data, CARDS, lambda f: warehouse().delivery("kpis", f))
+    return compare.answer(data, CARDS, lambda f: warehouse().delivery_kpis(f))
 
 
 def _trend(f):
-    return warehouse().delivery("trend", f, queries.auto_grain(f))
+    return warehouse().delivery_trend(f, queries.auto_grain(f))
 
 
 @callback(Output("delivery-trend", "figure"), Input("filters", "data"), Input("theme", "data"))
@@ -64,7 +64,7 @@ def promise(data, theme):
 @guarded
 def histogram(data, theme):
     f = filters_from(data)
-    rows = warehouse().delivery("histogram", f) if f else []
+    rows = warehouse().delivery_histogram(f) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -81,7 +81,7 @@ def histogram(data, theme):
 def states(data, theme):
     """Every state's delivery days and late share; the chosen states bright (a click toggles one)."""
     f = filters_from(data)
-    rows = warehouse().delivery("by_state", replace(f, states=())) if f else []
+    rows = warehouse().delivery_by_state(replace(f, states=())) if f else []
     if not rows:
         return figures.empty(theme)
     x = [r["state"] for r in rows]
@@ -102,7 +102,7 @@ filter_by_state = cross_filter("delivery-states", "state")
 
 def lateness_figure(f, theme):
     """Mean review score by days late; Delivery and Reviews both show it."""
-    rows = [r for r in warehouse().delivery("reviews_by_lateness", f) if r["review_score"] is not None] if f else []
+    rows = [r for r in warehouse().reviews_by_lateness(f) if r["review_score"] is not None] if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)

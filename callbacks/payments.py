@@ -39,7 +39,7 @@ def kpis(data):
 
 
 def _kpi_values(f) -> dict:
-    rows = warehouse().payments("installments", f)
+    rows = warehouse().installments(f)
     value = sum((r["value"] for r in rows), Decimal(0))
     voucher = sum((r["value"] for r in rows if r["payment_type"] == "voucher"), Decimal(0))
     return {"value": value if rows else None, "count": sum(r["payments"] for r in rows),
@@ -47,7 +47,7 @@ def _kpi_values(f) -> dict:
 
 
 def _by_type(f, measure: str, theme, money: bool):
-    rows = warehouse().payments("types_over_time", f, queries.auto_grain(f)) if f else []
+    rows = warehouse().payment_types_over_time(f, queries.auto_grain(f)) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -79,7 +79,7 @@ def count_by_type(data, theme):
 @guarded
 def installments(data, theme):
     f = filters_from(data)
-    rows = warehouse().payments("installments", f) if f else []
+    rows = warehouse().installments(f) if f else []
     if not rows:
         return figures.empty(theme), figures.empty(theme)
     dist = figures.base(theme)
@@ -106,7 +106,7 @@ def reconcile(data, raw_tolerance):
     if f is None:
         return [], ""
     tolerance, notice = tolerance_of(raw_tolerance)
-    found = warehouse().payments("reconciliation", f, tolerance)
+    found = warehouse().reconciliation(f, tolerance)
     t = found["totals"]
     if not t["orders"]:
         return [], f"{notice}No order's payments differ from its items plus freight by more than R$ {tolerance:,.2f}."
@@ -129,6 +129,6 @@ def export_allowed(_):
 def export(_csv, _xlsx, data, raw_tolerance):
     f = filters_from(data)
     tolerance, _ = tolerance_of(raw_tolerance)
-    rows = warehouse().payments("reconciliation", f, tolerance, 100_000)["rows"] if f else []
+    rows = warehouse().reconciliation(f, tolerance, 100_000)["rows"] if f else []
     return send(rows, "reconciliation", ctx.triggered_id.endswith("xlsx"),
                 "Reconciliation")

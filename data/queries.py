@@ -36,11 +36,6 @@ PRODUCT_MEASURES = ("orders", "items", "product_revenue_cents", "freight_value_c
 agg_monthly_products = sa.Table("agg_monthly_products", W, sa.Column("month"), sa.Column("order_status"),
                                 sa.Column("product_id"), sa.Column("product_category_name_english"),
                                 *(sa.Column(c) for c in PRODUCT_MEASURES))
-agg_payments = sa.Table("agg_daily_payments", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "payment_type", "payments", "payment_value")))
-agg_category_payments = sa.Table("agg_daily_category_payments", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "product_category_name_english", "payment_type", "payments",
-    "payment_value")))
 repeat = sa.Table("repeat_buyer_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "first_date", "second_date",
     "order_cents")),

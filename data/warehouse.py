@@ -105,20 +105,36 @@ class Warehouse:
         f = self.scope.apply(f)
         return self._ask("flows", (f.key(), limit), lambda conn: queries.flows(conn, f, limit))
 
-    def delivery(self, name: str, f: Filters, *args):
-        """One of data/delivery.py's questions (kpis, trend, by_state, histogram, reviews_by_lateness)."""
-        f = self.scope.apply(f)
-        return self._page(delivery, name, f, args)
+    def delivery_kpis(self, f: Filters) -> dict:
+        return delivery.kpis(self.ask, f)
+
+    def delivery_trend(self, f: Filters, grain: str) -> list[dict]:
+        return delivery.trend(self.ask, f, grain)
+
+    def delivery_by_state(self, f: Filters) -> list[dict]:
+        return delivery.by_state(self.ask, f)
+
+    def delivery_histogram(self, f: Filters) -> list[dict]:
+        return delivery.histogram(self.ask, f)
+
+    def reviews_by_lateness(self, f: Filters) -> list[dict]:
+        return delivery.reviews_by_lateness(self.ask, f)
 
     def reviews(self, name: str, f: Filters, *args):
         """One of data/reviews.py's questions (score_mix, trend, by_category, by_seller, low_scores)."""
         f = self.scope.apply(f)
         return self._page(reviews, name, f, args)
 
-    def payments(self, name: str, f: Filters, *args):
-        """One of data/payments.py's questions (types_over_time, installments, reconciliation)."""
+    def payment_types_over_time(self, f: Filters, grain: str) -> list[dict]:
+        return payments.types_over_time(self.ask, f, grain)
+
+    def installments(self, f: Filters) -> list[dict]:
+        return payments.installments(self.ask, f)
+
+    def reconciliation(self, f: Filters, tolerance, limit: int = 500) -> dict:
+        """Orders whose payments differ from their value by more than `tolerance` (data/payments.py)."""
         f = self.scope.apply(f)
-        return self._page(payments, name, f, args)
+        return self._page(payments, "reconciliation", f, (tolerance, limit))
 
     def sellers(self, name: str, f: Filters, *args):
         """One of data/sellers.py's questions (leaderboard, revenues, by_state, worst_reviews)."""

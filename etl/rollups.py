@@ -148,22 +148,6 @@ JOIN warehouse.dim_products p USING (product_id)
 GROUP BY 1, 2, 3, 4, 5;
 """
 
-DAILY_PAYMENTS = f"""
-DELETE FROM warehouse.agg_daily_payments WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_payments
-SELECT o.purchase_date, o.state, o.order_status, y.payment_type, count(*), sum(y.payment_value)
-FROM warehouse.fact_payments y JOIN rollup_orders o USING (order_id)
-GROUP BY 1, 2, 3, 4;
-"""
-
-DAILY_INSTALLMENTS = f"""
-DELETE FROM warehouse.agg_daily_installments WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_installments
-SELECT o.purchase_date, o.state, o.order_status, y.payment_type, y.payment_installments, count(*),
-       sum(y.payment_value)
-FROM warehouse.fact_payments y JOIN rollup_orders o USING (order_id)
-GROUP BY 1, 2, 3, 4, 5;
-"""
 
 UNRECONCILED = f"""
 DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
@@ -173,15 +157,6 @@ FROM rollup_orders o
 WHERE o.payment_value <> o.order_value;
 """
 
-CATEGORY_PAYMENTS = f"""
-DELETE FROM warehouse.agg_daily_category_payments WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_category_payments
-SELECT o.purchase_date, o.state, o.order_status, x.category, y.payment_type, count(*), sum(y.payment_value)
-FROM (SELECT DISTINCT order_id, category FROM rollup_items) x
-JOIN warehouse.fact_payments y USING (order_id)
-JOIN rollup_orders o USING (order_id)
-GROUP BY 1, 2, 3, 4, 5;
-"""
 
 DAILY_FLOWS = f"""
 DELETE FROM warehouse.agg_daily_flows WHERE purchase_date IN {TOUCHED};
@@ -192,15 +167,6 @@ FROM {_per_order("seller_state")}
 GROUP BY 1, 2, 3, 4;
 """
 
-DAILY_DELIVERY = f"""
-DELETE FROM warehouse.agg_daily_delivery WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_delivery
-SELECT o.purchase_date, o.state, o.delivery_bucket, o.late_bucket, count(*), sum(o.reviews_count),
-       sum(o.review_score_sum)
-FROM rollup_orders o
-WHERE {DELIVERED}
-GROUP BY 1, 2, 3, 4;
-"""
 
 DAILY_REVIEW_SCORES = f"""
 DELETE FROM warehouse.agg_daily_review_scores WHERE purchase_date IN {TOUCHED};
@@ -358,10 +324,8 @@ ON CONFLICT (date_key) DO NOTHING;
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
            ("agg_daily_products", DAILY_PRODUCTS), ("agg_monthly_products", MONTHLY_PRODUCTS),
-           ("agg_daily_payments", DAILY_PAYMENTS),
-           ("agg_daily_installments", DAILY_INSTALLMENTS), ("unreconciled_orders", UNRECONCILED),
-           ("agg_daily_category_payments", CATEGORY_PAYMENTS), ("agg_daily_flows", DAILY_FLOWS),
-           ("agg_daily_delivery", DAILY_DELIVERY), ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
+           ("unreconciled_orders", UNRECONCILED), ("agg_daily_flows", DAILY_FLOWS),
+           ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
            ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
            ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES), ("multi_category_sellers", MULTI_CATEGORY_SELLERS),
            ("customer_orders", CUSTOMER_ORDERS),

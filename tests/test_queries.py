@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bench import naive
-from data import customers, delivery, filters, payments, products, queries, reviews, sellers
+from data import customers, filters, payments, products, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
 from data.semantic import state as semantic_state
@@ -111,19 +111,12 @@ QUESTIONS = {
     "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
-ITEM_ROLLUP_ONLY |= {"review_scores", "installments"}
+ITEM_ROLLUP_ONLY |= {"review_scores"}
 QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
-QUESTIONS.update({
-    "payment_types": lambda conn, f, source: payments.types_over_time(conn, f, "month", source=source),
-    "installments": payments.installments,
-})
 QUESTIONS.update({
     "review_scores": reviews.score_mix,
     "review_trend": lambda conn, f, source: reviews.trend(conn, f, "week", source=source), "reviews_by_category": reviews.by_category,
     "reviews_by_seller": lambda conn, f, source: reviews.by_seller(conn, f, 5000, source=source),
-    "delivery_kpis": delivery.kpis, "delivery_by_state": delivery.by_state,
-    "delivery_trend": lambda conn, f, source: delivery.trend(conn, f, "month", source=source),
-    "delivery_histogram": delivery.histogram, "reviews_by_lateness": delivery.reviews_by_lateness,
 })  # with categories: order_categories against the facts
 QUESTIONS.update({
     "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
@@ -188,27 +181,18 @@ def test_orders_matched_by_state_through_customer_orders_equal_those_of_the_cust
     assert fast == slow
 
 
-DELIVERY = ("delivery_kpis", "delivery_by_state", "delivery_trend", "delivery_histogram", "reviews_by_lateness")
-
-
-@pytest.mark.parametrize("extra", [(), ("unknown",)])
-def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_conn, extra):
+def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_conn, demo_warehouse):
     f = Filters(date(2017, 1, 1), date(2018, 6, 30), statuses=filters.ALL_STATUSES)
     pair = demo_conn.execute(sa.text(  # the two categories that share the most orders in the range
         "SELECT a.product_category_name_english, b.product_category_name_english FROM warehouse.order_categories a "
         "JOIN warehouse.order_categories b USING (order_id) WHERE a.product_category_name_english "
         "< b.product_category_name_english AND a.purchase_date BETWEEN :a AND :b GROUP BY 1, 2 "
         "ORDER BY count(*) DESC, 1, 2 LIMIT 1"), {"a": f.start, "b": f.end}).one()
-    f = Filters(f.start, f.end, categories=(*pair, *extra), statuses=f.statuses)
-    for name in DELIVERY:
-        assert QUESTIONS[name](demo_conn, f, source="rollup") == QUESTIONS[name](demo_conn, f, source="facts"), name
-    once = delivery.kpis(demo_conn, f)["delivered"]
-    apart = sum(delivery.kpis(demo_conn, Filters(f.start, f.end, categories=(c,), statuses=f.statuses))["delivered"]
+    f = Filters(f.start, f.end, categories=pair, statuses=f.statuses)
+    once = demo_warehouse.delivery_kpis(f)["delivered"]
+    apart = sum(demo_warehouse.delivery_kpis(Filters(f.start, f.end, categories=(c,), statuses=f.statuses))["delivered"]
                 for c in f.categories)
     assert once < apart  # orders of both categories are counted once, not once per category
-    seller = Filters(f.start, f.end, categories=f.categories, sellers=("e1000000-0000-0000-0000-000000000001",))
-    with pytest.raises(ValueError):
-        delivery.kpis(demo_conn, seller, source="rollup")  # no table but the facts knows sellers
 
 
 SELLERS = ("seller_leaderboard", "reviews_by_seller")
@@ -374,20 +358,20 @@ def test_a_seller_moving_state_moves_its_flows(db_url, tmp_path):
     engine.dispose()
 
 
-def test_delivery_queries_on_the_fixture(tiny):
-    f = Filters(FIRST, LAST)
-    k = delivery.kpis(tiny, f)
+def test_delivery_queries_on_the_fixture(tiny_warehouse):
+    w, f = tiny_warehouse, Filters(FIRST, LAST)
+    k = w.delivery_kpis(f)
     assert (k["delivered"], k["on_time_rate"], k["late_share"]) == (2, 0.5, 0.5)
     assert (k["delivery_days"], k["estimated_days"], k["handoff_days"]) == (D("12.055"), 15, D("2.475"))
-    assert delivery.histogram(tiny, f) == [{"days": 8, "orders": 1}, {"days": 15, "orders": 1}]
-    assert delivery.reviews_by_lateness(tiny, f) == [
+    assert w.delivery_histogram(f) == [{"days": 8, "orders": 1}, {"days": 15, "orders": 1}]
+    assert w.reviews_by_lateness(f) == [
         {"days_late": -8, "orders": 1, "reviews": 1, "review_score": 5},
         {"days_late": 2, "orders": 1, "reviews": 1, "review_score": 1}]
-    assert [(r["state"], r["delivery_days"]) for r in delivery.by_state(tiny, f)] == [("SP", D("12.055"))]
-    assert [r["period"] for r in delivery.trend(tiny, f, "month")] == [date(2017, 10, 1), date(2017, 11, 1)]
-    assert delivery.histogram(tiny, Filters(FIRST, LAST, statuses=("canceled",))) == []
+    assert [(r["state"], r["delivery_days"]) for r in w.delivery_by_state(f)] == [("SP", D("12.055"))]
+    assert [r["period"] for r in w.delivery_trend(f, "month")] == [date(2017, 10, 1), date(2017, 11, 1)]
+    assert w.delivery_histogram(Filters(FIRST, LAST, statuses=("canceled",))) == []
     seller = Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",))  # from the facts
-    assert delivery.kpis(tiny, seller)["late_share"] == 1 and delivery.histogram(tiny, seller) == [
+    assert w.delivery_kpis(seller)["late_share"] == 1 and w.delivery_histogram(seller) == [
         {"days": 15, "orders": 1}]
 
 
@@ -406,13 +390,13 @@ def test_review_queries_on_the_fixture(tiny):
     assert reviews.low_scores(tiny, Filters(FIRST, LAST, categories=("health_beauty",))) == []
 
 
-def test_payment_queries_on_the_fixture(tiny):
+def test_payment_queries_on_the_fixture(tiny, tiny_warehouse):
     f = Filters(FIRST, LAST)
-    assert payments.types_over_time(tiny, f, "month") == [
+    assert tiny_warehouse.payment_types_over_time(f, "month") == [
         {"period": date(2017, 10, 1), "payment_type": "credit_card", "payments": 1, "value": D("77.42")},
         {"period": date(2017, 11, 1), "payment_type": "credit_card", "payments": 1, "value": D("91.46")},
         {"period": date(2017, 11, 1), "payment_type": "voucher", "payments": 1, "value": D("50.00")}]
-    rows = payments.installments(tiny, f)
+    rows = tiny_warehouse.installments(f)
     assert [(r["payment_type"], r["installments"], r["payments"]) for r in rows] == [
         ("credit_card", 1, 1), ("credit_card", 2, 1), ("voucher", 1, 1)]
     assert payments.average_installments(rows) == {"credit_card": 1.5, "voucher": 1}

@@ -13,6 +13,9 @@ from data.semantic.planner import Catalogue
 
 # Written once: what "delivered" means for every delivery measure.
 DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL"
+# Approval to hand-over to the carrier, in days (2 decimals), per order.
+HANDOFF_DAYS = ("round((extract(epoch FROM o.order_delivered_carrier_date - o.order_approved_at) / 86400)"
+                "::numeric, 2)")
 # A person with two or more orders in all history (the loader keeps their orders' list).
 REPEAT = "EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id)"
 
@@ -31,6 +34,11 @@ MEASURES = {m.key: m for m in (
     Measure("on_time", "order", "count", f"{DELIVERED} AND NOT o.is_late"),
     Measure("late", "order", "count", f"{DELIVERED} AND o.is_late"),
     Measure("delivery_days_sum", "order", "sum", f"CASE WHEN {DELIVERED} THEN o.delivery_days END"),
+    Measure("promised_days_sum", "order", "sum",
+            f"CASE WHEN {DELIVERED} THEN o.order_estimated_delivery_date::date - o.purchase_date END"),
+    Measure("handoff_orders", "order", "count",
+            "o.order_delivered_carrier_date IS NOT NULL AND o.order_approved_at IS NOT NULL"),
+    Measure("handoff_days_sum", "order", "sum", HANDOFF_DAYS),
     Measure("reviews", "review", "count", "1"),
     Measure("review_score_sum", "review", "sum", "r.review_score"),
     # People: those with one order in all history are counted by adding up their orders; those with
@@ -76,6 +84,14 @@ METRICS = {m.key: m for m in (
     Metric("delivery_days", "Delivery days",
            "Mean of order_delivered_customer_date - order_purchase_timestamp, in days, over delivered orders.",
            "days", "delivery_days_sum", "delivered", better="down"),
+    Metric("delivered_orders", "Delivered orders", "Orders delivered to the customer (status delivered, with a "
+           "delivery date).", "count", "delivered"),
+    Metric("estimated_days", "Promised days", "Mean of order_estimated_delivery_date - purchase date, in days, over "
+           "delivered orders: the delivery time the customer was promised.", "days", "promised_days_sum", "delivered",
+           better="none"),
+    Metric("handoff_days", "Hand-off days", "Mean of order_delivered_carrier_date - order_approved_at, in days, over "
+           "orders handed to the carrier: how long sellers take to ship.", "days", "handoff_days_sum",
+           "handoff_orders", better="down"),
     Metric("reviews", "Reviews", "Reviews of those orders.", "count", "reviews"),
     Metric("review_score", "Average review score", "Mean review_score of the reviews of those orders.", "score",
            "review_score_sum", "reviews"),
@@ -103,6 +119,8 @@ DIMENSIONS = {d.key: d for d in (
               type="int", domain=tuple(range(7))),
     Dimension("payment_type", "Payment type", "payment", "pay.payment_type",
               domain="SELECT DISTINCT payment_type FROM warehouse.fact_payments"),
+    Dimension("installments", "Installments", "payment", "pay.payment_installments", type="int",
+              domain="SELECT DISTINCT payment_installments FROM warehouse.fact_payments"),
     Dimension("review_score", "Review score", "review", "r.review_score::int", type="int", domain=tuple(range(1, 6))),
     Dimension("delivery_days", "Delivery days (bucket)", "order", "least(floor(o.delivery_days), 60)::int", type="int",
               domain=tuple(range(61))),
@@ -114,7 +132,8 @@ DIMENSIONS = {d.key: d for d in (
 # The rollups: what each keeps, declared; etl/semantic_rollups.py generates their tables and their
 # refresh from these, and the planner reads them by these names. Sums and counts only: a distinct
 # count (people) is answered by the star.
-ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_time", "late", "delivery_days_sum")
+ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_time", "late", "delivery_days_sum",
+              "promised_days_sum", "handoff_orders", "handoff_days_sum")
 ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
 PAYMENT_SUMS = ("payments", "payment_rows", "voucher_payments")
 REVIEW_SUMS = ("reviews", "review_score_sum")
@@ -125,6 +144,7 @@ ROLLUPS = (
     Rollup("daily_categories", "day", ("state", "status", "category"), EVERY_SUM),
     Rollup("monthly_categories", "month", ("state", "status", "category"), EVERY_SUM, source="daily_categories"),
     Rollup("daily_payment_types", "day", ("state", "status", "payment_type"), EVERY_SUM),
+    Rollup("daily_installments", "day", ("state", "status", "payment_type", "installments"), ("payments", "payment_rows")),
     Rollup("daily_seller_states", "day", ("state", "status", "seller_state"), EVERY_SUM),
     Rollup("daily_hours", "day", ("state", "status", "hour"), ("orders", "orders_with_items") + ITEM_SUMS),
     Rollup("daily_delivery", "day", ("state", "status", "delivery_days", "days_late"),
