@@ -15,6 +15,7 @@ import time
 from data.semantic import state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue
+from data.semantic import sql
 from data.semantic.sql import Statement, measure_rows
 from etl.rollups import REBUILD_LOCK
 
@@ -75,14 +76,70 @@ def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
     return f"INSERT INTO {r.table} ({cols}) SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
 
 
+LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
+
+
+def people_ddl(c: Catalogue) -> str:
+    p = c.people
+    cols = (["period date NOT NULL", "person uuid NOT NULL", "first_date date"]
+            + [f'"{k}" {TYPES[c.dimensions[k].type]}' for k in p.dimensions]
+            + [f'"{k}" {LIST_TYPES[c.dimensions[k].type]} NOT NULL' for k in p.lists])
+    return f"CREATE TABLE {p.table} ({', '.join(cols)}); CREATE INDEX ON {p.table} (period)"
+
+
+def people_fill(c: Catalogue, touched: bool) -> str:
+    p = c.people
+    cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
+    days = "o.purchase_date IN (SELECT purchase_date FROM touched_dates)" if touched else "true"
+    return f"INSERT INTO {p.table} ({cols}) {sql.people_fill(c, days)}"
+
+
+def build_people(cur, c: Catalogue) -> tuple[int, float]:
+    """Drop and build the people table from all history; return its rows and seconds."""
+    began = time.monotonic()
+    p = c.people
+    cur.execute(f"DROP TABLE IF EXISTS {p.table}")
+    cur.execute(people_ddl(c))
+    cur.execute(people_fill(c, touched=False))
+    rows = cur.rowcount
+    cur.execute(f"ANALYZE {p.table}")
+    seconds = time.monotonic() - began
+    _record_as(cur, p.name, state.people_definition(c), rows, seconds)
+    return rows, seconds
+
+
+def _people(cur, c: Catalogue, built: dict, touched: bool, everything: bool = False) -> str | None:
+    """Bring the people table up to date: in full when it is not current (or `everything`), else the
+    touched days (their orders' rows, and those whose person's first order moved: the loader marks
+    their days touched). Returns what it did, or None when nothing was needed."""
+    if c.people is None:
+        return None
+    found = built.get(c.people.name)
+    if everything or found is None or found[0] != state.people_definition(c) or (touched and not found[1]):
+        rows, seconds = build_people(cur, c)
+        return f"built, {rows:,} rows ({seconds:.1f}s)"
+    if not touched:
+        return None
+    cur.execute(f"DELETE FROM {c.people.table} WHERE period IN (SELECT purchase_date FROM touched_dates)")
+    deleted = cur.rowcount
+    cur.execute(people_fill(c, touched=True))
+    rows = found[1] - deleted + cur.rowcount
+    cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, c.people.name))
+    return f"{rows:,} rows"
+
+
 def _built(cur) -> dict[str, tuple[str, int]]:
     return {name: (d, n) for name, d, n in cur.execute("SELECT name, definition, row_count FROM etl.rollups")}
 
 
 def _record(cur, c: Catalogue, r: Rollup, rows: int, seconds: float) -> None:
+    _record_as(cur, r.name, state.definition(c, r), rows, seconds)
+
+
+def _record_as(cur, name: str, definition: str, rows: int, seconds: float) -> None:
     cur.execute("INSERT INTO etl.rollups (name, definition, row_count, seconds) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, row_count = EXCLUDED.row_count, "
-                "seconds = EXCLUDED.seconds, built_at = now()", (r.name, state.definition(c, r), rows, seconds))
+                "seconds = EXCLUDED.seconds, built_at = now()", (name, definition, rows, seconds))
 
 
 def build_one(cur, c: Catalogue, r: Rollup) -> tuple[int, float]:
@@ -100,13 +157,14 @@ def build_one(cur, c: Catalogue, r: Rollup) -> tuple[int, float]:
 
 def drop_undeclared(cur, c: Catalogue) -> list[str]:
     """Drop the rollup tables no declaration names any more (nobody's questions can use them)."""
-    declared = {f"rollup_{r.name}" for r in c.rollups}
+    names = [r.name for r in c.rollups] + ([c.people.name] if c.people else [])
+    declared = {f"rollup_{n}" for n in names}
     found = [t for (t,) in cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'warehouse' "
                                         "AND tablename LIKE 'rollup\\_%'")]
     gone = [t for t in found if t not in declared]
     for t in gone:
         cur.execute(f'DROP TABLE warehouse."{t}"')
-    cur.execute("DELETE FROM etl.rollups WHERE NOT (name = ANY(%s))", ([r.name for r in c.rollups],))
+    cur.execute("DELETE FROM etl.rollups WHERE NOT (name = ANY(%s))", (names,))
     return gone
 
 
@@ -136,6 +194,9 @@ def refresh(cur, c: Catalogue, step=None) -> None:
             what = f"{rows:,} rows"
         if step is not None:
             step(f"rollup {r.name}: {what} ({time.monotonic() - began:.1f}s)")
+    what = _people(cur, c, built, touched)
+    if what and step is not None:
+        step(f"rollup {c.people.name}: {what}")
 
 
 def status(cur, c: Catalogue) -> list[dict]:
@@ -148,6 +209,13 @@ def status(cur, c: Catalogue) -> list[dict]:
         verdict = "missing" if found is None else "current" if found[0] == state.definition(c, r) else "stale"
         out.append({"name": r.name, "grain": r.grain, "dimensions": list(r.dimensions), "measures": len(r.measures),
                     "source": r.source or "star", "state": verdict, "rows": found[1] if found else None,
+                    "seconds": found[2] if found else None, "built_at": found[3] if found else None})
+    if c.people:
+        found = rows.get(c.people.name)
+        verdict = "missing" if found is None else "current" if found[0] == state.people_definition(c) else "stale"
+        out.append({"name": c.people.name, "grain": "order", "dimensions": ["date", *c.people.dimensions,
+                                                                             *c.people.lists],
+                    "measures": 0, "source": "star", "state": verdict, "rows": found[1] if found else None,
                     "seconds": found[2] if found else None, "built_at": found[3] if found else None})
     return out
 
@@ -164,7 +232,7 @@ def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = T
         cur.execute("SET LOCAL work_mem = '256MB'")
         drop_undeclared(cur, c)
         built = _built(cur)
-        unknown = set(names) - {r.name for r in c.rollups}
+        unknown = set(names) - {r.name for r in c.rollups} - ({c.people.name} if c.people else set())
         if unknown:
             raise ValueError(f"no rollup is declared by the name {', '.join(sorted(unknown))}")
         done: list[str] = []
@@ -176,4 +244,10 @@ def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = T
                 done.append(r.name)
                 if step is not None:
                     step(f"rollup {r.name}: {rows:,} rows ({seconds:.1f}s)")
+        if c.people and (not names or c.people.name in names):
+            what = _people(cur, c, built, False, everything or c.people.name in names)
+            if what:
+                done.append(c.people.name)
+                if step is not None:
+                    step(f"rollup {c.people.name}: {what}")
         return done

@@ -38,3 +38,7 @@ def test_the_readmes_data_dictionary_lists_every_rollup_as_declared():
         measures = ("every sum and count" if set(r.measures) == set(catalogue.EVERY_SUM) else ", ".join(r.measures))
         source = f"`rollup_{r.source}`" if r.source else "the star"
         assert f"| `rollup_{r.name}` | {r.grain} x {' x '.join(r.dimensions)} | {source} | {measures} |" in readme, r.name
+    p = catalogue.PEOPLE
+    assert (f"| `rollup_{p.name}` | one row per order of a person with two or more orders | `repeat_buyer_orders` "
+            f"and the star | person, first order date, {', '.join(p.dimensions)}; arrays of {', '.join(p.lists)} |"
+            in readme)

@@ -1,4 +1,5 @@
 """The planner's rules on a tiny catalogue, without a database."""
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -87,13 +88,18 @@ def test_repeat_buyers_are_counted_from_the_people_source_beside_a_rollup():
     from data.semantic.model import People
     measures = {**MEASURES, "single": Measure("single", "order", "count", "x"),
                 "repeat": Measure("repeat", "order", "distinct", "y", people="rb.person")}
-    metrics = {**METRICS, "people": Metric("people", "People", "", "count", "single", plus=("repeat",))}
+    metrics = {**METRICS, "people": Metric("people", "People", "", "count", "single", plus=("repeat",)),
+               "repeaters": Metric("repeaters", "Repeaters", "", "count", "repeat")}
     daily = Rollup("daily", "day", ("state", "status"), ("orders", "single"), rows=1_000)
     monthly = Rollup("monthly", "month", ("state", "status"), ("orders", "single"), rows=40)
-    c = Catalogue(measures, metrics, DIMENSIONS, (daily, monthly),
-                  People("repeaters", "t rb", {"date": "rb.day", "state": "rb.state", "status": "rb.status"}))
+    c = Catalogue(measures, metrics, DIMENSIONS, (daily, monthly), People("repeaters", ("state", "status"), ()))
     p = plan(c, q("people", "orders", by=["state"], start=date(2018, 1, 10)))
     assert [(x.table, x.measures) for x in p.parts] == [
         ("monthly", ("single", "orders")), ("daily", ("single", "orders")), ("repeaters", ("repeat",))]
     assert plan(c, q("people", category=["toys"])).table == STAR  # the people source has no categories
     assert "people source lacks category" in plan(c, q("people", category=["toys"])).reason
+    lists = replace(c, people=People("repeaters", ("state", "status"), ("category", "payment_type")))
+    assert plan(lists, q("repeaters", by=["category"], payment_type=["voucher"])).table == "repeaters"
+    both = replace(c, people=People("repeaters", ("state",), ("category", "product")),  # two item lists
+                   dimensions={**DIMENSIONS, "product": Dimension("product", "Product", "item", "i.product_id")})
+    assert "different rows" in plan(both, q("repeaters", by=["category"], product=["p"])).reason

@@ -45,17 +45,17 @@ MEASURES = {m.key: m for m in (
     # more are counted distinct, from the star or from the repeat buyers' orders (PEOPLE).
     Measure("single_buyers", "order", "count", f"c.customer_unique_id IS NOT NULL AND NOT {REPEAT}"),
     Measure("repeat_customers", "order", "distinct", f"CASE WHEN {REPEAT} THEN c.customer_unique_id END",
-            people="rb.customer_unique_id"),
+            people="rb.person"),
     Measure("new_repeat_customers", "order", "distinct",
             f"CASE WHEN {REPEAT} AND {{first_order}} >= {{period}} THEN c.customer_unique_id END",
-            people="CASE WHEN rb.first_date >= {period} THEN rb.customer_unique_id END"),
+            people="CASE WHEN rb.first_date >= {period} THEN rb.person END"),
     Measure("returning_customers", "order", "distinct",
             "CASE WHEN {first_order} < {period} THEN c.customer_unique_id END",
-            people="CASE WHEN rb.first_date < {period} THEN rb.customer_unique_id END"),
+            people="CASE WHEN rb.first_date < {period} THEN rb.person END"),
 )}
-PEOPLE = People("repeat_buyer_orders", "warehouse.repeat_buyer_orders rb", {
-    "date": "rb.purchase_date", "weekday": "extract(isodow FROM rb.purchase_date)::int", "state": "rb.customer_state",
-    "status": "rb.order_status"}, lists={"category": "rb.categories"})
+PEOPLE = People("repeat_orders", ("state", "status", "hour", "delivery_days", "days_late"),
+                ("category", "product", "seller", "seller_state", "price_band", "payment_type", "installments",
+                 "review_score"))
 
 METRICS = {m.key: m for m in (
     Metric("orders", "Orders", "Distinct orders purchased (by order_purchase_timestamp) in the range.", "count",
@@ -146,10 +146,10 @@ ROLLUPS = (
     Rollup("daily_payment_types", "day", ("state", "status", "payment_type"), EVERY_SUM),
     Rollup("daily_installments", "day", ("state", "status", "payment_type", "installments"), ("payments", "payment_rows")),
     Rollup("daily_seller_states", "day", ("state", "status", "seller_state"), EVERY_SUM),
-    Rollup("daily_hours", "day", ("state", "status", "hour"), ("orders", "orders_with_items") + ITEM_SUMS),
-    Rollup("daily_delivery", "day", ("state", "status", "delivery_days", "days_late"),
-           ("orders", "delivered", "on_time", "late", "delivery_days_sum") + REVIEW_SUMS),
-    Rollup("daily_review_scores", "day", ("state", "status", "review_score"), ("orders", "reviews", "review_score_sum")),
+    Rollup("daily_hours", "day", ("state", "status", "hour"), EVERY_SUM),
+    Rollup("daily_delivery", "day", ("state", "status", "delivery_days", "days_late"), EVERY_SUM),
+    Rollup("daily_review_scores", "day", ("state", "status", "review_score"), EVERY_SUM),
+    Rollup("daily_price_bands", "day", ("state", "status", "price_band"), EVERY_SUM),
     Rollup("monthly_products", "month", ("status", "category", "product"), ("orders",) + ITEM_SUMS),
     Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), ("orders",) + ITEM_SUMS + REVIEW_SUMS),
 )

@@ -98,14 +98,18 @@ class Rollup:
 
 @dataclass(frozen=True)
 class People:
-    """A table with one row per order of the people with two or more orders (about 6% of orders,
-    kept by the loader), from which distinct repeat buyers are counted exactly for any grouping of
-    its dimensions (`dimensions`: key to SQL over alias `rb`; the date as a day)."""
+    """A generated table with one row per order of the people with two or more orders (about 6% of
+    orders): the person, their first order date, the order's own dimensions (`dimensions`) and, for
+    each finer dimension (`lists`), the order's values as an array. Distinct repeat buyers are
+    counted from it exactly for any grouping and filtering of those dimensions, with at most one
+    list of each level (two item lists could match through two different items)."""
     name: str
-    table: str
-    dimensions: dict
-    lists: dict = field(default_factory=dict)  # key -> an array column of several values per order
-    # (an order's categories): grouped, each value is a row; filtered, any value matches
+    dimensions: tuple[str, ...]
+    lists: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return f"warehouse.rollup_{self.name}"
 
 
 @dataclass(frozen=True)

@@ -213,8 +213,16 @@ def _people_answer(c: Catalogue, q: Query, measures: tuple[str, ...]) -> str | N
         return "no people source is declared"
     if not all(c.measures[m].people for m in measures):
         return "a distinct count the people source does not hold"
-    missing = sorted((set(q.by) | set(q.filtered())) - set(c.people.dimensions) - set(c.people.lists))
-    return f"the people source lacks {', '.join(missing)}" if missing else None
+    needed = set(q.by) | set(q.filtered())
+    held = {"date", *c.people.dimensions, *c.people.lists} | {k for k in needed if c.dimensions[k].of_day}
+    missing = sorted(needed - held)
+    if missing:
+        return f"the people source lacks {', '.join(missing)}"
+    lists = sorted(k for k in needed if k in c.people.lists)
+    levels = [c.dimensions[k].level for k in lists]
+    if len(set(levels)) < len(levels):
+        return f"{' and '.join(lists)} could match through different rows of one order"
+    return None
 
 
 def plan(c: Catalogue, q: Query) -> Plan:

@@ -154,25 +154,47 @@ def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filt
 
 
 def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
-    """Distinct repeat buyers from the people source, grouped as the query asks, as measure_rows' columns."""
+    """Distinct repeat buyers from the people table, grouped as the query asks, as measure_rows' columns."""
     people = c.people
-    dims = {**people.dimensions, **{key: f"u_{key}.v" for key in people.lists}}
-    group = {key: _date_expr(q.grain, dims["date"]) if key == "date" else dims[key] for key in q.by}
+
+    def column(key: str) -> str:
+        if key == "date":
+            return "rb.period"
+        if key in people.lists:
+            return f"u_{key}.v"
+        return f'rb."{key}"' if key in people.dimensions else c.dimensions[key].of_day.format(d="rb.period")
+    group = {key: _date_expr(q.grain, "rb.period") if key == "date" else column(key) for key in q.by}
     period = group["date"] if "date" in q.by else ":start"
     cols = [f"{group[key]} AS d_{key}" for key in q.by]
     cols += [f"count(DISTINCT {c.measures[m].people.replace('{period}', period)})::numeric AS m_{m}"
              if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
-    rows = people.table + "".join(f" CROSS JOIN LATERAL unnest({column}) AS u_{key}(v)"
-                                  for key, column in people.lists.items() if key in q.by)
-    where = [f"{dims['date']} BETWEEN :p{k}_start AND :p{k}_end"]
+    rows = f"{people.table} rb" + "".join(f' CROSS JOIN LATERAL unnest(rb."{key}") AS u_{key}(v)'
+                                          for key in people.lists if key in q.by)
+    where = [f"rb.period BETWEEN :p{k}_start AND :p{k}_end"]
     for key, values in filters.items():
-        test = f"{dims[key]} IN {_bind(st, key, values)}"
+        test = f"{column(key)} IN {_bind(st, key, values)}"
         if key in people.lists and key not in q.by:  # any of the order's values matches
-            test = f"EXISTS (SELECT 1 FROM unnest({people.lists[key]}) AS u_{key}(v) WHERE {test})"
+            test = f'EXISTS (SELECT 1 FROM unnest(rb."{key}") AS u_{key}(v) WHERE {test})'
         where.append(test)
     grouped = f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}" if q.by else ""
     return f"SELECT {', '.join(cols)} FROM {rows} WHERE {' AND '.join(where)}{grouped}"
+
+
+def people_fill(c: Catalogue, days: str) -> str:
+    """The SELECT of the people table's rows for the orders `days` (SQL over `o`) selects: each order of
+    a repeat buyer with its person, their first order, its dimensions and its finer values as arrays."""
+    people = c.people
+    cols = ["o.purchase_date", "c.customer_unique_id", "rb.first_date"]
+    cols += [c.dimensions[k].expr for k in people.dimensions]
+    for key in people.lists:
+        d = c.dimensions[key]
+        table, alias = ROWS[d.level]
+        extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
+        cols.append(f"ARRAY(SELECT DISTINCT {d.expr} FROM {table}{extra} WHERE {alias}.order_id = o.order_id "
+                    f"AND {d.expr} IS NOT NULL)")
+    return (f"SELECT {', '.join(cols)} FROM warehouse.repeat_buyer_orders rb JOIN {ORDERS} ON o.order_id = rb.order_id "
+            f"{CUSTOMERS} WHERE {days}")
 
 
 def _metric(c: Catalogue, key: str) -> str:

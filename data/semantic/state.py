@@ -1,4 +1,4 @@
-"""Which rollups are current: each one's definition, hashed, against the hash it was built by.
+"""Which rollups and people table are current: each one's definition, hashed, against the hash it was built by.
 
 A rollup's definition is its declaration with the SQL of every dimension and measure it keeps,
 the definition of the rollup it is summed from, and the compiler that writes its refresh. A
@@ -34,6 +34,16 @@ def definition(c: Catalogue, r: Rollup) -> str:
     return h.hexdigest()
 
 
+def people_definition(c: Catalogue) -> str:
+    """The hash that names what the people table's rows mean."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(COMPILER)
+    h.update(repr(c.people).encode())
+    for key in (*c.people.dimensions, *c.people.lists):
+        h.update(repr(c.dimensions[key]).encode())
+    return h.hexdigest()
+
+
 def built(conn) -> dict[str, tuple[str, int]]:
     """name -> (definition hash, rows) of every rollup the database holds."""
     rows = conn.execute(sa.text("SELECT name, definition, row_count FROM etl.rollups"))
@@ -45,4 +55,5 @@ def current(conn, c: Catalogue) -> Catalogue:
     found = built(conn)
     keep = tuple(replace(r, rows=found[r.name][1]) for r in c.rollups
                  if r.name in found and found[r.name][0] == definition(c, r))
-    return replace(c, rollups=keep)
+    people = c.people if c.people and found.get(c.people.name, ("",))[0] == people_definition(c) else None
+    return replace(c, rollups=keep, people=people)
