@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,9 +17,10 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from data import db
+from data import db, migrate
+from data.semantic.catalogue import CATALOGUE
 from data.settings import SettingsError, load_settings
-from etl import extract
+from etl import extract, semantic_rollups
 from etl.generate import generate as generate_files
 from etl.load import DATE_FORMATS, LoadError, load as run_load
 from etl.progress import Reporter
@@ -31,6 +33,17 @@ TABLE_ORDER = ["dim_categories", "dim_geolocation", "dim_customers", "dim_seller
 def fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def reaching(url: str):
+    """An unreachable or failing database ends the command with one line and exit code 1."""
+    try:
+        yield
+    except db.DatabaseUnavailable as exc:
+        fail(str(exc))
+    except psycopg.OperationalError as exc:
+        fail(db.unavailable_message(url, exc))
 
 
 def database_url() -> str:
@@ -133,12 +146,8 @@ def print_summary(result) -> None:
 def status(as_json: bool):
     """Show the warehouse's row counts, its data version and the latest runs."""
     url = database_url()
-    try:
+    with reaching(url):
         info = warehouse_status(url)
-    except db.DatabaseUnavailable as exc:
-        fail(str(exc))
-    except psycopg.OperationalError as exc:
-        fail(db.unavailable_message(url, exc))
     if as_json:
         click.echo(json.dumps(info, default=str))
         return
@@ -171,19 +180,11 @@ def rollups():
 @click.option("--json", "as_json", is_flag=True, help="Print one machine-readable list on stdout.")
 def rollups_status(as_json: bool):
     """Show each declared rollup: current, stale (its definition changed) or missing, and its size."""
-    from data.semantic.catalogue import CATALOGUE
-    from etl import semantic_rollups
-
     url = database_url()
-    try:
-        from data import migrate
+    with reaching(url):
         migrate.upgrade_url(url, build_rollups=False)
         with db.connect(url) as conn, conn.cursor() as cur:
             found = semantic_rollups.status(cur, CATALOGUE)
-    except db.DatabaseUnavailable as exc:
-        fail(str(exc))
-    except psycopg.OperationalError as exc:
-        fail(db.unavailable_message(url, exc))
     if as_json:
         click.echo(json.dumps(found, default=str))
         return
@@ -202,22 +203,15 @@ def rollups_status(as_json: bool):
 @click.option("--all", "everything", is_flag=True, help="Rebuild every rollup, current or not.")
 def rollups_build(names, everything: bool):
     """Build the rollups that are not current (or NAMES, or --all) and those summed from them."""
-    from data.semantic.catalogue import CATALOGUE
-    from etl import semantic_rollups
-
     url = database_url()
     reporter = Reporter()
-    try:
-        from data import migrate
+    with reaching(url):
         migrate.upgrade_url(url, build_rollups=False)
-        with db.connect(url, autocommit=True) as conn:
-            done = semantic_rollups.build(conn, CATALOGUE, names, everything, step=reporter.step)
-    except ValueError as exc:
-        fail(f"{exc} (see `python -m etl rollups status`)", 2)
-    except db.DatabaseUnavailable as exc:
-        fail(str(exc))
-    except psycopg.OperationalError as exc:
-        fail(db.unavailable_message(url, exc))
+        try:
+            with db.connect(url, autocommit=True) as conn:
+                done = semantic_rollups.build(conn, CATALOGUE, names, everything, step=reporter.step)
+        except ValueError as exc:
+            fail(f"{exc} (see `python -m etl rollups status`)", 2)
     click.echo(f"built {len(done)} rollup{'s' if len(done) != 1 else ''}" + (f": {', '.join(done)}" if done else
                                                                              " (every one is current)"))
 
