@@ -6,9 +6,12 @@ page is not enough.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from functools import wraps
 
 import pandas as pd
+import sqlalchemy as sa
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import current_app, request
@@ -16,7 +19,10 @@ from flask_login import current_user
 
 from callbacks._context import guarded, seller_choices
 from callbacks._export import record_export
+import api
 from data import admin, audit, twofactor, users
+from data.semantic import planner, state
+from data.semantic.catalogue import CATALOGUE
 
 
 def admins_only(fn):
@@ -267,3 +273,32 @@ def quarantine_export(_clicks, run_id, table, reason):
     name = "quarantine" + (f"-run-{run_id}" if run_id is not None else "")
     record_export(name, "csv", len(rows))
     return dcc.send_data_frame(pd.DataFrame(rows).to_csv, f"{name}.csv", index=False)
+
+
+@callback(Output("admin-rollups", "rowData"), Input("url", "pathname"))
+@admins_only
+@guarded
+def rollups(_path):
+    rows = _read(lambda conn: state.status(CATALOGUE, state.recorded(conn)))
+    return [{**r, "dimensions": ", ".join(r["dimensions"]), "built_at": str(r["built_at"] or "")[:19],
+             "seconds": round(r["seconds"], 1) if r["seconds"] is not None else None} for r in rows]
+
+
+@callback(Output("admin-explain-result", "children"), Input("admin-explain-run", "n_clicks"),
+          State("admin-explain-query", "value"), prevent_initial_call=True)
+@admins_only
+@guarded
+def explain_question(_n, text):
+    """Which table would answer the question, and why (the planner's own words); nothing is run."""
+    try:
+        body = json.loads(text or "")
+    except ValueError as exc:
+        return html.Span(f"Not JSON: {exc}", className="text-danger")
+    try:
+        with _engine().connect() as conn:
+            live = state.current(conn, CATALOGUE)
+            q = CATALOGUE.prepare(api.parse(body, *conn.execute(sa.text(
+                "SELECT min(purchase_date), max(purchase_date) FROM warehouse.fact_orders")).one()))
+            return planner.explain(live, replace(q, filters=current_user.scope.restrict(q.filters)))
+    except (api.BadRequest, planner.UnknownName) as exc:
+        return html.Span(str(exc), className="text-danger")

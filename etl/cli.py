@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data import db, migrate
+from data.semantic import state
 from data.semantic.catalogue import CATALOGUE
 from data.settings import SettingsError, load_settings
 from etl import extract, semantic_rollups
@@ -183,8 +184,12 @@ def rollups_status(as_json: bool):
     url = database_url()
     with reaching(url):
         migrate.upgrade_url(url, build_rollups=False)
-        with db.connect(url) as conn, conn.cursor() as cur:
-            found = semantic_rollups.status(cur, CATALOGUE)
+        engine = db.make_engine(url)
+        try:
+            with engine.connect() as conn:
+                found = state.status(CATALOGUE, state.recorded(conn))
+        finally:
+            engine.dispose()
     if as_json:
         click.echo(json.dumps(found, default=str))
         return

@@ -199,27 +199,6 @@ def refresh(cur, c: Catalogue, step=None) -> None:
         step(f"rollup {c.people.name}: {what}")
 
 
-def status(cur, c: Catalogue) -> list[dict]:
-    """Each declared rollup: current, stale (built by another definition) or missing, with its size."""
-    rows = {name: (d, n, s, at) for name, d, n, s, at in
-            cur.execute("SELECT name, definition, row_count, seconds, built_at FROM etl.rollups")}
-    out = []
-    for r in ordered(c):
-        found = rows.get(r.name)
-        verdict = "missing" if found is None else "current" if found[0] == state.definition(c, r) else "stale"
-        out.append({"name": r.name, "grain": r.grain, "dimensions": list(r.dimensions), "measures": len(r.measures),
-                    "source": r.source or "star", "state": verdict, "rows": found[1] if found else None,
-                    "seconds": found[2] if found else None, "built_at": found[3] if found else None})
-    if c.people:
-        found = rows.get(c.people.name)
-        verdict = "missing" if found is None else "current" if found[0] == state.people_definition(c) else "stale"
-        out.append({"name": c.people.name, "grain": "order", "dimensions": ["date", *c.people.dimensions,
-                                                                             *c.people.lists],
-                    "measures": 0, "source": "star", "state": verdict, "rows": found[1] if found else None,
-                    "seconds": found[2] if found else None, "built_at": found[3] if found else None})
-    return out
-
-
 def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = True, step=None) -> list[str]:
     """Build the rollups that are not current (or `names`, or every one), and those summed from them,
     in one transaction under the loader's lock; return the names built. `conn`: a psycopg connection

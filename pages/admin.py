@@ -81,6 +81,17 @@ AUDIT_COLUMNS = [
 ]
 
 
+ROLLUP_COLUMNS = [
+    {"field": "name", "headerName": "Rollup"}, {"field": "grain", "headerName": "Grain"},
+    {"field": "dimensions", "headerName": "Dimensions"}, {"field": "source", "headerName": "Built from"},
+    {"field": "state", "headerName": "State"},
+    {"field": "rows", "headerName": "Rows", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
+    {"field": "seconds", "headerName": "Build (s)", "type": "numericColumn"},
+    {"field": "built_at", "headerName": "Built"},
+]
+EXAMPLE_QUERY = '{"metrics": ["revenue", "customers"], "by": ["category"], "filters": {"state": ["SP"]}}'
+
+
 def section(title: str, note: str, *body):
     return dbc.Row(dbc.Col(dbc.Card(dbc.CardBody([card_title(title, note), *body])), width=12, className="mb-3"))
 
@@ -118,6 +129,18 @@ def layout(**_query):
                                                                       "tooltipShowDelay": 300,
                                                                       "domLayout": "autoHeight"}})),
                 dcc.Download(id="admin-q-download")),
+        section("Semantic layer", "The rollups the planner answers questions from, and whether each is current "
+                "(a stale or missing one is skipped until `python -m etl rollups build`, the next load or the next "
+                "start builds it). Type a question as the API takes it to see which table would answer it and why.",
+                dag.AgGrid(id="admin-rollups", columnDefs=ROLLUP_COLUMNS, rowData=[], columnSize="sizeToFit",
+                           style={"height": None}, **SMALL_GRID),
+                dbc.Row([
+                    dbc.Col(dbc.Textarea(id="admin-explain-query", value=EXAMPLE_QUERY, rows=2, maxLength=4000,
+                                         className="font-monospace small"), md=10),
+                    dbc.Col(dbc.Button("Explain", id="admin-explain-run", size="sm", color="primary"), md=2,
+                            className="d-flex align-items-start"),
+                ], className="g-2 mt-3"),
+                html.Div(id="admin-explain-result", className="small mt-2 font-monospace")),
         section("Users", "Select a user to change their role, data scope, password or second factor. A change "
                 "that takes access away ends the user's sessions at once. Also from the command line: "
                 "`flask --app app users --help`.",

@@ -119,3 +119,29 @@ def test_a_question_slower_than_the_timeout_is_cancelled_with_a_clear_message(se
     assert "took more than 1 s" in r.get_json()["error"]["message"]
     again = client.post("/api/v1/query", json=STAR_QUESTION)
     assert again.status_code == 200 and again.get_json()["rows"] == [[1]]  # the worker is free; nothing cached
+
+
+def test_the_admin_page_lists_the_rollups_and_explains_a_question(server, db_url):
+    from tests.test_auth import admin_callback
+    engine = make_engine(db_url)
+    users.create(engine, "ana", PASSWORD, "admin")
+    engine.dispose()
+    admin, analyst = client_of(server, "ana"), client_of(server, "alan")
+    path = [{"id": "url", "property": "pathname", "value": "/admin"}]
+    listed = admin_callback(admin, "admin-rollups.rowData", {"id": "admin-rollups", "property": "rowData"}, path)
+    rows = {r["name"]: r for r in listed.get_json()["response"]["admin-rollups"]["rowData"]}
+    assert rows["daily"]["state"] == "current" and rows["daily"]["rows"] == 3 and "repeat_orders" in rows
+    refused = admin_callback(analyst, "admin-rollups.rowData", {"id": "admin-rollups", "property": "rowData"}, path)
+    assert refused.status_code == 204  # admins only
+
+    def explain(text):
+        return admin.post("/_dash-update-component", json={
+            "output": "admin-explain-result.children", "outputs": {"id": "admin-explain-result", "property": "children"},
+            "inputs": [{"id": "admin-explain-run", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "admin-explain-query", "property": "value", "value": text}],
+            "changedPropIds": ["admin-explain-run.n_clicks"]}).get_json()["response"]["admin-explain-result"]["children"]
+    said = explain('{"metrics": ["revenue"], "by": ["category"], "filters": {"state": ["SP"]}}')
+    assert said.startswith("daily_categories ") and "smallest rollup" in said
+    assert "lacks dimension seller" in explain('{"metrics": ["orders"], "by": ["seller"]}')
+    assert "unknown metric 'margin'" in explain('{"metrics": ["margin"]}')["props"]["children"]
+    assert explain("{not json")["props"]["children"].startswith("Not JSON")

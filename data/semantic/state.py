@@ -57,3 +57,27 @@ def current(conn, c: Catalogue) -> Catalogue:
                  if r.name in found and found[r.name][0] == definition(c, r))
     people = c.people if c.people and found.get(c.people.name, ("",))[0] == people_definition(c) else None
     return replace(c, rollups=keep, people=people)
+
+
+def recorded(conn) -> dict[str, tuple]:
+    """name -> (definition hash, rows, seconds, built at) of everything `etl.rollups` records."""
+    rows = conn.execute(sa.text("SELECT name, definition, row_count, seconds, built_at FROM etl.rollups"))
+    return {name: (d, n, secs, at) for name, d, n, secs, at in rows}
+
+
+def status(c: Catalogue, found: dict[str, tuple]) -> list[dict]:
+    """Each declared rollup and the people table: current, stale (built by another definition) or
+    missing, with its size and build time (`found`: what `recorded` read)."""
+    out = []
+
+    def row(name, grain, dims, source, definition_now):
+        got = found.get(name)
+        verdict = "missing" if got is None else "current" if got[0] == definition_now else "stale"
+        out.append({"name": name, "grain": grain, "dimensions": list(dims), "source": source, "state": verdict,
+                    "rows": got[1] if got else None, "seconds": got[2] if got else None,
+                    "built_at": got[3] if got else None})
+    for r in c.rollups:
+        row(r.name, r.grain, r.dimensions, r.source or "star", definition(c, r))
+    if c.people:
+        row(c.people.name, "order", ("date", *c.people.dimensions, *c.people.lists), "star", people_definition(c))
+    return out
