@@ -110,6 +110,10 @@ def test_payment_types_split_payments_and_select_orders(powers):
     assert rows == [{"payment_type": "credit_card", "orders": 2, "payments": D(11), "revenue": D(91)},
                     {"payment_type": "voucher", "orders": 2, "payments": D(84), "revenue": D(92)}]
     assert src == "daily_payment_types"
+    rows, src = ask(powers, "reviews", by=["status"], status=["delivered", "shipped", "canceled"],
+                    payment_type=["credit_card"])  # the canceled order was paid but not reviewed: no row
+    assert rows == [{"status": "delivered", "reviews": 1}, {"status": "shipped", "reviews": 1}]
+    assert src == "daily_payment_types"
     rows, _ = ask(powers, "revenue", "voucher_share", payment_type=["voucher"])
     assert rows == [{"revenue": D(92), "voucher_share": D(1)}]
 

@@ -85,8 +85,22 @@ class Catalogue:
         benchmarks compare against)."""
         return replace(self, rollups=(), people=None)
 
+    def row_count(self, level: str) -> str | None:
+        """The measure counting the rows of `level` (orders, items ...), when one is declared."""
+        return next((m.key for m in self.measures.values() if m.level == level and m.agg == "count"
+                     and m.expr == "1"), None)
+
     def measures_of(self, q: Query) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(m for key in q.metrics for m in self.metrics[key].measures))
+        """The measures behind the query's metrics, and the row count of each of their levels: a group
+        is in the answer when it holds rows of an asked level, which a rollup's row (kept for any of
+        its measures) can only tell by those counts."""
+        asked = [m for key in q.metrics for m in self.metrics[key].measures]
+        counts = [self.row_count(self.measures[m].level) for m in asked]
+        return tuple(dict.fromkeys([*asked, *(c for c in counts if c)]))
+
+    def row_counts_of(self, q: Query) -> tuple[str, ...]:
+        asked = {self.measures[m].level for key in q.metrics for m in self.metrics[key].measures}
+        return tuple(c for c in (self.row_count(level) for level in sorted(asked)) if c)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,9 @@ def compile_query(c: Catalogue, q: Query, p: Plan) -> Statement:
     sql = f"SELECT {', '.join(cols)} FROM (\n{inner}\n) x"
     if q.by:
         sql += f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}"
+        counts = c.row_counts_of(q)
+        if counts:  # the groups holding rows of an asked level, as the star's branches find them
+            sql += " HAVING " + " + ".join(f"coalesce(sum(x.m_{n}), 0)" for n in counts) + " > 0"
     order = []
     for key in q.order_by or q.by:
         name = key.lstrip("-")
