@@ -82,8 +82,9 @@ AUDIT_COLUMNS = [
 
 
 ROLLUP_COLUMNS = [
-    {"field": "name", "headerName": "Rollup"}, {"field": "grain", "headerName": "Grain"},
-    {"field": "dimensions", "headerName": "Dimensions"}, {"field": "source", "headerName": "Built from"},
+    {"field": "name", "headerName": "Rollup", "minWidth": 190}, {"field": "grain", "headerName": "Grain", "minWidth": 100},
+    {"field": "dimensions", "headerName": "Dimensions", "minWidth": 320, "tooltipField": "dimensions"},
+    {"field": "source", "headerName": "Built from"},
     {"field": "state", "headerName": "State"},
     {"field": "rows", "headerName": "Rows", "type": "numericColumn", "valueFormatter": {"function": "count(params.value)"}},
     {"field": "seconds", "headerName": "Build (s)", "type": "numericColumn"},
