@@ -93,7 +93,7 @@ def run(orders: int, queries: int, seed: int) -> None:
                 assert naive_rows == got.rows, (q, got.explain)  # the benchmark checks what it times
                 cache.answer("q", q, lambda: got)  # fills the cache as the app's first asker does
                 _, warm = timed(lambda: cache.answer("q", q, lambda: None))
-                rows.append((got.answered_from, cold, warm, naive))
+                rows.append((got.answered_from, cold, warm, naive, q))
         report(rows, orders)
     finally:
         engine.dispose()
@@ -116,6 +116,9 @@ def report(rows, orders: int) -> None:
               f"{statistics.median(naive):>9.1f}ms{sum(naive) / sum(cold):>11.1f}x")
     slower = [r for r in rolled if r[1] > r[3]]
     print(f"\nrollup answers slower than the naive SQL: {len(slower)} of {len(rolled)}")
+    for table, cold, _, naive, q in slower:
+        print(f"  {cold:.1f} ms from {table} against {naive:.1f} ms naive: {', '.join(q.metrics)} by "
+              f"{', '.join(q.by) or 'nothing'}, {q.start}..{q.end}, filters {q.filters or 'none'}")
     print("hits per rollup: " + ", ".join(f"{k} {n}" for k, n in Counter(r[0] for r in rows).most_common()))
 
 

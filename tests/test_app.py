@@ -91,13 +91,15 @@ def test_a_frozen_database_gives_503_and_the_banner_within_seconds(tmp_path, sto
     assert "unreachable" not in client.post("/_dash-update-component", json=banner).get_data(as_text=True)
     frozen = [postmaster, *postmaster.children(recursive=True)]
     for proc in frozen:
-        proc.suspend()
+        with contextlib.suppress(psutil.NoSuchProcess):  # a backend that was ending as it was listed
+            proc.suspend()
     try:
         health, health_seconds = without_hanging(lambda: client.get("/healthz"))
         shown, banner_seconds = without_hanging(lambda: client.post("/_dash-update-component", json=banner))
     finally:
         for proc in frozen:
-            proc.resume()
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.resume()
     assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
     assert shown.status_code == 200 and "The database is unreachable" in shown.get_data(as_text=True)
     print(f"frozen database: /healthz answered in {health_seconds:.1f} s, the banner in {banner_seconds:.1f} s")
