@@ -22,11 +22,11 @@ REPEAT = "EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders rb WHERE rb.order_
 MEASURES = {m.key: m for m in (
     Measure("orders", "order", "count", "1"),
     Measure("orders_with_items", "order", "count", "o.items_count > 0"),
-    Measure("items", "item", "count", "1"),
-    Measure("product_revenue", "item", "sum", "i.price"),
-    Measure("freight", "item", "sum", "i.freight_value"),
-    Measure("revenue", "item", "sum", "i.price + i.freight_value"),
-    Measure("payments", "payment", "sum", "pay.payment_value"),
+    Measure("items", "item", "count", "1", per_order="o.items_count"),
+    Measure("product_revenue", "item", "sum", "i.price", per_order="o.product_revenue"),
+    Measure("freight", "item", "sum", "i.freight_value", per_order="o.freight_value"),
+    Measure("revenue", "item", "sum", "i.price + i.freight_value", per_order="o.order_value"),
+    Measure("payments", "payment", "sum", "pay.payment_value", per_order="o.payment_value"),
     Measure("payment_rows", "payment", "count", "1"),
     Measure("voucher_payments", "payment", "sum", "CASE WHEN pay.payment_type = 'voucher' THEN pay.payment_value "
                                                   "ELSE 0 END"),
@@ -39,8 +39,8 @@ MEASURES = {m.key: m for m in (
     Measure("handoff_orders", "order", "count",
             "o.order_delivered_carrier_date IS NOT NULL AND o.order_approved_at IS NOT NULL"),
     Measure("handoff_days_sum", "order", "sum", HANDOFF_DAYS),
-    Measure("reviews", "review", "count", "1"),
-    Measure("review_score_sum", "review", "sum", "r.review_score"),
+    Measure("reviews", "review", "count", "1", per_order="o.reviews_count"),
+    Measure("review_score_sum", "review", "sum", "r.review_score", per_order="o.review_score_sum"),
     # People: those with one order in all history are counted by adding up their orders; those with
     # more are counted distinct, from the star or from the repeat buyers' orders (PEOPLE).
     Measure("single_buyers", "order", "count", f"c.customer_unique_id IS NOT NULL AND NOT {REPEAT}"),

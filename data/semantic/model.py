@@ -31,6 +31,8 @@ class Measure:
     # date and the first day of the answer row's period (the range's start when not by date)
     people: str | None = None  # a distinct count of repeat buyers: the same over the people source's
     # rows (`Catalogue.people`), which answers it whenever the query's dimensions are there
+    per_order: str | None = None  # the order's own total of it (fact_orders keeps them): summed over
+    # orders instead of the finer rows whenever no dimension of its level is asked
 
 
 @dataclass(frozen=True)

@@ -86,21 +86,31 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
     group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
     where_of = {k: f"{dims[k].star_filter} IN {_bind(st, k, [uuid.UUID(x) for x in v])}" if dims[k].star_filter
                 else f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
-    levels = list(dict.fromkeys(c.measures[m].level for m in measures))
+    asked_levels = {dims[k].level for k in (*by, *filters)}
+    # A finer measure whose level no asked dimension touches is the sum of the orders' own totals:
+    # the branch over payments or reviews (a scan of every row of the level) is not needed.
+    level_of, expr_of, agg_of = {}, {}, {}
+    for m in measures:
+        measure = c.measures[m]
+        if measure.per_order and measure.level not in asked_levels:
+            level_of[m], expr_of[m], agg_of[m] = "order", measure.per_order, "sum"
+        else:
+            level_of[m], expr_of[m], agg_of[m] = measure.level, measure.expr, measure.agg
+    levels = list(dict.fromkeys(level_of[m] for m in measures))
     period = group["date"] if "date" in by else ":start"
     branches = []
     for level in levels:
         own = {"order", level}
         aggs = []
         for m in measures:
-            measure = c.measures[m]
-            if measure.level != level:
+            if level_of[m] != level:
                 aggs.append(f"NULL::numeric AS m_{m}")
                 continue
-            expr = measure.expr.replace("{first_order}", FIRST_ORDER).replace("{period}", period)
-            if measure.agg == "distinct":
+            expr = expr_of[m].replace("{first_order}", FIRST_ORDER).replace("{period}", period)
+            agg = agg_of[m]
+            if agg == "distinct":
                 aggs.append(f"count(DISTINCT {expr})::numeric AS m_{m}")
-            elif measure.agg == "count":
+            elif agg == "count":
                 aggs.append(("count(*)" if expr == "1" else f"count(*) FILTER (WHERE {expr})") + f"::numeric AS m_{m}")
             else:
                 aggs.append(f"coalesce(sum({expr}), 0)::numeric AS m_{m}")
