@@ -110,10 +110,16 @@ def test_payment_types_split_payments_and_select_orders(powers):
     assert rows == [{"payment_type": "credit_card", "orders": 2, "payments": D(11), "revenue": D(91)},
                     {"payment_type": "voucher", "orders": 2, "payments": D(84), "revenue": D(92)}]
     assert src == "daily_payment_types"
+    # Reviews are counted from the orders' totals here (no review dimension is asked): a group holds
+    # its orders, so the canceled order, paid but not reviewed, is a row of 0 reviews.
     rows, src = ask(powers, "reviews", by=["status"], status=["delivered", "shipped", "canceled"],
-                    payment_type=["credit_card"])  # the canceled order was paid but not reviewed: no row
-    assert rows == [{"status": "delivered", "reviews": 1}, {"status": "shipped", "reviews": 1}]
-    assert src == "daily_payment_types"
+                    payment_type=["credit_card"])
+    assert rows == [{"status": "canceled", "reviews": 0}, {"status": "delivered", "reviews": 1},
+                    {"status": "shipped", "reviews": 1}] and src == "daily_payment_types"
+    # Grouped by a review dimension, a group holds reviews: the unreviewed orders are no row.
+    rows, _ = ask(powers, "reviews", by=["review_score"], status=["delivered", "shipped", "canceled"],
+                  payment_type=["credit_card"])
+    assert rows == [{"review_score": 4, "reviews": 1}, {"review_score": 5, "reviews": 1}]
     rows, _ = ask(powers, "revenue", "voucher_share", payment_type=["voucher"])
     assert rows == [{"revenue": D(92), "voucher_share": D(1)}]
 

@@ -90,17 +90,23 @@ class Catalogue:
         return next((m.key for m in self.measures.values() if m.level == level and m.agg == "count"
                      and m.expr == "1"), None)
 
+    def level_in(self, q: Query, measure: str) -> str:
+        """The rows `measure` is summed over for `q`: its own level, or the order's when it has an
+        order total (`per_order`) and no dimension of its level is asked."""
+        m = self.measures[measure]
+        asked = {self.dimensions[k].level for k in (*q.by, *q.filters)}
+        return "order" if m.per_order and m.level not in asked else m.level
+
     def measures_of(self, q: Query) -> tuple[str, ...]:
-        """The measures behind the query's metrics, and the row count of each of their levels: a group
-        is in the answer when it holds rows of an asked level, which a rollup's row (kept for any of
-        its measures) can only tell by those counts."""
+        """The measures behind the query's metrics, and the row count of each level they are summed
+        over: a group is in the answer when it holds rows of such a level, which a rollup's row (kept
+        for any of its measures) can only tell by those counts."""
         asked = [m for key in q.metrics for m in self.metrics[key].measures]
-        counts = [self.row_count(self.measures[m].level) for m in asked]
-        return tuple(dict.fromkeys([*asked, *(c for c in counts if c)]))
+        return tuple(dict.fromkeys([*asked, *self.row_counts_of(q)]))
 
     def row_counts_of(self, q: Query) -> tuple[str, ...]:
-        asked = {self.measures[m].level for key in q.metrics for m in self.metrics[key].measures}
-        return tuple(c for c in (self.row_count(level) for level in sorted(asked)) if c)
+        levels = {self.level_in(q, m) for key in q.metrics for m in self.metrics[key].measures}
+        return tuple(c for c in (self.row_count(level) for level in sorted(levels)) if c)
 
 
 @dataclass(frozen=True)

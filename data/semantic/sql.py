@@ -86,16 +86,15 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
     group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
     where_of = {k: f"{dims[k].star_filter} IN {_bind(st, k, [uuid.UUID(x) for x in v])}" if dims[k].star_filter
                 else f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
-    asked_levels = {dims[k].level for k in (*by, *filters)}
-    # A finer measure whose level no asked dimension touches is the sum of the orders' own totals:
-    # the branch over payments or reviews (a scan of every row of the level) is not needed.
+    # A finer measure whose level no asked dimension touches is the sum of the orders' own totals
+    # (Catalogue.level_in): the branch over payments or reviews, a scan of all their rows, is not needed.
+    shape = Query((), None, None, by, grain, filters)
     level_of, expr_of, agg_of = {}, {}, {}
     for m in measures:
         measure = c.measures[m]
-        if measure.per_order and measure.level not in asked_levels:
-            level_of[m], expr_of[m], agg_of[m] = "order", measure.per_order, "sum"
-        else:
-            level_of[m], expr_of[m], agg_of[m] = measure.level, measure.expr, measure.agg
+        level_of[m] = c.level_in(shape, m)
+        moved = level_of[m] != measure.level
+        expr_of[m], agg_of[m] = (measure.per_order, "sum") if moved else (measure.expr, measure.agg)
     levels = list(dict.fromkeys(level_of[m] for m in measures))
     period = group["date"] if "date" in by else ":start"
     branches = []
