@@ -14,7 +14,11 @@ all read off the declarations in data/semantic/model.py:
   dimension the rollup keeps but the query ignores is summed over, so it must not split any
   measure asked for;
 - a distinct count (people) does not add up at all: the rollup must hold exactly the query's
-  rows (same dimensions, same grain, no filter of several values).
+  rows (same dimensions, same grain, no filter of several values); repeat buyers are instead
+  counted from the people table beside the rollup that holds the other measures, when it has
+  every dimension asked and no two list dimensions of one level;
+- the row count of each level the query sums over is a measure too (`measures_of`): it tells
+  which groups hold rows, as the star's branches do.
 """
 from __future__ import annotations
 
