@@ -54,7 +54,8 @@ def init_app(server: Flask, engine_getter, settings, outage_errors: tuple, csp_h
     store = SessionStore(engine_getter, timedelta(minutes=settings.session_idle_minutes),
                          timedelta(hours=settings.session_max_hours))
     server.extensions["sessions"] = store
-    server.session_interface = ServerSessionInterface(store, outage_errors)
+    server.session_interface = ServerSessionInterface(store, outage_errors,
+                                                      Path(settings.instance_dir) / "trusted-sessions")
     manager = LoginManager(server)
     manager.session_protection = None  # the server-side session is the protection
 

@@ -5,9 +5,10 @@ Signed-in sessions (and those waiting for a second factor) live in `app.sessions
 every worker. A visitor who has not signed in gets no row: the little they need (the sign-in
 form's CSRF secret) rides in a short-lived signed cookie, so strangers cannot fill the table.
 
-While the database is unreachable, a session this process verified within the last few minutes
-is trusted as it was, so a signed-in user keeps their page and sees the outage banner instead of
-the sign-in form; nobody can end or change a session during an outage, so nothing is missed.
+While the database is unreachable, a session any worker of this host verified within the last few
+minutes is trusted as it was (`auth.trust`), so a signed-in user keeps their page and sees the
+outage banner instead of the sign-in form; nobody can end or change a session during an outage,
+so nothing is missed.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
+from auth.trust import TrustedSessions
 from data.sessions import Record, SessionStore, token_hash
 
 log = logging.getLogger("app")
@@ -67,10 +69,10 @@ def end(session: ServerSession) -> None:
 
 
 class ServerSessionInterface(SessionInterface):
-    def __init__(self, store: SessionStore, outage_errors: tuple):
+    def __init__(self, store: SessionStore, outage_errors: tuple, trust_folder=None):
         self.store = store
         self.outage_errors = outage_errors
-        self._trusted: dict[bytes, tuple[float, Record]] = {}  # token hash -> (when verified, record)
+        self._trusted = TrustedSessions(trust_folder, OUTAGE_GRACE)
         self._down_until = 0.0  # monotonic time before which the database is taken to be unreachable
 
     def _visitor_serializer(self, app):
@@ -93,23 +95,23 @@ class ServerSessionInterface(SessionInterface):
         return ServerSession()
 
     def _load(self, token: str) -> Record | None:
-        key = token_hash(token)
-        if time.monotonic() >= self._down_until:
-            try:
-                record = self.store.load(token)
-            except self.outage_errors:
-                # Ask again in a few seconds, not on every request: each try waits out the lookup's deadline.
-                self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE
-            else:
-                if record is None:
-                    self._trusted.pop(key, None)
-                elif record.verified:
-                    if len(self._trusted) > 10_000:
-                        self._trusted.clear()
-                    self._trusted[key] = (time.monotonic(), record)
-                return record
-        seen = self._trusted.get(key)
-        return seen[1] if seen and time.monotonic() - seen[0] < OUTAGE_GRACE else None
+        key = token_hash(token).hex()
+        if time.monotonic() < self._down_until:
+            # Lately unreachable: a trusted session is not asked about again for a few seconds (each
+            # try waits out the lookup's deadline); any other is, since the database may be back.
+            trusted = self._trusted.recall(key)
+            if trusted is not None:
+                return trusted
+        try:
+            record = self.store.load(token)
+        except self.outage_errors:
+            self._down_until = time.monotonic() + RETRY_AFTER_OUTAGE
+            return self._trusted.recall(key)
+        if record is None:
+            self._trusted.forget(key)
+        elif record.verified:
+            self._trusted.remember(key, record)
+        return record
 
     def save_session(self, app, session: ServerSession, response):
         options = {"path": self.get_cookie_path(app), "domain": self.get_cookie_domain(app),
@@ -120,7 +122,7 @@ class ServerSessionInterface(SessionInterface):
                 self.store.delete(session.token)
             except self.outage_errors:
                 log.warning("could not delete an ended session: the database is unreachable")
-            self._trusted.pop(token_hash(session.token), None)
+            self._trusted.forget(token_hash(session.token).hex())
             response.delete_cookie(COOKIE, path=options["path"], domain=options["domain"])
         if session.start:
             user, verified = session.start

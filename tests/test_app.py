@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from app import create_app, prepare_warehouse
+from auth.sessions import COOKIE
 from data import db, migrate, users
 from data.db import make_engine
 from data.settings import load_settings
@@ -89,6 +90,9 @@ def test_a_frozen_database_gives_503_and_the_banner_within_seconds(tmp_path, sto
               "inputs": [{"id": "health-poll", "property": "n_intervals", "value": 1}],
               "state": [{"id": "db-ok", "property": "data", "value": True}], "changedPropIds": ["health-poll.n_intervals"]}
     assert "unreachable" not in client.post("/_dash-update-component", json=banner).get_data(as_text=True)
+    # A second worker of the same host that has not yet seen this session (gunicorn runs several).
+    other = create_app(url, settings).server.test_client()
+    other.set_cookie(COOKIE, client.get_cookie(COOKIE).value)
     frozen = [postmaster, *postmaster.children(recursive=True)]
     for proc in frozen:
         with contextlib.suppress(psutil.NoSuchProcess):  # a backend that was ending as it was listed
@@ -96,12 +100,14 @@ def test_a_frozen_database_gives_503_and_the_banner_within_seconds(tmp_path, sto
     try:
         health, health_seconds = without_hanging(lambda: client.get("/healthz"))
         shown, banner_seconds = without_hanging(lambda: client.post("/_dash-update-component", json=banner))
+        elsewhere, _ = without_hanging(lambda: other.post("/_dash-update-component", json=banner))
     finally:
         for proc in frozen:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.resume()
     assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
     assert shown.status_code == 200 and "The database is unreachable" in shown.get_data(as_text=True)
+    assert elsewhere.status_code == 200 and "The database is unreachable" in elsewhere.get_data(as_text=True)
     print(f"frozen database: /healthz answered in {health_seconds:.1f} s, the banner in {banner_seconds:.1f} s")
     assert client.get("/healthz").status_code == 200
     found = server.extensions.get("warehouse_engine")

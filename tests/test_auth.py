@@ -2,15 +2,20 @@
 import dataclasses
 import hashlib
 import logging
+import os
 import re
+import time
 
 import pytest
 
 from app import create_app
+from auth.trust import TrustedSessions
 from data import users
 from data.db import make_engine
-from data.settings import load_settings
 from data.scope import Scope
+from data.sessions import Record
+from data.settings import load_settings
+from data.users import User
 
 PASSWORD = "correct horse 1"
 
@@ -387,3 +392,23 @@ def test_admins_change_users_and_read_the_audit_log_from_the_admin_page(app, sql
     assert sent.get_json()["response"]["admin-audit-download"]["data"]["filename"] == "audit-log.csv"
     assert sql("SELECT actor, target, detail->>'rows' FROM app.audit_log WHERE action = 'export'") == [
         ("ana", "audit-log", "2")]
+
+
+def test_every_worker_trusts_a_session_verified_lately_and_none_once_it_ends(tmp_path):
+    """During an outage a worker that never saw a session trusts it as another worker last verified it."""
+    record = Record(User(7, "olga", "analyst", True, Scope(("s1",), ("RJ",)), False), True, {"k": "v"}, "off")
+    one, two = (TrustedSessions(tmp_path / "trusted", grace=300) for _ in range(2))
+    assert two.recall("ab12") is None
+    one.remember("ab12", record)
+    assert two.recall("ab12") == record
+    assert oct((tmp_path / "trusted" / "ab12").stat().st_mode & 0o777) == "0o600"
+    one.forget("ab12")
+    assert two.recall("ab12") is None and one.recall("ab12") is None
+    three = TrustedSessions(tmp_path / "trusted", grace=300)
+    three.remember("cd34", record)
+    old = time.time() - 301
+    os.utime(tmp_path / "trusted" / "cd34", (old, old))
+    assert two.recall("cd34") is None  # verified too long ago
+    two.sweep()
+    assert not (tmp_path / "trusted" / "cd34").exists()
+    assert two.recall("../secret_key") is None
