@@ -32,24 +32,23 @@ def kpis(data):
 
 def _kpi_values(f) -> dict:
     w = warehouse()
-    table, shape = together(lambda: w.products("category_table", f), lambda: w.products("pareto", f))
-    price = sum((r["average_price"] * r["items"] for r in table if r["average_price"] is not None), Decimal(0))
+    table, shape = together(lambda: w.category_table(f), lambda: w.pareto(f))
     return {"products": shape["products"], "categories": len(table), "top20": shape["top20_share"],
-            "average_price": ratio(price, sum(r["items"] for r in table))}
+            "average_price": w.kpis(f)["average_price"]}
 
 
 @callback(Output("products-categories", "rowData"), Input("filters", "data"))
 @guarded
 def categories(data):
     f = filters_from(data)
-    return plain(warehouse().products("category_table", f)) if f else []
+    return plain(warehouse().category_table(f)) if f else []
 
 
 @callback(Output("products-bands", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def bands(data, theme):
     f = filters_from(data)
-    rows = warehouse().products("price_bands", f) if f else []
+    rows = warehouse().price_bands(f) if f else []
     if not rows:
         return figures.empty(theme)
     total = sum((r["revenue"] for r in rows), Decimal(0))
@@ -66,7 +65,7 @@ def bands(data, theme):
 @guarded
 def pareto(data, theme):
     f = filters_from(data)
-    shape = warehouse().products("pareto", f) if f else {"curve": []}
+    shape = warehouse().pareto(f) if f else {"curve": []}
     if not shape["curve"]:
         return figures.empty(theme)
     fig = figures.share_curve(shape["curve"], theme, "Products", "largest %{x:.1%} of products<br>%{y:.1%} of "
@@ -84,7 +83,7 @@ def pareto(data, theme):
 def trends(data, theme, viewport=None):
     """Small multiples: four a row, or two on a phone (four collided there), each panel the same size."""
     f = filters_from(data)
-    rows = warehouse().products("category_trends", f, queries.auto_grain(f)) if f else []
+    rows = warehouse().category_trends(f, queries.auto_grain(f)) if f else []
     if not rows:
         return figures.empty(theme)
     found = list(dict.fromkeys(r["category"] for r in rows))
@@ -105,7 +104,7 @@ def top(data):
 
 
 totals_row("products-categories", "category", ("revenue", "items"), "All categories")  # items add up; orders do not
-table_export("products-categories", lambda f: warehouse().products("category_table", f),
+table_export("products-categories", lambda f: warehouse().category_table(f),
              lambda f: "categories", "Categories")
 table_export("products-top", lambda f: warehouse().top_products(f),
              lambda f: "top-products", "Top products")
@@ -149,7 +148,7 @@ def product_kpis(data, product_id):
     f, pid = _product_filters(data, product_id)
     if f is None:
         return [no_update] * (3 * len(PRODUCT_CARDS))
-    return compare.answer(data, PRODUCT_CARDS, lambda view: warehouse().products("product_kpis", view, pid))
+    return compare.answer(data, PRODUCT_CARDS, lambda view: warehouse().product_kpis(view, pid))
 
 
 @callback(Output("product-trend", "figure"), Input("filters", "data"), Input("product-id", "data"),
@@ -157,7 +156,7 @@ def product_kpis(data, product_id):
 @guarded
 def product_trend(data, product_id, theme):
     f, pid = _product_filters(data, product_id)
-    rows = warehouse().products("product_trend", f, pid, queries.auto_grain(f)) if f else []
+    rows = warehouse().product_trend(f, pid, queries.auto_grain(f)) if f else []
     fig = figures.revenue_and_orders(rows, theme, {})
     return figures.mark_incomplete(fig, f, queries.auto_grain(f), warehouse().bounds()["complete"]) if rows else fig
 
@@ -168,21 +167,21 @@ def product_sellers(data, product_id):
     f, pid = _product_filters(data, product_id)
     if f is None:
         return []
-    return plain(linked(warehouse().products("product_sellers", f, pid), f))
+    return plain(linked(warehouse().product_sellers(f, pid), f))
 
 
 @callback(Output("product-reviews", "rowData"), Input("filters", "data"), Input("product-id", "data"))
 @guarded
 def product_reviews(data, product_id):
     f, pid = _product_filters(data, product_id)
-    return warehouse().products("product_reviews", replace(f, statuses=ALL_STATUSES), pid) if f else []
+    return warehouse().product_reviews(replace(f, statuses=ALL_STATUSES), pid) if f else []
 
 
 def _product_rows(question):
     """Export rows of one of the product page's tables (none for an unknown product)."""
     def rows(f, product_id):
         found = warehouse().product(product_id or "")
-        return warehouse().products(question, f, found["product_id"]) if found else []
+        return getattr(warehouse(), question)(f, found["product_id"]) if found else []
     return rows
 
 

@@ -16,15 +16,12 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.seasonal import STL
 
 from data.filters import Filters
-from data.products import _selected_items
-from data.queries import _choose, _period, _rollup_where, cats, orders
 from data.semantic.answer import answer
 from data.semantic.model import Query
 
@@ -263,23 +260,11 @@ def weekly_items(conn, f: Filters) -> dict[str, pd.Series]:
     last = f.end - timedelta(days=(f.end.weekday() + 1) % 7)           # the last Sunday in the range
     if last < first:
         return {}
-    whole = Filters(first, last, f.states, f.categories, f.sellers, f.statuses)
-    t = _choose(whole, "auto", None if f.sellers else cats)
-    if t is None:
-        x = _selected_items(whole)
-        o = orders.c
-        week = _period("week", o.purchase_date)
-        q = (sa.select(week, x.c.category, sa.func.count().label("items"))
-             .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(week, x.c.category))
-    else:
-        week = _period("week", t.c.purchase_date)
-        q = (sa.select(week, t.c.product_category_name_english.label("category"), sa.func.sum(t.c["items"])
-                       .label("items")).where(*_rollup_where(t.c, whole))
-             .group_by(week, t.c.product_category_name_english))
+    found = answer(conn, Query(("items",), first, last, ("date", "category"), "week", f.by_dimension()))
     weeks = pd.date_range(first, last, freq="W-MON")
     series: dict[str, dict] = {}
-    for r in conn.execute(q).mappings():
-        series.setdefault(r["category"], {})[pd.Timestamp(r["period"])] = float(r["items"])
+    for week, category, n in found.rows:
+        series.setdefault(category, {})[pd.Timestamp(week)] = float(n)
     return {c: pd.Series([v.get(w, 0.0) for w in weeks], index=weeks, name=c) for c, v in series.items()}
 
 

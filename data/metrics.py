@@ -17,7 +17,7 @@ def ratio(numerator, denominator):
     return None if not denominator else numerator / denominator
 
 # What `Warehouse.kpis` answers: the KPI cards of every page read their metrics from it.
-KPIS = ("revenue", "orders", "product_revenue", "freight", "payments", "items", "aov", "customers", "on_time_rate",
-        "delivery_days", "review_score")
+KPIS = ("revenue", "orders", "product_revenue", "freight", "payments", "items", "aov", "average_price", "customers",
+        "on_time_rate", "delivery_days", "review_score")
 # The KPI cards of the Overview, in order.
 OVERVIEW_KPIS = ("revenue", "orders", "aov", "customers", "review_score", "on_time_rate")

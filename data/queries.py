@@ -29,13 +29,6 @@ agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
 cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
     "product_revenue", "freight_value", "revenue", *ORDER_LEVEL)))
-agg_products = sa.Table("agg_daily_products", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "product_id", "product_category_name_english", "orders",
-    "items", "product_revenue_cents", "freight_value_cents")))
-PRODUCT_MEASURES = ("orders", "items", "product_revenue_cents", "freight_value_cents")
-agg_monthly_products = sa.Table("agg_monthly_products", W, sa.Column("month"), sa.Column("order_status"),
-                                sa.Column("product_id"), sa.Column("product_category_name_english"),
-                                *(sa.Column(c) for c in PRODUCT_MEASURES))
 repeat = sa.Table("repeat_buyer_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "first_date", "second_date",
     "order_cents")),
@@ -120,22 +113,6 @@ def whole_months_or_days(f: Filters, daily: sa.Table, monthly: sa.Table, names, 
                       if f.categories and "product_category_name_english" in m else [])))
     edges = days.where(sa.or_(d.purchase_date < first, d.purchase_date >= stop))
     return sa.union_all(whole, edges).subquery()
-
-
-def product_rows(f: Filters):
-    """The per-product rollup's rows for the filters (dates, statuses, states, categories):
-    product_id, product_category_name_english and PRODUCT_MEASURES, as a subquery to sum per
-    product; whole months from `agg_monthly_products` where it can (a two-year view reads about
-    half the rows)."""
-    return whole_months_or_days(f, agg_products, agg_monthly_products,
-                                ("product_id", "product_category_name_english", *PRODUCT_MEASURES))
-
-
-def float_cents(cents) -> sa.ColumnElement:
-    """Whole cents (bigint, or numeric x 100) as float8, to sum per product: float8 holds them
-    exactly up to 2**53 (R$ 90 trillion), and sums about a quarter faster than the numeric that
-    sum(bigint) returns."""
-    return sa.cast(cents, sa.Float)
 
 
 def holds_any(categories_column, categories) -> sa.ColumnElement:
@@ -336,48 +313,6 @@ def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     q = (q.group_by(p.customer_city, p.customer_state)
          .order_by(sa.desc(q.selected_columns[2]), p.customer_city, p.customer_state).limit(limit))
     return [{"city": r[0], "state": r[1], "revenue": r[2], "orders": r[3]} for r in conn.execute(q)]
-
-
-def top_products(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
-    """Products by revenue (their items within the filters), with items, orders and average price."""
-    t = _choose(f, source, None if f.sellers else agg_products)
-    if t is None:
-        i, p = items.c, products.c
-        m = _matched_orders(f).cte("matched")
-        q = (sa.select(sa.cast(i.product_id, sa.Text).label("product_id"),
-                       p.product_category_name_english.label("category"),
-                       sa.func.sum(i.price + i.freight_value).label("revenue"), sa.func.count().label("items"),
-                       sa.func.count(sa.distinct(i.order_id)).label("orders"),
-                       sa.func.round(sa.func.avg(i.price), 2).label("average_price"))
-             .select_from(items.join(products, i.product_id == p.product_id).join(m, i.order_id == m.c.order_id))
-             .group_by(i.product_id, p.product_category_name_english))
-        if f.categories:
-            q = q.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-    else:
-        # Rank by cents per product first (float8 sums, made bigint for the winners), then name
-        # the few hundred winners' categories.
-        c = product_rows(f).c
-        price = float_cents(c.product_revenue_cents)
-        top = (sa.select(c.product_id, sa.func.sum(price + c.freight_value_cents).label("cents"),
-                         sa.func.sum(c["items"]).label("items"), sa.func.sum(c.orders).label("orders"),
-                         sa.func.sum(price).label("price"))
-               .group_by(c.product_id)
-               .order_by(sa.desc("cents"), c.product_id).limit(limit).subquery())
-        p = products.c
-        hundred = sa.literal(100, sa.Numeric)
-
-        def money(cents):
-            return sa.cast(sa.cast(cents, sa.BigInteger), sa.Numeric) / hundred
-
-        q = (sa.select(sa.cast(top.c.product_id, sa.Text).label("product_id"),
-                       p.product_category_name_english.label("category"),
-                       sa.func.round(money(top.c.cents), 2).label("revenue"), top.c["items"], top.c.orders,
-                       sa.func.round(money(top.c.price) / top.c["items"], 2).label("average_price"))
-             .select_from(top.join(products, p.product_id == top.c.product_id)))
-    q = q.order_by(sa.desc("revenue"), sa.text("product_id")).limit(limit)
-    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 flows_table = sa.Table("agg_daily_flows", W, *(sa.Column(c) for c in (

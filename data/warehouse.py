@@ -13,7 +13,7 @@ from data.cache import QueryCache
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import KPIS
 from data.scope import EVERYTHING, Scope
-from data.semantic.answer import answer
+from data.semantic.answer import answer, statement
 from data.semantic.model import Query
 
 
@@ -39,13 +39,19 @@ class Warehouse:
     def bounds(self) -> dict:
         return self._ask("bounds", (), queries.bounds)
 
-    def ask(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit: int | None = None) -> list[dict]:
+    def ask(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit: int | None = None,
+            filters: dict | None = None) -> list[dict]:
         """Metrics by dimensions over the filters, answered by the semantic layer (the smallest rollup
-        that is exact, else the star), as rows of dicts keyed by the dimension and metric keys."""
-        f = self.scope.apply(f)
-        q = Query(tuple(metrics), f.start, f.end, tuple(by), grain, f.by_dimension(), tuple(order_by), limit)
+        that is exact, else the star), as rows of dicts keyed by the dimension and metric keys.
+        `filters` (dimension key to values) adds to the filter bar's, or narrows one of them."""
+        q = self._query(f, metrics, by, grain, order_by, limit, filters)
         found = self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope))
         return [dict(zip(found.columns, row)) for row in found.rows]
+
+    def _query(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit=None, filters=None) -> Query:
+        f = self.scope.apply(f)
+        chosen = {**f.by_dimension(), **{k: tuple(v) for k, v in (filters or {}).items()}}
+        return Query(tuple(metrics), f.start, f.end, tuple(by), grain, chosen, tuple(order_by), limit)
 
     def kpis(self, f: Filters) -> dict:
         """The KPI cards' metrics over the range (None where there is nothing to divide)."""
@@ -93,8 +99,36 @@ class Warehouse:
                 for r in self.ask(f, ("orders",), ("weekday", "hour"))]
 
     def top_products(self, f: Filters) -> list[dict]:
+        return products.top_products(self.ask, f)
+
+    def category_table(self, f: Filters) -> list[dict]:
+        return products.category_table(self.ask, f)
+
+    def price_bands(self, f: Filters) -> list[dict]:
+        return products.price_bands(self.ask, f)
+
+    def category_trends(self, f: Filters, grain: str) -> list[dict]:
+        return products.category_trends(self.ask, f, grain)
+
+    def pareto(self, f: Filters) -> dict:
+        """Revenue concentration over every product of the view (data/products.py)."""
+        q = self._query(f, *products.PRODUCT_REVENUE)
+        return self._ask("products.pareto", (q, self.scope),
+                         lambda conn: products.pareto(conn, statement(conn, q, self.scope)))
+
+    def product_kpis(self, f: Filters, product_id: str) -> dict:
+        return products.product_kpis(self.ask, f, product_id)
+
+    def product_trend(self, f: Filters, product_id: str, grain: str) -> list[dict]:
+        return products.product_trend(self.ask, f, product_id, grain)
+
+    def product_sellers(self, f: Filters, product_id: str) -> list[dict]:
         f = self.scope.apply(f)
-        return self._ask("top_products", f.key(), lambda conn: queries.top_products(conn, f))
+        return self._page(products, "product_sellers", f, (product_id,))
+
+    def product_reviews(self, f: Filters, product_id: str) -> list[dict]:
+        f = self.scope.apply(f)
+        return self._page(products, "product_reviews", f, (product_id,))
 
     def state_metrics(self, f: Filters) -> list[dict]:
         """Per customer state, the map's metrics, largest revenue first."""
@@ -157,11 +191,6 @@ class Warehouse:
                     return ask(conn, f, *args, scored=scored)
             return self.cache.answer(f"{customers.__name__}.{name}", (f.key(), args), compute)
         return self._page(customers, name, f, args)
-
-    def products(self, name: str, f: Filters, *args):
-        """One of data/products.py's questions (category_table, price_bands, pareto, product_kpis, ...)."""
-        f = self.scope.apply(f)
-        return self._page(products, name, f, args)
 
     def product(self, product_id: str) -> dict | None:
         return self._ask("product", product_id.lower()[:40], lambda conn: products.find(conn, product_id))

@@ -138,17 +138,6 @@ FROM {_per_order("category")}
 GROUP BY 1, 2, 3, 4;
 """
 
-DAILY_PRODUCTS = f"""
-DELETE FROM warehouse.agg_daily_products WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_products
-SELECT o.purchase_date, o.state, o.order_status, x.product_id, p.product_category_name_english,
-       count(*), sum(x.items), sum(x.price * 100)::bigint, sum(x.freight * 100)::bigint
-FROM {_per_order("product_id")}
-JOIN warehouse.dim_products p USING (product_id)
-GROUP BY 1, 2, 3, 4, 5;
-"""
-
-
 UNRECONCILED = f"""
 DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.unreconciled_orders
@@ -269,17 +258,6 @@ JOIN warehouse.agg_daily_sellers a ON a.purchase_date >= t.month AND a.purchase_
 GROUP BY 1, 2, 3;
 """
 
-# The per-product rollup summed over states, per month, for the months the load touched (after DAILY_PRODUCTS).
-MONTHLY_PRODUCTS = f"""
-DELETE FROM warehouse.agg_monthly_products WHERE month IN (SELECT month FROM {TOUCHED_MONTHS} t);
-INSERT INTO warehouse.agg_monthly_products
-SELECT t.month, a.order_status, a.product_id, a.product_category_name_english, sum(a.orders), sum(a.items),
-       sum(a.product_revenue_cents), sum(a.freight_value_cents)
-FROM {TOUCHED_MONTHS} t
-JOIN warehouse.agg_daily_products a ON a.purchase_date >= t.month AND a.purchase_date < (t.month + interval '1 month')::date
-GROUP BY 1, 2, 3, 4;
-"""
-
 # The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
 LOW_REVIEWS = f"""
 DELETE FROM warehouse.low_reviews WHERE purchase_date IN {TOUCHED};
@@ -293,19 +271,6 @@ WITH low AS (
 )
 INSERT INTO warehouse.low_reviews
 SELECT low.*, coalesce(c.categories, '{{}}') FROM low LEFT JOIN categories c USING (order_id);
-"""
-
-# Upper bounds (R$, exclusive) of the item price bands; the last band is open. Shared with data/products.py.
-PRICE_BANDS = (25, 50, 100, 200, 500, 1000)
-PRICE_BAND = _width_bucket("{price}", PRICE_BANDS, "numeric")
-
-DAILY_PRICE_BANDS = f"""
-DELETE FROM warehouse.agg_daily_price_bands WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_price_bands
-SELECT o.purchase_date, o.state, o.order_status, x.category, {PRICE_BAND.format(price="x.price")}, count(*),
-       sum(x.price)
-FROM rollup_items x JOIN rollup_orders o USING (order_id)
-GROUP BY 1, 2, 3, 4, 5;
 """
 
 DIM_DATE = """
@@ -323,13 +288,12 @@ ON CONFLICT (date_key) DO NOTHING;
 """
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
-           ("agg_daily_products", DAILY_PRODUCTS), ("agg_monthly_products", MONTHLY_PRODUCTS),
            ("unreconciled_orders", UNRECONCILED), ("agg_daily_flows", DAILY_FLOWS),
            ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
            ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
            ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES), ("multi_category_sellers", MULTI_CATEGORY_SELLERS),
            ("customer_orders", CUSTOMER_ORDERS),
-           ("agg_daily_price_bands", DAILY_PRICE_BANDS), ("order_categories", ORDER_CATEGORIES),
+           ("order_categories", ORDER_CATEGORIES),
            ("agg_daily_single_ltv", DAILY_SINGLE_LTV), ("low_reviews", LOW_REVIEWS))
 
 

@@ -18,6 +18,10 @@ import sqlalchemy as sa
 from data import customers, products, sellers
 from data.db import make_engine
 from data.filters import Filters
+from data.scope import EVERYTHING
+from data.semantic.answer import answer, statement
+from data.semantic.catalogue import CATALOGUE
+from data.semantic.model import Query
 from etl.load import load
 from tests.conftest import write
 
@@ -165,35 +169,54 @@ def test_a_later_order_makes_a_one_time_buyer_a_repeat_customer(people):
                              for c in customers.cohorts(conn, VIEW, source)]
 
 
-@pytest.mark.parametrize("source", SOURCES)
-def test_products_questions(people, source):
+def asker(conn, c):
+    """`Warehouse.ask` without its cache, answering from catalogue `c` (the star-only one too)."""
+    def ask(f, metrics, by=(), grain="day", order_by=(), limit=None, filters=None):
+        q = Query(tuple(metrics), f.start, f.end, tuple(by), grain, {**f.by_dimension(), **(filters or {})},
+                  tuple(order_by), limit)
+        found = answer(conn, q, EVERYTHING, c)
+        return [dict(zip(found.columns, row)) for row in found.rows]
+    return ask
+
+
+@pytest.mark.parametrize("star", (False, True), ids=("rollups", "star"))
+def test_products_questions(people, star):
     conn = people[0]
-    table = {r["category"]: r for r in products.category_table(conn, VIEW, source)}
+    c = CATALOGUE.star_only() if star else CATALOGUE
+    ask = asker(conn, c)
+    table = {r["category"]: r for r in products.category_table(ask, VIEW)}
     # health_beauty: P1 100 + 30, P2 10, P3 400, P4 20, P6 1 (canceled January order left out).
     assert table["health_beauty"]["revenue"] == D("561.00") and table["health_beauty"]["items"] == 6
     assert table["bed_bath_table"]["revenue"] == D("1050.00") and table["bed_bath_table"]["orders"] == 3
     assert table["bed_bath_table"]["average_price"] == D("350")
     assert table["bed_bath_table"]["share"] == D("1050.00") / D("1611.00")
-    bands = {b["band"]: b["items"] for b in products.price_bands(conn, VIEW, source)}
+    bands = {b["band"]: b["items"] for b in products.price_bands(ask, VIEW)}
     assert bands == {"R$ 0-25": 3, "R$ 25-50": 1, "R$ 50-100": 1, "R$ 100-200": 1, "R$ 200-500": 2,
                      "R$ 500-1,000": 1, "R$ 1,000+": 0}
-    shape = products.pareto(conn, VIEW, source=source)
+    per_product = statement(conn, Query(*products.PRODUCT_REVENUE[:1], VIEW.start, VIEW.end,
+                                        products.PRODUCT_REVENUE[1], filters=VIEW.by_dimension()), EVERYTHING, c)
+    shape = products.pareto(conn, per_product)
     assert shape["products"] == 2 and shape["top20_share"] == pytest.approx(1050 / 1611)
     assert shape["curve"] == [(0.0, 0.0), (0.5, pytest.approx(1050 / 1611)), (1.0, 1.0)]
-    trend = products.category_trends(conn, VIEW, "month", source=source)
+    trend = products.category_trends(ask, VIEW, "month")
     assert [(r["category"], r["period"].month, r["revenue"]) for r in trend][:3] == [
         ("bed_bath_table", 1, D("200.00")), ("bed_bath_table", 2, D("50.00")), ("bed_bath_table", 3, D("800.00"))]
+    top = products.top_products(ask, VIEW)
+    assert [(r["category"], r["revenue"], r["items"], r["orders"]) for r in top] == [
+        ("bed_bath_table", D("1050.00"), 3, 3), ("health_beauty", D("561.00"), 6, 6)]
+    assert top[1]["average_price"] == D("93.50")
 
 
 def test_one_product(people):
     conn = people[0]
+    ask = asker(conn, CATALOGUE)
     pid = "b0000000-0000-0000-0000-000000000001"
     assert products.find(conn, pid)["product_category_name_english"] == "health_beauty"
     assert products.find(conn, "not-an-id") is None
     assert products.find(conn, "00000000-0000-0000-0000-000000000000") is None
-    k = products.product_kpis(conn, VIEW, pid)
+    k = products.product_kpis(ask, VIEW, pid)
     assert (k["revenue"], k["items"], k["orders"]) == (D("561.00"), 6, 6) and k["average_price"] == D("93.5")
-    assert [(r["period"].month, r["revenue"], r["orders"]) for r in products.product_trend(conn, VIEW, pid, "month")] == [
+    assert [(r["period"].month, r["revenue"], r["orders"]) for r in products.product_trend(ask, VIEW, pid, "month")] == [
         (1, D("110.00"), 2), (2, D("400.00"), 1), (3, D("21.00"), 2), (4, D("30.00"), 1)]
     sellers = products.product_sellers(conn, VIEW, pid)
     assert [(s["state"], s["items"], s["revenue"]) for s in sellers] == [("SP", 6, D("561.00"))]

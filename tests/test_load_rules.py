@@ -46,12 +46,6 @@ def assert_rollups_match_facts(sql):
         "SELECT o.purchase_date, p.product_category_name_english, count(*)::int, sum(i.item_value) "
         "FROM warehouse.fact_order_items i JOIN warehouse.fact_orders o USING (order_id) "
         "JOIN warehouse.dim_products p USING (product_id) GROUP BY 1, 2 ORDER BY 1, 2")
-    # The monthly product rollup is the daily one summed per month, after every load.
-    assert sql("SELECT month, order_status, product_id, sum(orders)::int, sum(items)::int, sum(product_revenue_cents), "
-               "sum(freight_value_cents) FROM warehouse.agg_monthly_products GROUP BY 1, 2, 3 ORDER BY 1, 2, 3") == sql(
-        "SELECT date_trunc('month', purchase_date)::date, order_status, product_id, sum(orders)::int, sum(items)::int, "
-        "sum(product_revenue_cents), sum(freight_value_cents) FROM warehouse.agg_daily_products "
-        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
     # Summed over categories, less the orders of a seller counted under each of their categories,
     # the per-category seller rollup is the per-seller one.
     assert sql("SELECT purchase_date, seller_id, sum(orders)::int - coalesce(max(m.extra), 0)::int, sum(items)::int, "

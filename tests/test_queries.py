@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bench import naive
-from data import customers, filters, payments, products, queries, reviews, sellers
+from data import customers, filters, payments, queries, reviews, sellers
 from data.db import make_engine
 from data.filters import Filters
 from data.semantic import state as semantic_state
@@ -107,7 +107,6 @@ def _no_zero_cells(rows):
 
 
 QUESTIONS = {
-    "products": queries.top_products,
     "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
@@ -124,8 +123,6 @@ QUESTIONS.update({
     "rfm_members": lambda conn, f, source: {s: customers.segment_members(conn, f, s, 50, source=source)
                                             for s in customers.SEGMENT_NAMES},
     "ltv_tiers": customers.ltv_tiers, "second_order": customers.second_order,
-    "category_table": products.category_table, "price_bands": products.price_bands, "pareto": products.pareto,
-    "category_trends": lambda conn, f, source: products.category_trends(conn, f, "month", source=source),
 })
 
 
@@ -240,8 +237,8 @@ def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(de
 
 def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
     two = Filters(date(2017, 1, 1), date(2017, 12, 31), categories=("toys", "health_beauty"))
-    with pytest.raises(ValueError):  # no product rollup knows sellers
-        queries.top_products(demo_conn, replace(two, sellers=_top_seller(demo_conn)), source="rollup")
+    with pytest.raises(ValueError):  # the flows rollup knows no sellers
+        queries.flows(demo_conn, replace(two, sellers=_top_seller(demo_conn)), source="rollup")
     assert queries.rollup_for(two) is None and queries.rollup_for(Filters(FIRST, LAST)) is queries.agg
 
 
@@ -270,13 +267,13 @@ def test_sales_queries_on_the_fixture(tiny_warehouse, tiny):
     # 2017-10-02 10:56 was a Monday, 2017-11-24 20:00 a Friday, 2018-01-15 09:00 a Monday.
     assert w.weekday_hour(f) == [{"dow": 1, "hour": 9, "orders": 1}, {"dow": 1, "hour": 10, "orders": 1},
                                  {"dow": 5, "hour": 20, "orders": 1}]
-    assert queries.top_products(tiny, f) == [
+    assert w.top_products(f) == [
         {"product_id": "b1000000-0000-0000-0000-000000000002", "category": "unknown", "revenue": D("141.46"),
          "items": 1, "orders": 1, "average_price": D("118.70")},
         {"product_id": "b1000000-0000-0000-0000-000000000001", "category": "health_beauty", "revenue": D("77.42"),
          "items": 2, "orders": 1, "average_price": D("29.99")}]
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
-    assert [r["category"] for r in queries.top_products(tiny, beauty)] == ["health_beauty"]
+    assert [r["category"] for r in w.top_products(beauty)] == ["health_beauty"]
     assert w.revenue_by_state(beauty) == [{"state": "SP", "revenue": D("77.42"), "orders": 1}]
 
 
@@ -312,13 +309,13 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     load(db_url, FIXTURES / "tiny")
     sql("UPDATE etl.rollup_state SET version = 0")
     sql("DELETE FROM warehouse.agg_daily_orders")
-    sql("DELETE FROM warehouse.agg_daily_products")
+    sql("DELETE FROM warehouse.agg_daily_flows")
     migrate.upgrade_url(db_url)
     assert sql("SELECT count(*) FROM warehouse.agg_daily_orders")[0][0] == 3
     engine = make_engine(db_url)
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-        assert queries.top_products(conn, f, source="rollup") == queries.top_products(conn, f, source="facts")
+        assert queries.flows(conn, f, source="rollup") == queries.flows(conn, f, source="facts") != []
     engine.dispose()
 
 

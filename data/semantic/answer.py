@@ -15,8 +15,8 @@ from data.scope import EVERYTHING, Scope
 from data.semantic import state
 from data.semantic.catalogue import CATALOGUE
 from data.semantic.model import Query
-from data.semantic.planner import Catalogue, UnknownName, plan
-from data.semantic.sql import MAX_ROWS, compile_query
+from data.semantic.planner import Catalogue, Plan, UnknownName, plan
+from data.semantic.sql import MAX_ROWS, Statement, compile_query
 
 
 class TooManyRows(UnknownName):
@@ -39,17 +39,27 @@ def answer(conn, q: Query, scope: Scope = EVERYTHING, c: Catalogue = CATALOGUE) 
     TooManyRows beyond MAX_ROWS rows without a limit that keeps under it. `conn` is a SQLAlchemy
     connection; a statement timeout set on it bounds the star's slowest answers."""
     began = time.perf_counter()
-    q = c.prepare(q)
-    q = replace(q, filters=scope.restrict(q.filters))
-    live = state.current(conn, c)
-    p = plan(live, q)
-    st = compile_query(live, q, p)
+    q, p, st = _compiled(conn, q, scope, c, capped=True)
     rows = [tuple(r) for r in conn.execute(st.text(), st.params)]
     if len(rows) > MAX_ROWS:
         raise TooManyRows(f"the answer has more than {MAX_ROWS:,} rows: add a limit or filters")
     parts = ", ".join(f"{x.table} {x.start}..{x.end}" for x in p.parts)
     return Answer((*q.by, *q.metrics), rows, p.table, f"{parts} ({p.reason})",
                   round((time.perf_counter() - began) * 1000, 1))
+
+
+def statement(conn, q: Query, scope: Scope = EVERYTHING, c: Catalogue = CATALOGUE) -> Statement:
+    """The SQL `answer` would run for `q`, without the cap on rows: for an analysis that reads the
+    whole answer inside another statement (the Pareto curve over every product)."""
+    return _compiled(conn, q, scope, c, capped=False)[2]
+
+
+def _compiled(conn, q: Query, scope: Scope, c: Catalogue, capped: bool) -> tuple[Query, Plan, Statement]:
+    q = c.prepare(q)
+    q = replace(q, filters=scope.restrict(q.filters))
+    live = state.current(conn, c)
+    p = plan(live, q)
+    return q, p, compile_query(live, q, p, capped)
 
 
 def domain(conn, c: Catalogue, key: str) -> tuple:

@@ -16,6 +16,8 @@ DELIVERED = "o.order_status = 'delivered' AND o.order_delivered_customer_date IS
 # Approval to hand-over to the carrier, in days (2 decimals), per order.
 HANDOFF_DAYS = ("round((extract(epoch FROM o.order_delivered_carrier_date - o.order_approved_at) / 86400)"
                 "::numeric, 2)")
+# An item's price band k covers [PRICE_BANDS[k-1], PRICE_BANDS[k]) in R$ (band 0 below the first edge).
+PRICE_BANDS = (25, 50, 100, 200, 500, 1000)
 # A person with two or more orders in all history (the loader keeps their orders' list).
 REPEAT = "EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id)"
 
@@ -95,6 +97,8 @@ METRICS = {m.key: m for m in (
     Metric("reviews", "Reviews", "Reviews of those orders.", "count", "reviews"),
     Metric("review_score", "Average review score", "Mean review_score of the reviews of those orders.", "score",
            "review_score_sum", "reviews"),
+    Metric("average_price", "Average item price", "Sum of price / order items: what an item sells for.", "money",
+           "product_revenue", "items"),
     Metric("freight_per_order", "Average freight", "Freight / orders that have at least one item.", "money",
            "freight", "orders_with_items"),
     Metric("voucher_share", "Paid by voucher", "payment_value paid by voucher over all payment_value.", "pct",
@@ -115,7 +119,7 @@ DIMENSIONS = {d.key: d for d in (
     Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid", star_filter="i.seller_id"),
     Dimension("seller_state", "Seller state", "item", "coalesce(s.seller_state, '??')",
               domain="SELECT DISTINCT coalesce(seller_state, '??') FROM warehouse.dim_sellers"),
-    Dimension("price_band", "Price band", "item", "width_bucket(i.price, ARRAY[25, 50, 100, 200, 500, 1000])",
+    Dimension("price_band", "Price band", "item", f"width_bucket(i.price, ARRAY{list(PRICE_BANDS)})",
               type="int", domain=tuple(range(7))),
     Dimension("payment_type", "Payment type", "payment", "pay.payment_type",
               domain="SELECT DISTINCT payment_type FROM warehouse.fact_payments"),
@@ -150,7 +154,9 @@ ROLLUPS = (
     Rollup("daily_delivery", "day", ("state", "status", "delivery_days", "days_late"), EVERY_SUM),
     Rollup("daily_review_scores", "day", ("state", "status", "review_score"), EVERY_SUM),
     Rollup("daily_price_bands", "day", ("state", "status", "price_band"), EVERY_SUM),
-    Rollup("monthly_products", "month", ("status", "category", "product"), ("orders",) + ITEM_SUMS),
+    Rollup("daily_products", "day", ("state", "status", "category", "product"), ("orders",) + ITEM_SUMS),
+    Rollup("monthly_products", "month", ("status", "category", "product"), ("orders",) + ITEM_SUMS,
+           source="daily_products"),
     Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), ("orders",) + ITEM_SUMS + REVIEW_SUMS),
 )
 

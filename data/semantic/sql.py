@@ -46,8 +46,9 @@ class Statement:
     params: dict = field(default_factory=dict)
     expanding: set = field(default_factory=set)
 
-    def text(self) -> sa.TextClause:
-        return sa.text(self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
+    def text(self, sql: str | None = None) -> sa.TextClause:
+        """The statement (or `sql`, a statement wrapping it) with its bound values declared."""
+        return sa.text(sql or self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
 
 
 def _uses(alias: str, *sql: str) -> bool:
@@ -214,8 +215,10 @@ def _metric(c: Catalogue, key: str) -> str:
     return f"({value})::bigint" if m.fmt == "count" else value
 
 
-def compile_query(c: Catalogue, q: Query, p: Plan) -> Statement:
-    """The statement answering `q` as `p` plans it: columns are the `by` keys then the metric keys."""
+def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> Statement:
+    """The statement answering `q` as `p` plans it: columns are the `by` keys then the metric keys.
+    Capped, it returns at most MAX_ROWS + 1 rows (one more tells the caller the answer is too long);
+    uncapped, only the query's own limit applies (for SQL that consumes the answer itself)."""
     st = Statement("", {"start": q.start, "end": q.end})
     measures = c.measures_of(q)
     filters = q.filtered()
@@ -241,6 +244,8 @@ def compile_query(c: Catalogue, q: Query, p: Plan) -> Statement:
         order.append(f"{position} DESC NULLS LAST" if key.startswith("-") else f"{position} ASC NULLS LAST")
     if order:
         sql += " ORDER BY " + ", ".join(order)
-    st.params["limit"] = min(q.limit or MAX_ROWS + 1, MAX_ROWS + 1)
-    st.sql = sql + " LIMIT :limit"
+    if capped or q.limit:
+        st.params["limit"] = min(q.limit or MAX_ROWS + 1, MAX_ROWS + 1) if capped else q.limit
+        sql += " LIMIT :limit"
+    st.sql = sql
     return st

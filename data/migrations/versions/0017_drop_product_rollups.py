@@ -1,0 +1,41 @@
+"""Drop the hand-written product rollups the semantic layer replaced: products per day and per month,
+and price bands. The Products page's questions are Queries now, answered from the generated
+`rollup_daily_products`, `rollup_monthly_products` and `rollup_daily_price_bands`.
+
+A downgrade creates them empty; `python -m etl load --force` (or a rollup version change) fills them.
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-04
+"""
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("DROP TABLE warehouse.agg_daily_products, warehouse.agg_monthly_products, "
+               "warehouse.agg_daily_price_bands")
+
+
+def downgrade() -> None:
+    op.execute("""
+    CREATE TABLE warehouse.agg_daily_products (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        product_id uuid NOT NULL, product_category_name_english text NOT NULL, orders integer NOT NULL,
+        items integer NOT NULL, product_revenue_cents bigint NOT NULL, freight_value_cents bigint NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status, product_id));
+    CREATE TABLE warehouse.agg_monthly_products (
+        month date NOT NULL, order_status text NOT NULL, product_id uuid NOT NULL,
+        product_category_name_english text NOT NULL, orders integer NOT NULL, items integer NOT NULL,
+        product_revenue_cents bigint NOT NULL, freight_value_cents bigint NOT NULL,
+        PRIMARY KEY (month, order_status, product_id, product_category_name_english));
+    CREATE TABLE warehouse.agg_daily_price_bands (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        product_category_name_english text NOT NULL, price_band smallint NOT NULL, items integer NOT NULL,
+        product_revenue numeric(16, 2) NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status, product_category_name_english, price_band));
+    """)
