@@ -14,13 +14,12 @@ from callbacks._format import plain
 from callbacks._labels import linked
 from callbacks._urls import cross_filter, with_chosen
 from data import names, queries
-from data.metrics import ratio
 
 SCORE_COLOURS = ["#d62828", "#f77f00", "#fcbf49", "#90be6d", "#2a9d8f"]
 
 
 CARDS = [compare.Kpi("review_score", "score"), compare.Kpi("reviews", "count"),
-         compare.Kpi("low_share", "pct", "down"), compare.Kpi("comment_share", "pct")]
+         compare.Kpi("low_score_share", "pct", "down"), compare.Kpi("comment_share", "pct")]
 
 
 @callback(compare.outputs("reviews", CARDS), Input("filters", "data"))
@@ -30,18 +29,14 @@ def kpis(data):
 
 
 def _kpi_values(f) -> dict:
-    mix = warehouse().reviews("score_mix", f)
-    total = sum(r["reviews"] for r in mix)
-    return {"review_score": ratio(sum(r["score"] * r["reviews"] for r in mix), total), "reviews": total,
-            "low_share": ratio(sum(r["reviews"] for r in mix if r["score"] <= 2), total),
-            "comment_share": ratio(sum(r["with_comment"] for r in mix), total)}
+    return warehouse().review_kpis(f)
 
 
 @callback(Output("reviews-mix", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def score_mix(data, theme):
     f = filters_from(data)
-    rows = warehouse().reviews("score_mix", f) if f else []
+    rows = warehouse().score_mix(f) if f else []
     if not any(r["reviews"] for r in rows):
         return figures.empty(theme)
     total = sum(r["reviews"] for r in rows)
@@ -57,7 +52,7 @@ def score_mix(data, theme):
 @guarded
 def trend(data, theme):
     f = filters_from(data)
-    rows = warehouse().reviews("trend", f, queries.auto_grain(f)) if f else []
+    rows = warehouse().review_trend(f, queries.auto_grain(f)) if f else []
     if not rows:
         return figures.empty(theme)
     x = [r["period"] for r in rows]
@@ -76,7 +71,7 @@ def categories(data, theme):
     """The 12 most reviewed categories' average scores, and any chosen ones; the chosen bright (a click
     toggles one)."""
     f = filters_from(data)
-    rows = (with_chosen(warehouse().reviews("by_category", replace(f, categories=()), 100), "category",
+    rows = (with_chosen(warehouse().reviews_by_category(replace(f, categories=()), 100), "category",
                         f.categories, 12) if f else [])
     if not rows:
         return figures.empty(theme)
@@ -105,14 +100,14 @@ def lateness(data, theme):
 @guarded
 def low_scores(data):
     f = filters_from(data)
-    return plain(warehouse().reviews("low_scores", f, 100)) if f else []
+    return plain(warehouse().low_scores(f, 100)) if f else []
 
 
 @callback(Output("reviews-sellers", "rowData"), Input("filters", "data"))
 @guarded
 def sellers(data):
     f = filters_from(data)
-    return plain(linked(warehouse().reviews("by_seller", f, 500), f)) if f else []
+    return plain(linked(warehouse().reviews_by_seller(f, 500), f)) if f else []
 
 
 @callback([Output(f"reviews-{t}-{x}", "disabled") for t in ("low", "sellers") for x in ("csv", "xlsx")],
@@ -126,7 +121,7 @@ def export_allowed(_):
 @guarded
 def export_low(_csv, _xlsx, data):
     f = filters_from(data)
-    return send(warehouse().reviews("low_scores", f, 100) if f else [], "low-score-reviews",
+    return send(warehouse().low_scores(f, 100) if f else [], "low-score-reviews",
                 ctx.triggered_id.endswith("xlsx"), "Low scores")
 
 
@@ -135,5 +130,5 @@ def export_low(_csv, _xlsx, data):
 @guarded
 def export_sellers(_csv, _xlsx, data):
     f = filters_from(data)
-    return send(warehouse().reviews("by_seller", f, 500) if f else [], "sellers-by-reviews",
+    return send(warehouse().reviews_by_seller(f, 500) if f else [], "sellers-by-reviews",
                 ctx.triggered_id.endswith("xlsx"), "Sellers")

@@ -1,25 +1,24 @@
 """The Reviews page's questions: score mix and trend, scores by category and seller, low scores.
 
 Scores count the reviews of the selected orders (the glossary's average review score), dated by
-the order's purchase. Rollups answer dates, states, statuses and one category; sellers and
-several categories go to the facts, like the rest of the query layer, except for the scores by
-seller, which the per-seller rollups answer for any filter.
+the order's purchase. The cards, the mix, the trend and the categories are Queries of the semantic
+layer (`ask` is `Warehouse.ask`). The scores by seller read the per-seller rollups, which answer
+any filter; the latest low scores are a list, read from `low_reviews`.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from data.filters import Filters
+from data.filters import ALL_STATUSES, Filters
 from data.metrics import ratio
-from data.queries import GRAINS, W, _choose, _matched_orders, _period, _rollup_where, _state, \
-    cats, customers, holds_any, item_hits, items, items_per_order_and_seller, needs_items, orders, products, \
-    rollup_for, whole_months_or_days
+from data.queries import W, _choose, _matched_orders, _rollup_where, _state, customers, holds_any, item_hits, \
+    items_per_order_and_seller, needs_items, orders, whole_months_or_days
 
-scores = sa.Table("agg_daily_review_scores", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "review_score", "reviews", "with_comment")))
 agg_sellers = sa.Table("agg_daily_sellers", W, *(sa.Column(c) for c in (
     "purchase_date", "customer_state", "order_status", "seller_id", "orders", "items", "product_revenue",
     "freight_value", "delivered_orders", "on_time_orders", "delivery_days_sum", "reviews", "review_score_sum")))
@@ -36,6 +35,7 @@ multi_category = sa.Table("multi_category_sellers", W, *(sa.Column(c) for c in (
     "order_id", "seller_id", "purchase_date", "customer_state", "order_status")),
     sa.Column("categories", postgresql.ARRAY(sa.Text)), *(sa.Column(c) for c in ORDER_MEASURES))
 # The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
+KPIS = ("review_score", "reviews", "low_score_share", "comment_share")
 low = sa.Table("low_reviews", W, *(sa.Column(c) for c in (
     "review_creation_date", "review_id", "order_id", "review_score", "purchase_date", "customer_state", "order_status")),
                sa.Column("categories", postgresql.ARRAY(sa.Text)))
@@ -81,67 +81,28 @@ def _seller_category_rows(f: Filters):
     return sa.union_all(rows, fixes).subquery()
 
 
-def score_mix(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Reviews by score, 1 to 5, with how many carry a comment."""
-    t = _choose(f, source, None if needs_items(f) else scores)
-    if t is None:
-        r, m = reviews.c, _matched_orders(f).cte("matched")
-        blank = sa.func.btrim(sa.func.coalesce(r.review_comment_message, "")) == ""
-        q = (sa.select(r.review_score, sa.func.count().label("reviews"),
-                       sa.func.count().filter(sa.not_(blank)).label("with_comment"))
-             .select_from(reviews.join(m, r.order_id == m.c.order_id)).group_by(r.review_score))
-    else:
-        q = (sa.select(t.c.review_score, sa.func.sum(t.c.reviews).label("reviews"),
-                       sa.func.sum(t.c.with_comment).label("with_comment"))
-             .where(*_rollup_where(t.c, f)).group_by(t.c.review_score))
-    found = {r["review_score"]: r for r in conn.execute(q).mappings()}
-    return [{"score": s, "reviews": int(found[s]["reviews"]) if s in found else 0,
-             "with_comment": int(found[s]["with_comment"]) if s in found else 0} for s in range(1, 6)]
+def score_mix(ask, f: Filters) -> list[dict]:
+    """Reviews by score, 1 to 5, with how many carry a comment (every score, empty ones too)."""
+    found = {r["review_score"]: r for r in ask(f, ("reviews", "commented_reviews"), ("review_score",))}
+    return [{"score": s, "reviews": found[s]["reviews"] if s in found else 0,
+             "with_comment": found[s]["commented_reviews"] if s in found else 0} for s in range(1, 6)]
 
 
-def trend(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
-    """Reviews and mean score per day, week or month of the orders' purchase."""
-    if grain not in GRAINS:
-        raise ValueError(f"unknown grain {grain!r}")
-    t = _choose(f, source, rollup_for(f))
-    if t is None:
-        o, m = orders.c, _matched_orders(f).cte("matched")
-        period = _period(grain, o.purchase_date)
-        q = (sa.select(period, sa.func.sum(o.reviews_count).label("reviews"), sa.func.sum(o.review_score_sum)
-                       .label("score")).select_from(orders.join(m, o.order_id == m.c.order_id)).group_by(period))
-    else:
-        period = _period(grain, t.c.purchase_date)
-        q = (sa.select(period, sa.func.sum(t.c.reviews).label("reviews"), sa.func.sum(t.c.review_score_sum)
-                       .label("score")).where(*_rollup_where(t.c, f)).group_by(period))
-    q = q.having(q.selected_columns.reviews > 0).order_by(sa.text("period"))
-    return [{"period": r["period"], "reviews": int(r["reviews"]), "review_score": ratio(Decimal(r["score"]), r["reviews"])}
-            for r in conn.execute(q).mappings()]
+def kpis(ask, f: Filters) -> dict:
+    """The page's cards: average score, reviews, the share of low scores and of commented reviews."""
+    return ask(f, KPIS)[0]
 
 
-def by_category(conn, f: Filters, limit: int = 20, source: str = "auto") -> list[dict]:
+def trend(ask, f: Filters, grain: str) -> list[dict]:
+    """Reviews and mean score per day, week or month of the orders' purchase (periods with reviews)."""
+    return [{"period": r["date"], "reviews": r["reviews"], "review_score": r["review_score"]}
+            for r in ask(f, ("reviews", "review_score"), ("date",), grain) if r["reviews"]]
+
+
+def by_category(ask, f: Filters, limit: int = 20) -> list[dict]:
     """Mean score of the orders holding each category (the categories with most reviews)."""
-    t = _choose(f, source, None if f.sellers else cats)
-    if t is None:
-        i, p, o = items.c, products.c, orders.c
-        m = _matched_orders(f).cte("matched")
-        x = (sa.select(i.order_id, p.product_category_name_english.label("category"))
-             .select_from(items.join(m, i.order_id == m.c.order_id).join(products, i.product_id == p.product_id))
-             .distinct())
-        if f.categories:
-            x = x.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            x = x.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-        x = x.subquery()
-        q = (sa.select(x.c.category, sa.func.sum(o.reviews_count).label("reviews"),
-                       sa.func.sum(o.review_score_sum).label("score"))
-             .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(x.c.category))
-    else:
-        q = (sa.select(t.c.product_category_name_english.label("category"), sa.func.sum(t.c.reviews).label("reviews"),
-                       sa.func.sum(t.c.review_score_sum).label("score"))
-             .where(*_rollup_where(t.c, f)).group_by(t.c.product_category_name_english))
-    q = q.having(q.selected_columns.reviews > 0).order_by(sa.desc("reviews"), sa.text("category"))
-    return [{"category": r["category"], "reviews": int(r["reviews"]),
-             "review_score": ratio(Decimal(r["score"]), r["reviews"])} for r in conn.execute(q.limit(limit)).mappings()]
+    return [r for r in ask(f, ("reviews", "review_score"), ("category",), order_by=("-reviews", "category"),
+                           limit=limit) if r["reviews"]]
 
 
 def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
@@ -166,18 +127,16 @@ def by_seller(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[
              "reviews": int(r["reviews"]), "review_score": ratio(Decimal(r["score"]), r["reviews"])} for r in rows]
 
 
-def low_scores(conn, f: Filters, limit: int = 100, plan: str = "auto") -> list[dict]:
+def low_scores(conn, f: Filters, limit: int = 100, plan: str = "orders") -> list[dict]:
     """The latest reviews scoring 1 or 2 among the selected orders, newest first, with their text.
 
     The plans give the same rows. From `low_reviews` (a narrow table of the low scores with their
     order's day, state and status): "walk" follows it newest first, testing each row against the
     filters, and stops after `limit` matches: cheap for a broad view, but it first passes the low
     reviews of orders bought after the range; "orders" takes the range's low reviews by order day,
-    then sorts: cheap for a narrow view; "auto" picks by costs estimated from the rollups. "facts"
+    then sorts: cheap for a narrow view; `cheaper_low_scores_plan` picks between them. "facts"
     joins `fact_reviews` to the orders and customers: the tests' reference. Only the `limit`
     rows found fetch their text."""
-    if plan == "auto":
-        plan = _cheaper_low_scores_plan(conn, f, limit)
     r = reviews.c
     if plan == "facts":
         o, c = orders.c, customers.c
@@ -214,21 +173,19 @@ def low_scores(conn, f: Filters, limit: int = 100, plan: str = "auto") -> list[d
             for x in conn.execute(q).mappings()]
 
 
-def _cheaper_low_scores_plan(conn, f: Filters, limit: int) -> str:
-    """Estimate the `low_reviews` rows each plan reads, from `agg_daily_review_scores` (one small
-    scan). The walk passes the low reviews of orders bought after the range, then about limit /
-    (the view's share of the range's low reviews); the orders plan reads the range's low reviews.
-    Categories are left out of the share: looking them up costs more than a misjudged walk."""
+def cheaper_low_scores_plan(ask, f: Filters, limit: int, last) -> str:
+    """The cheaper plan for `low_scores`, from the low reviews each would read, counted by the
+    semantic layer (a daily rollup): the walk passes the low reviews of orders bought after the range
+    (up to `last`, the latest purchase day), then about limit / (the view's share of the range's low
+    reviews); the orders plan reads the range's low reviews. Categories are left out of the share:
+    looking them up costs more than a misjudged walk."""
     if f.sellers:
         return "orders"  # a seller's orders are few
-    t = scores.c
-    low_score = t.review_score <= 2
-    in_states = [t.customer_state.in_(f.states)] if f.states else []
-    after, matched, total = conn.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date > f.end), 0),
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date.between(f.start, f.end),
-                                                       t.order_status.in_(f.statuses), *in_states), 0),
-        sa.func.coalesce(sa.func.sum(t.reviews).filter(low_score, t.purchase_date.between(f.start, f.end)), 0))).one()
+    every = replace(f, states=(), categories=(), statuses=ALL_STATUSES)
+    after = ask(replace(every, start=f.end + timedelta(days=1), end=last), ("low_reviews",))[0]["low_reviews"] \
+        if f.end < last else 0
+    matched = ask(replace(f, categories=()), ("low_reviews",))[0]["low_reviews"]
+    total = ask(every, ("low_reviews",))[0]["low_reviews"]
     if not matched:
         return "orders"
     density = matched / total  # a category filter thins the view further: the walk reads more, rarely much

@@ -154,10 +154,27 @@ class Warehouse:
     def reviews_by_lateness(self, f: Filters) -> list[dict]:
         return delivery.reviews_by_lateness(self.ask, f)
 
-    def reviews(self, name: str, f: Filters, *args):
-        """One of data/reviews.py's questions (score_mix, trend, by_category, by_seller, low_scores)."""
+    def review_kpis(self, f: Filters) -> dict:
+        return reviews.kpis(self.ask, f)
+
+    def score_mix(self, f: Filters) -> list[dict]:
+        return reviews.score_mix(self.ask, f)
+
+    def review_trend(self, f: Filters, grain: str) -> list[dict]:
+        return reviews.trend(self.ask, f, grain)
+
+    def reviews_by_category(self, f: Filters, limit: int = 20) -> list[dict]:
+        return reviews.by_category(self.ask, f, limit)
+
+    def reviews_by_seller(self, f: Filters, limit: int = 500) -> list[dict]:
         f = self.scope.apply(f)
-        return self._page(reviews, name, f, args)
+        return self._page(reviews, "by_seller", f, (limit,))
+
+    def low_scores(self, f: Filters, limit: int = 100) -> list[dict]:
+        """The latest low scores of the view, by the plan that reads fewer rows for it (data/reviews.py)."""
+        f = self.scope.apply(f)
+        plan = reviews.cheaper_low_scores_plan(self.ask, f, limit, self.bounds()["last"])
+        return self._page(reviews, "low_scores", f, (limit, plan))
 
     def payment_types_over_time(self, f: Filters, grain: str) -> list[dict]:
         return payments.types_over_time(self.ask, f, grain)

@@ -157,15 +157,6 @@ GROUP BY 1, 2, 3, 4;
 """
 
 
-DAILY_REVIEW_SCORES = f"""
-DELETE FROM warehouse.agg_daily_review_scores WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_review_scores
-SELECT o.purchase_date, o.state, o.order_status, r.review_score, count(*),
-       count(*) FILTER (WHERE btrim(coalesce(r.review_comment_message, '')) <> '')
-FROM warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)
-GROUP BY 1, 2, 3, 4;
-"""
-
 DAILY_SELLERS = f"""
 DELETE FROM warehouse.agg_daily_sellers WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_sellers
@@ -289,7 +280,6 @@ ON CONFLICT (date_key) DO NOTHING;
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
            ("unreconciled_orders", UNRECONCILED), ("agg_daily_flows", DAILY_FLOWS),
-           ("agg_daily_review_scores", DAILY_REVIEW_SCORES),
            ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
            ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES), ("multi_category_sellers", MULTI_CATEGORY_SELLERS),
            ("customer_orders", CUSTOMER_ORDERS),

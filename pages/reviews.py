@@ -9,10 +9,8 @@ from pages._cards import ORDER_ID, chart_card, kpi_card, table_card
 dash.register_page(__name__, path="/reviews", name="Reviews", order=6, title="Reviews · Olist Analytics")
 
 SCORE = METRICS["review_score"].definition
-KPIS = [("review_score", "Average review score", SCORE),
-        ("reviews", "Reviews", "Reviews of the selected orders."),
-        ("low_share", "Scores of 1 or 2", "Reviews scoring 1 or 2, over all reviews of the selected orders."),
-        ("comment_share", "With a comment", "Reviews whose review_comment_message is not blank, over all reviews.")]
+KPIS = [(k, METRICS[k].label, METRICS[k].definition) for k in ("review_score", "reviews", "low_score_share",
+                                                                 "comment_share")]
 SELLER_COLUMNS = [
     {"field": "link", "headerName": "Seller (open)", "cellRenderer": "markdown"},
     {"field": "reviews", "headerName": "Reviews", "type": "numericColumn",

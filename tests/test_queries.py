@@ -110,11 +110,8 @@ QUESTIONS = {
     "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
 }
 ITEM_ROLLUP_ONLY = {"flows"}
-ITEM_ROLLUP_ONLY |= {"review_scores"}
 QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
 QUESTIONS.update({
-    "review_scores": reviews.score_mix,
-    "review_trend": lambda conn, f, source: reviews.trend(conn, f, "week", source=source), "reviews_by_category": reviews.by_category,
     "reviews_by_seller": lambda conn, f, source: reviews.by_seller(conn, f, 5000, source=source),
 })  # with categories: order_categories against the facts
 QUESTIONS.update({
@@ -372,16 +369,19 @@ def test_delivery_queries_on_the_fixture(tiny_warehouse):
         {"days": 15, "orders": 1}]
 
 
-def test_review_queries_on_the_fixture(tiny):
-    f = Filters(FIRST, LAST)
-    assert reviews.score_mix(tiny, f) == [{"score": 1, "reviews": 1, "with_comment": 1}] + [
+def test_review_queries_on_the_fixture(tiny, tiny_warehouse):
+    f, w = Filters(FIRST, LAST), tiny_warehouse
+    assert w.score_mix(f) == [{"score": 1, "reviews": 1, "with_comment": 1}] + [
         {"score": s, "reviews": 0, "with_comment": 0} for s in (2, 3, 4)] + [
         {"score": 5, "reviews": 1, "with_comment": 1}]
-    assert reviews.by_category(tiny, f) == [{"category": "health_beauty", "reviews": 1, "review_score": 5},
-                                            {"category": "unknown", "reviews": 1, "review_score": 1}]
+    assert w.reviews_by_category(f) == [{"category": "health_beauty", "reviews": 1, "review_score": 5},
+                                        {"category": "unknown", "reviews": 1, "review_score": 1}]
+    assert w.review_kpis(f) == {"review_score": 3, "reviews": 2, "low_score_share": D("0.5"), "comment_share": 1}
+    assert w.review_trend(f, "month") == [{"period": date(2017, 10, 1), "reviews": 1, "review_score": 5},
+                                          {"period": date(2017, 11, 1), "reviews": 1, "review_score": 1}]
     assert [(r["seller_id"][:8], r["orders"], r["revenue"], r["review_score"]) for r in reviews.by_seller(tiny, f)] == [
         ("e1000000", 1, D("77.42"), 5), ("e1000000", 1, D("141.46"), 1)]
-    assert reviews.low_scores(tiny, f) == [{
+    assert w.low_scores(f) == reviews.low_scores(tiny, f) == [{
         "date": "2017-12-11", "score": 1, "order_id": "d1000000-0000-0000-0000-000000000002", "state": "SP",
         "title": "Atrasou", "message": 'Produto "otimo" mas\nchegou atrasado'}]
     assert reviews.low_scores(tiny, Filters(FIRST, LAST, categories=("health_beauty",))) == []
@@ -455,15 +455,14 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, de
 @given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8] + ("??",)), max_size=2, unique=True),
        categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys"]), max_size=2, unique=True),
        limit=st.sampled_from([5, 100]), by_seller=st.booleans())
-def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, a, b, states, categories, limit,
+def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, demo_warehouse, a, b, states, categories, limit,
                                                                    by_seller):
     sellers = _top_seller(demo_conn)
     f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories), sellers if by_seller else ())
     walked = reviews.low_scores(demo_conn, f, limit, plan="walk")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="orders")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="facts")  # low_reviews holds what the facts do
-    assert reviews.low_scores(demo_conn, f, limit) == walked
-    assert reviews._cheaper_low_scores_plan(demo_conn, f, limit) in ("walk", "orders")
+    assert demo_warehouse.low_scores(f, limit) == walked
 
 
 @pytest.mark.parametrize("view", ["all", "state", "category", "two categories", "seller"])

@@ -43,6 +43,8 @@ MEASURES = {m.key: m for m in (
     Measure("handoff_days_sum", "order", "sum", HANDOFF_DAYS),
     Measure("reviews", "review", "count", "1", per_order="o.reviews_count"),
     Measure("review_score_sum", "review", "sum", "r.review_score", per_order="o.review_score_sum"),
+    Measure("low_reviews", "review", "count", "r.review_score <= 2"),
+    Measure("commented_reviews", "review", "count", "btrim(coalesce(r.review_comment_message, '')) <> ''"),
     # People: those with one order in all history are counted by adding up their orders; those with
     # more are counted distinct, from the star or from the repeat buyers' orders (PEOPLE).
     Measure("single_buyers", "order", "count", f"c.customer_unique_id IS NOT NULL AND NOT {REPEAT}"),
@@ -99,6 +101,14 @@ METRICS = {m.key: m for m in (
            "review_score_sum", "reviews"),
     Metric("average_price", "Average item price", "Sum of price / order items: what an item sells for.", "money",
            "product_revenue", "items"),
+    Metric("low_reviews", "Low-score reviews", "Reviews of those orders scoring 1 or 2.", "count", "low_reviews",
+           better="down"),
+    Metric("low_score_share", "Low scores", "Reviews scoring 1 or 2 over all reviews of those orders.", "pct",
+           "low_reviews", "reviews", better="down"),
+    Metric("commented_reviews", "Reviews with a comment", "Reviews of those orders whose comment message is not "
+           "blank.", "count", "commented_reviews"),
+    Metric("comment_share", "With a comment", "Reviews with a comment message over all reviews of those orders.",
+           "pct", "commented_reviews", "reviews", better="none"),
     Metric("freight_per_order", "Average freight", "Freight / orders that have at least one item.", "money",
            "freight", "orders_with_items"),
     Metric("voucher_share", "Paid by voucher", "payment_value paid by voucher over all payment_value.", "pct",
@@ -140,7 +150,7 @@ ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_t
               "promised_days_sum", "handoff_orders", "handoff_days_sum")
 ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
 PAYMENT_SUMS = ("payments", "payment_rows", "voucher_payments")
-REVIEW_SUMS = ("reviews", "review_score_sum")
+REVIEW_SUMS = ("reviews", "review_score_sum", "low_reviews", "commented_reviews")
 EVERY_SUM = ORDER_SUMS + ITEM_SUMS + PAYMENT_SUMS + REVIEW_SUMS
 ROLLUPS = (
     Rollup("daily", "day", ("state", "status"), EVERY_SUM),

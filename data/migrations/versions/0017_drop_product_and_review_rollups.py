@@ -1,6 +1,6 @@
-"""Drop the hand-written product rollups the semantic layer replaced: products per day and per month,
-and price bands. The Products page's questions are Queries now, answered from the generated
-`rollup_daily_products`, `rollup_monthly_products` and `rollup_daily_price_bands`.
+"""Drop the hand-written rollups the semantic layer replaced: products per day and per month, price
+bands, and review scores. The Products page's questions and the Reviews page's cards, mix, trend and
+categories are Queries now, answered from the generated `rollup_*` tables.
 
 A downgrade creates them empty; `python -m etl load --force` (or a rollup version change) fills them.
 
@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("DROP TABLE warehouse.agg_daily_products, warehouse.agg_monthly_products, "
-               "warehouse.agg_daily_price_bands")
+               "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores")
 
 
 def downgrade() -> None:
@@ -38,4 +38,8 @@ def downgrade() -> None:
         product_category_name_english text NOT NULL, price_band smallint NOT NULL, items integer NOT NULL,
         product_revenue numeric(16, 2) NOT NULL,
         PRIMARY KEY (purchase_date, customer_state, order_status, product_category_name_english, price_band));
+    CREATE TABLE warehouse.agg_daily_review_scores (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        review_score smallint NOT NULL, reviews integer NOT NULL, with_comment integer NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status, review_score));
     """)
