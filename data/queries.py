@@ -9,14 +9,12 @@ parameters; dimension names come from a fixed whitelist, never from the request.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from data.filters import Filters
 from data import names
-from data.metrics import ratio
 
 W = sa.MetaData(schema="warehouse")
 HOURS = [f"orders_h{h:02d}" for h in range(24)]
@@ -42,6 +40,7 @@ items = sa.Table("fact_order_items", W, *(sa.Column(c) for c in (
 customers = sa.Table("dim_customers", W, *(sa.Column(c) for c in ("customer_id", "customer_unique_id", "customer_state",
                                                                    "customer_city")))
 products = sa.Table("dim_products", W, *(sa.Column(c) for c in ("product_id", "product_category_name_english")))
+sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
 payments = sa.Table("fact_payments", W, *(sa.Column(c) for c in ("order_id", "payment_type", "payment_value")))
 # One row per order and category it holds, with the order's delivery and review measures (etl/rollups.py).
 ORDER_MEASURES = ("purchase_date", "customer_state", "order_status", "delivered", "is_late", "delivery_days",
@@ -313,56 +312,3 @@ def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     q = (q.group_by(p.customer_city, p.customer_state)
          .order_by(sa.desc(q.selected_columns[2]), p.customer_city, p.customer_state).limit(limit))
     return [{"city": r[0], "state": r[1], "revenue": r[2], "orders": r[3]} for r in conn.execute(q)]
-
-
-flows_table = sa.Table("agg_daily_flows", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "seller_state", "orders", "items", "product_revenue",
-    "freight_value", "delivered_orders", "delivery_days_sum")))
-sellers = sa.Table("dim_sellers", W, *(sa.Column(c) for c in ("seller_id", "seller_city", "seller_state")))
-
-
-def flows(conn, f: Filters, limit: int = 50, source: str = "auto") -> list[dict]:
-    """The busiest seller-state to customer-state flows: orders, items, revenue and delivery days.
-
-    An order with items from two seller states counts in both flows."""
-    t = _choose(f, source, None if needs_items(f) else flows_table)
-    if t is None:
-        i, p, s, o, c = items.c, products.c, sellers.c, orders.c, customers.c
-        m = _matched_orders(f).cte("matched")
-        seller_state = _state(s.seller_state).label("seller_state")
-        x = (sa.select(i.order_id, seller_state, sa.func.count().label("items"),
-                       sa.func.sum(i.price).label("price"), sa.func.sum(i.freight_value).label("freight"))
-             .select_from(items.join(m, i.order_id == m.c.order_id).join(products, i.product_id == p.product_id)
-                          .outerjoin(sellers, i.seller_id == s.seller_id))
-             .group_by(i.order_id, seller_state))
-        if f.categories:
-            x = x.where(p.product_category_name_english.in_(f.categories))
-        if f.sellers:
-            x = x.where(i.seller_id.in_([sa.cast(v, sa.Uuid) for v in f.sellers]))
-        x = x.subquery()
-        delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-        customer_state = _state(c.customer_state).label("customer_state")
-        q = (sa.select(x.c.seller_state, customer_state, sa.func.count().label("orders"),
-                       sa.func.sum(x.c["items"]).label("items"),
-                       sa.func.sum(x.c.price + x.c.freight).label("revenue"),
-                       sa.func.sum(x.c.freight).label("freight"),
-                       sa.func.count().filter(delivered).label("delivered"),
-                       sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0)
-                       .label("delivery_days_sum"))
-             .select_from(x.join(orders, o.order_id == x.c.order_id)
-                          .outerjoin(customers, o.customer_id == c.customer_id))
-             .group_by(x.c.seller_state, customer_state))
-    else:
-        a = t.c
-        q = (sa.select(a.seller_state, a.customer_state, sa.func.sum(a.orders).label("orders"),
-                       sa.func.sum(a["items"]).label("items"),
-                       sa.func.sum(a.product_revenue + a.freight_value).label("revenue"),
-                       sa.func.sum(a.freight_value).label("freight"),
-                       sa.func.sum(a.delivered_orders).label("delivered"),
-                       sa.func.sum(a.delivery_days_sum).label("delivery_days_sum"))
-             .where(*_rollup_where(a, f)).group_by(a.seller_state, a.customer_state))
-    q = q.order_by(sa.desc("orders"), sa.desc("revenue"), sa.text("seller_state"), sa.text("customer_state"))
-    rows = conn.execute(q.limit(limit)).mappings()
-    return [{"seller_state": r["seller_state"], "customer_state": r["customer_state"], "orders": r["orders"],
-             "items": int(r["items"]), "revenue": r["revenue"], "freight": r["freight"],
-             "delivery_days": ratio(Decimal(r["delivery_days_sum"]), r["delivered"])} for r in rows]

@@ -136,8 +136,14 @@ class Warehouse:
                         ("state",), order_by=("-revenue", "state"))
 
     def flows(self, f: Filters, limit: int = 50) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._ask("flows", (f.key(), limit), lambda conn: queries.flows(conn, f, limit))
+        """The busiest seller-state to customer-state flows: orders, items, revenue, freight and delivery
+        days (an order with items from two seller states counts in both flows)."""
+        return [{"seller_state": r["seller_state"], "customer_state": r["state"], "orders": r["orders"],
+                 "items": r["items"], "revenue": r["revenue"], "freight": r["freight"],
+                 "delivery_days": r["delivery_days"]}
+                for r in self.ask(f, ("orders", "items", "revenue", "freight", "delivery_days"),
+                                  ("seller_state", "state"), order_by=("-orders", "-revenue", "seller_state", "state"),
+                                  limit=limit)]
 
     def delivery_kpis(self, f: Filters) -> dict:
         return delivery.kpis(self.ask, f)

@@ -147,16 +147,6 @@ WHERE o.payment_value <> o.order_value;
 """
 
 
-DAILY_FLOWS = f"""
-DELETE FROM warehouse.agg_daily_flows WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_flows
-SELECT o.purchase_date, o.state, o.order_status, x.seller_state,
-       count(*), sum(x.items), sum(x.price), sum(x.freight), count(*) FILTER (WHERE {DELIVERED}), {DELIVERY_DAYS_SUM}
-FROM {_per_order("seller_state")}
-GROUP BY 1, 2, 3, 4;
-"""
-
-
 DAILY_SELLERS = f"""
 DELETE FROM warehouse.agg_daily_sellers WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_sellers
@@ -279,12 +269,11 @@ ON CONFLICT (date_key) DO NOTHING;
 """
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
-           ("unreconciled_orders", UNRECONCILED), ("agg_daily_flows", DAILY_FLOWS),
-           ("agg_daily_sellers", DAILY_SELLERS), ("agg_monthly_sellers", MONTHLY_SELLERS),
-           ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES), ("multi_category_sellers", MULTI_CATEGORY_SELLERS),
-           ("customer_orders", CUSTOMER_ORDERS),
-           ("order_categories", ORDER_CATEGORIES),
-           ("agg_daily_single_ltv", DAILY_SINGLE_LTV), ("low_reviews", LOW_REVIEWS))
+           ("unreconciled_orders", UNRECONCILED), ("agg_daily_sellers", DAILY_SELLERS),
+           ("agg_monthly_sellers", MONTHLY_SELLERS), ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES),
+           ("multi_category_sellers", MULTI_CATEGORY_SELLERS), ("customer_orders", CUSTOMER_ORDERS),
+           ("order_categories", ORDER_CATEGORIES), ("agg_daily_single_ltv", DAILY_SINGLE_LTV),
+           ("low_reviews", LOW_REVIEWS))
 
 
 def refresh(cur, rebuilt, step=None) -> int:

@@ -107,20 +107,15 @@ def _no_zero_cells(rows):
 
 
 QUESTIONS = {
-    "flows": lambda conn, f, source: queries.flows(conn, f, 500, source=source),
-}
-ITEM_ROLLUP_ONLY = {"flows"}
-QUESTIONS["seller_leaderboard"] = lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source)
-QUESTIONS.update({
+    "seller_leaderboard": lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source),
     "reviews_by_seller": lambda conn, f, source: reviews.by_seller(conn, f, 5000, source=source),
-})  # with categories: order_categories against the facts
-QUESTIONS.update({
+    # with categories: order_categories against the facts
     "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
     "new_returning": lambda conn, f, source: customers.new_returning(conn, f, "week", source=source),
     "rfm_members": lambda conn, f, source: {s: customers.segment_members(conn, f, s, 50, source=source)
                                             for s in customers.SEGMENT_NAMES},
     "ltv_tiers": customers.ltv_tiers, "second_order": customers.second_order,
-})
+}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -132,8 +127,6 @@ def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, ca
     """Every question the rollups answer, on random filters, equals the answer from the fact tables."""
     f = Filters(min(a, b), max(a, b), tuple(states), (category,) if category else (), (), tuple(statuses))
     for name, ask in QUESTIONS.items():
-        if category and name in ITEM_ROLLUP_ONLY:
-            continue
         rollup, facts = ask(demo_conn, f, source="rollup"), ask(demo_conn, f, source="facts")
         if isinstance(rollup, list):
             rollup, facts = _no_zero_cells(rollup), _no_zero_cells(facts)
@@ -232,10 +225,8 @@ def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(de
     assert customers.summary(demo_conn, f)["repeat_customers"] > 0  # the view holds repeat buyers to match
 
 
-def test_the_rollups_cannot_be_forced_where_they_do_not_apply(demo_conn):
+def test_no_daily_rollup_answers_two_categories():
     two = Filters(date(2017, 1, 1), date(2017, 12, 31), categories=("toys", "health_beauty"))
-    with pytest.raises(ValueError):  # the flows rollup knows no sellers
-        queries.flows(demo_conn, replace(two, sellers=_top_seller(demo_conn)), source="rollup")
     assert queries.rollup_for(two) is None and queries.rollup_for(Filters(FIRST, LAST)) is queries.agg
 
 
@@ -306,13 +297,13 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     load(db_url, FIXTURES / "tiny")
     sql("UPDATE etl.rollup_state SET version = 0")
     sql("DELETE FROM warehouse.agg_daily_orders")
-    sql("DELETE FROM warehouse.agg_daily_flows")
+    sql("DELETE FROM warehouse.agg_daily_sellers")
     migrate.upgrade_url(db_url)
     assert sql("SELECT count(*) FROM warehouse.agg_daily_orders")[0][0] == 3
     engine = make_engine(db_url)
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-        assert queries.flows(conn, f, source="rollup") == queries.flows(conn, f, source="facts") != []
+        assert sellers.leaderboard(conn, f, source="rollup") == sellers.leaderboard(conn, f, source="facts") != []
     engine.dispose()
 
 
@@ -322,13 +313,13 @@ def test_geography_queries_on_the_fixture(tiny, tiny_warehouse):
     assert sp == {"state": "SP", "revenue": D("218.88"), "orders": 2, "customers": 1, "aov": D("109.44"),
                   "on_time_rate": 0.5, "review_score": 3, "freight_per_order": D("20.10")}
     assert (rj["state"], rj["orders"], rj["customers"], rj["aov"], rj["on_time_rate"]) == ("RJ", 1, 1, None, None)
-    assert queries.flows(tiny, f) == [
+    assert tiny_warehouse.flows(f) == [
         {"seller_state": "PR", "customer_state": "SP", "orders": 1, "items": 1, "revenue": D("141.46"),
          "freight": D("22.76"), "delivery_days": D("15.67")},
         {"seller_state": "SP", "customer_state": "SP", "orders": 1, "items": 2, "revenue": D("77.42"),
          "freight": D("17.44"), "delivery_days": D("8.44")}]
     beauty = Filters(FIRST, LAST, categories=("health_beauty",))
-    assert [(r["seller_state"], r["items"]) for r in queries.flows(tiny, beauty)] == [("SP", 2)]
+    assert [(r["seller_state"], r["items"]) for r in tiny_warehouse.flows(beauty)] == [("SP", 2)]
     # A state's next level: its cities, with the state's revenue and orders split among them.
     cities = queries.cities(tiny, replace(f, states=("SP",)))
     assert sum(r["revenue"] for r in cities) == sp["revenue"] and sum(r["orders"] for r in cities) == sp["orders"]
@@ -345,10 +336,15 @@ def test_a_seller_moving_state_moves_its_flows(db_url, tmp_path):
                                           "e1000000000000000000000000000002,20040,rio de janeiro,RJ\n")
     load(db_url, tmp_path)
     engine = make_engine(db_url)
+    w = Warehouse(lambda: engine, tmp_path / "cache")
     with engine.connect() as conn:
-        f = Filters(FIRST, LAST)
-        assert queries.flows(conn, f, source="rollup") == queries.flows(conn, f, source="facts")
-        assert [r["seller_state"] for r in queries.flows(conn, f)] == ["RJ", "SP"]
+        q = CATALOGUE.prepare(Query(("orders", "revenue"), FIRST, LAST, ("seller_state", "state")))
+        fast, star = (compile_query(c, q, plan(c, q)) for c in (semantic_state.current(conn, CATALOGUE),
+                                                               CATALOGUE.star_only()))
+        assert plan(semantic_state.current(conn, CATALOGUE), q).table == "daily_seller_states"
+        assert conn.execute(fast.text(), fast.params).all() == conn.execute(star.text(), star.params).all()
+    assert [r["seller_state"] for r in w.flows(Filters(FIRST, LAST))] == ["RJ", "SP"]
+    w.cache.close()
     engine.dispose()
 
 

@@ -47,15 +47,9 @@ def people_definition(c: Catalogue) -> str:
     return h.hexdigest()
 
 
-def built(conn) -> dict[str, tuple[str, int]]:
-    """name -> (definition hash, rows) of every rollup the database holds."""
-    rows = conn.execute(sa.text("SELECT name, definition, row_count FROM etl.rollups"))
-    return {name: (d, n) for name, d, n in rows}
-
-
 def current(conn, c: Catalogue) -> Catalogue:
     """The catalogue with only the rollups built by their current definition, with their sizes."""
-    found = built(conn)
+    found = recorded(conn)
     keep = tuple(replace(r, rows=found[r.name][1]) for r in c.rollups
                  if r.name in found and found[r.name][0] == definition(c, r))
     people = c.people if c.people and found.get(c.people.name, ("",))[0] == people_definition(c) else None

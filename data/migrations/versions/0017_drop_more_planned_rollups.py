@@ -1,6 +1,7 @@
 """Drop the hand-written rollups the semantic layer replaced: products per day and per month, price
-bands, and review scores. The Products page's questions and the Reviews page's cards, mix, trend and
-categories are Queries now, answered from the generated `rollup_*` tables.
+bands, review scores and seller-state flows. The Products page's questions, the Reviews page's cards,
+mix, trend and categories, and Geography's flows are Queries now, answered from the generated
+`rollup_*` tables.
 
 A downgrade creates them empty; `python -m etl load --force` (or a rollup version change) fills them.
 
@@ -18,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("DROP TABLE warehouse.agg_daily_products, warehouse.agg_monthly_products, "
-               "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores")
+               "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores, warehouse.agg_daily_flows")
 
 
 def downgrade() -> None:
@@ -42,4 +43,10 @@ def downgrade() -> None:
         purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
         review_score smallint NOT NULL, reviews integer NOT NULL, with_comment integer NOT NULL,
         PRIMARY KEY (purchase_date, customer_state, order_status, review_score));
+    CREATE TABLE warehouse.agg_daily_flows (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        seller_state text NOT NULL, orders integer NOT NULL, items integer NOT NULL,
+        product_revenue numeric(16, 2) NOT NULL, freight_value numeric(16, 2) NOT NULL,
+        delivered_orders integer NOT NULL, delivery_days_sum numeric(16, 2) NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status, seller_state));
     """)
