@@ -27,7 +27,7 @@ def board(data):
     f = filters_from(data)
     if f is None:
         return []
-    return plain(linked(warehouse().sellers("leaderboard", f, 500), f))
+    return plain(linked(warehouse().leaderboard(f, 500), f))
 
 
 CARDS = [compare.Kpi("sellers", "count"), compare.Kpi("top10", "pct", "none"), compare.Kpi("median", "money")]
@@ -41,7 +41,7 @@ def kpis(data):
 
 def _kpi_values(f) -> dict:
     """Every seller's revenue (shared with the Lorenz curve): how many, how concentrated, the median."""
-    values = warehouse().sellers("revenues", f)
+    values = [revenue for _state, revenue in warehouse().seller_revenues(f)]
     return {"sellers": len(values), "top10": concentration(values)["top10"],
             "median": statistics.median(values) if values else None}
 
@@ -50,7 +50,7 @@ def _kpi_values(f) -> dict:
 @guarded
 def lorenz(data, theme):
     f = filters_from(data)
-    curve = concentration(warehouse().sellers("revenues", f))["curve"] if f else []
+    curve = concentration([v for _s, v in warehouse().seller_revenues(f)])["curve"] if f else []
     if not curve:
         return figures.empty(theme)
     return figures.share_curve(curve, theme, "Sellers", "smallest %{x:.0%} of sellers<br>%{y:.1%} of revenue"
@@ -61,7 +61,7 @@ def lorenz(data, theme):
 @guarded
 def states(data, theme):
     f = filters_from(data)
-    rows = warehouse().sellers("by_state", f) if f else []
+    rows = warehouse().sellers_by_state(f) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -90,7 +90,7 @@ def export_allowed(_):
 @guarded
 def export(_csv, _xlsx, data):
     f = filters_from(data)
-    return send(warehouse().sellers("leaderboard", f, 500) if f else [], "sellers", ctx.triggered_id.endswith("xlsx"),
+    return send(warehouse().leaderboard(f, 500) if f else [], "sellers", ctx.triggered_id.endswith("xlsx"),
                 "Sellers")
 
 
@@ -134,7 +134,7 @@ def seller_kpis(data, seller_id):
     w = warehouse()
 
     def of_seller(f):
-        rows = w.sellers("leaderboard", replace(f, sellers=mine.sellers), 1)
+        rows = w.leaderboard(replace(f, sellers=mine.sellers), 1)
         return {"orders": 0, **(rows[0] if rows else {})}
 
     answer = compare.answer(data, SELLER_CARDS, of_seller)
@@ -174,4 +174,4 @@ def seller_reviews(data, seller_id):
     mine, _ = _seller_filters(data, seller_id)
     if mine is None:
         return []
-    return warehouse().sellers("worst_reviews", replace(mine, statuses=ALL_STATUSES), 20)
+    return warehouse().worst_reviews(replace(mine, statuses=ALL_STATUSES), 20)

@@ -8,7 +8,7 @@ parameters; dimension names come from a fixed whitelist, never from the request.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -83,37 +83,6 @@ def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
     return None if source == "facts" else table
 
 
-def _full_months(start: date, end: date) -> tuple[date, date] | None:
-    """The calendar months lying wholly in [start, end] as [first, stop): the first day of the
-    first of them and the day after the last; None when there is none."""
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = end + timedelta(days=1)
-    stop = after if after.day == 1 else end.replace(day=1)
-    return (first, stop) if first < stop else None
-
-
-def whole_months_or_days(f: Filters, daily: sa.Table, monthly: sa.Table, names, extra=lambda c: []):
-    """The rows of the per-day rollup `daily` that the filters select (`_rollup_where`, and the
-    conditions `extra(columns)`), its columns `names`, as a subquery to sum.
-
-    Without a state filter, the calendar months lying wholly in the range come from `monthly`
-    (the same rollup summed over states and the month's days, keyed by `month`) and only the days
-    around them from `daily`."""
-    d = daily.c
-    days = sa.select(*(d[n] for n in names)).where(*_rollup_where(d, f), *extra(d))
-    months = None if f.states else _full_months(f.start, f.end)
-    if months is None:
-        return days.subquery()
-    first, stop = months
-    m = monthly.c
-    whole = (sa.select(*(m[n] for n in names))
-             .where(m.month >= first, m.month < stop, m.order_status.in_(f.statuses), *extra(m),
-                    *([m.product_category_name_english.in_(f.categories)]
-                      if f.categories and "product_category_name_english" in m else [])))
-    edges = days.where(sa.or_(d.purchase_date < first, d.purchase_date >= stop))
-    return sa.union_all(whole, edges).subquery()
-
-
 def holds_any(categories_column, categories) -> sa.ColumnElement:
     """An order whose list of categories (a text[] column) holds any of `categories`: it matches
     through any of its items."""
@@ -159,17 +128,6 @@ def _matched_orders(f: Filters, source: str = "auto"):
     if needs_items(f):
         q = q.where(o.order_id.in_(item_hits(f)))
     return q
-
-
-def items_per_order_and_seller(f: Filters, matched):
-    """The `matched` orders' items that the category and seller filters select, summed per order and
-    seller: n (items), price, freight."""
-    i = items.c
-    q = (sa.select(i.order_id, i.seller_id, sa.func.count().label("n"), sa.func.sum(i.price).label("price"),
-                   sa.func.sum(i.freight_value).label("freight"))
-         .select_from(items.join(matched, i.order_id == matched.c.order_id))
-         .group_by(i.order_id, i.seller_id))
-    return chosen_items(q, f).subquery()
 
 
 def chosen_items(q, f: Filters):

@@ -1,91 +1,65 @@
 """The Sellers pages' questions: the leaderboard, concentration, states, and one seller's view.
 
 Per-seller measures count the orders holding the seller's items (an order of two sellers counts
-for both) and those items' revenue. `agg_daily_sellers` answers dates, states and statuses, with
-`agg_monthly_sellers` for the whole months of a range without a state, and
-`agg_daily_seller_categories` for categories (`reviews.seller_rows`)."""
+for both) and those items' revenue. The leaderboard, the revenues behind the concentration and the
+states are Queries of the semantic layer (`ask` is `Warehouse.ask`; `rollup_daily_sellers`,
+`rollup_monthly_sellers` and `rollup_daily_seller_categories` answer them); a seller's city and
+its worst reviews are lists, read from the dimension and the facts."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import ratio
-from data.queries import _choose, _matched_orders, items_per_order_and_seller, orders
-from data.reviews import agg_sellers, reviews, seller_rows
+from data.queries import _matched_orders, orders
+from data.reviews import reviews
+from data.semantic.answer import Statement
 
 dim_sellers = sa.Table("dim_sellers", sa.MetaData(schema="warehouse"), *(sa.Column(c) for c in (
     "seller_id", "seller_city", "seller_state", "is_unknown")))
+LEADERBOARD = ("revenue", "orders", "items", "review_score", "on_time_rate", "delivery_days")
+# Revenue per seller in the view, every seller (no limit): the concentration's and the states' input.
+SELLER_REVENUE = (("revenue",), ("seller", "seller_state"))
 
 
-def _per_seller(f: Filters, source: str):
-    """Per seller and status: orders, items, revenue, delivered, on time, delivery days, reviews.
-
-    Every status is kept (the cancellation rate needs them); callers filter by `f.statuses`."""
-    every = Filters(f.start, f.end, f.states, f.categories, f.sellers, ALL_STATUSES)
-    t = _choose(f, source, agg_sellers)
-    if t is None:
-        o = orders.c
-        x = items_per_order_and_seller(f, _matched_orders(every).cte("matched"))
-        delivered = sa.and_(o.order_status == "delivered", o.order_delivered_customer_date.is_not(None))
-        return (sa.select(x.c.seller_id, o.order_status, sa.func.count().label("orders"),
-                          sa.func.sum(x.c.n).label("items"), sa.func.sum(x.c.price + x.c.freight).label("revenue"),
-                          sa.func.count().filter(delivered).label("delivered"),
-                          sa.func.count().filter(sa.and_(delivered, o.is_late.is_(False))).label("on_time"),
-                          sa.func.coalesce(sa.func.sum(o.delivery_days).filter(o.order_status == "delivered"), 0)
-                          .label("delivery_days_sum"),
-                          sa.func.sum(o.reviews_count).label("reviews"), sa.func.sum(o.review_score_sum).label("score"))
-                .select_from(x.join(orders, o.order_id == x.c.order_id)).group_by(x.c.seller_id, o.order_status)
-                .subquery("per_seller"))
-    c = seller_rows(every).c
-    return (sa.select(c.seller_id, c.order_status, sa.func.sum(c.orders).label("orders"),
-                      sa.func.sum(c["items"]).label("items"),
-                      sa.func.sum(c.product_revenue + c.freight_value).label("revenue"),
-                      sa.func.sum(c.delivered_orders).label("delivered"), sa.func.sum(c.on_time_orders).label("on_time"),
-                      sa.func.sum(c.delivery_days_sum).label("delivery_days_sum"),
-                      sa.func.sum(c.reviews).label("reviews"), sa.func.sum(c.review_score_sum).label("score"))
-            .group_by(c.seller_id, c.order_status).subquery("per_seller"))
+def leaderboard(ask, city_of, f: Filters, limit: int = 500) -> list[dict]:
+    """Sellers by revenue within the filters, with their share of it, reviews, delivery, and their
+    cancellation rate over every status. `city_of(ids)` gives each seller's city."""
+    rows = ask(f, LEADERBOARD, ("seller", "seller_state"), order_by=("-revenue", "seller"), limit=limit)
+    if not rows:
+        return []
+    ids = [r["seller"] for r in rows]
+    total = ask(f, ("revenue",))[0]["revenue"]
+    canceled = {r["seller"]: r["cancellation_rate"] for r in ask(
+        replace(f, statuses=ALL_STATUSES), ("cancellation_rate",), ("seller",), filters={"seller": ids})}
+    city = city_of(tuple(ids))
+    return [{"seller_id": r["seller"], "city": city.get(r["seller"], ""), "state": r["seller_state"],
+             "revenue": r["revenue"], "orders": r["orders"], "items": r["items"], "share": ratio(r["revenue"], total),
+             "review_score": r["review_score"], "on_time_rate": r["on_time_rate"], "delivery_days": r["delivery_days"],
+             "cancellation_rate": canceled.get(r["seller"])} for r in rows]
 
 
-def leaderboard(conn, f: Filters, limit: int = 500, source: str = "auto") -> list[dict]:
-    """Sellers by revenue within the filters, with their share of it, reviews, delivery and cancellations."""
-    s = _per_seller(f, source)
-    chosen = s.c.order_status.in_(f.statuses)
-
-    def within(col):
-        return sa.func.coalesce(sa.func.sum(col).filter(chosen), 0)
-
-    revenue = within(s.c.revenue)
-    q = (sa.select(s.c.seller_id, revenue.label("revenue"), within(s.c.orders).label("orders"),
-                   within(s.c["items"]).label("items"), within(s.c.delivered).label("delivered"),
-                   within(s.c.on_time).label("on_time"), within(s.c.delivery_days_sum).label("delivery_days_sum"),
-                   within(s.c.reviews).label("reviews"), within(s.c.score).label("score"),
-                   sa.func.coalesce(sa.func.sum(s.c.orders).filter(s.c.order_status == "canceled"), 0).label("canceled"),
-                   sa.func.sum(s.c.orders).label("all_orders"),
-                   sa.func.sum(revenue).over().label("total_revenue"))
-         .group_by(s.c.seller_id).having(within(s.c.orders) > 0)
-         .order_by(sa.desc("revenue"), s.c.seller_id).limit(limit).subquery())
-    d = dim_sellers.c
-    rows = conn.execute(sa.select(q, d.seller_city, d.seller_state)
-                        .select_from(q.outerjoin(dim_sellers, d.seller_id == q.c.seller_id))
-                        .order_by(q.c.revenue.desc(), q.c.seller_id)).mappings()
-    return [{"seller_id": str(r["seller_id"]), "city": r["seller_city"] or "", "state": r["seller_state"] or "??",
-             "revenue": r["revenue"], "orders": int(r["orders"]), "items": int(r["items"]),
-             "share": ratio(Decimal(r["revenue"]), r["total_revenue"]),
-             "review_score": ratio(Decimal(r["score"]), r["reviews"]),
-             "on_time_rate": ratio(int(r["on_time"]), int(r["delivered"])),
-             "delivery_days": ratio(Decimal(r["delivery_days_sum"]), int(r["delivered"])),
-             "cancellation_rate": ratio(int(r["canceled"]), int(r["all_orders"]))} for r in rows]
+def revenues(conn, per_seller: Statement) -> list[tuple[str, Decimal]]:
+    """(seller state, revenue) of every seller with revenue in the view, largest first; `per_seller` is
+    the semantic layer's statement for revenue by seller and seller state (every seller: no cap)."""
+    return [(state, revenue) for state, revenue in conn.execute(per_seller.text(
+        f"SELECT x.seller_state, x.revenue FROM ({per_seller.sql}) x WHERE x.revenue > 0 ORDER BY 2 DESC"),
+        per_seller.params)]
 
 
-def revenues(conn, f: Filters, source: str = "auto") -> list[Decimal]:
-    """Every seller's revenue within the filters, largest first (for concentration)."""
-    s = _per_seller(f, source)
-    q = (sa.select(sa.func.sum(s.c.revenue).label("revenue")).where(s.c.order_status.in_(f.statuses))
-         .group_by(s.c.seller_id).order_by(sa.desc("revenue")))
-    return [r for r in conn.execute(q).scalars() if r]
+def by_state(per_seller: list[tuple[str, Decimal]]) -> list[dict]:
+    """Revenue and number of sellers per seller state, from `revenues`."""
+    out: dict[str, list] = {}
+    for state, revenue in per_seller:
+        row = out.setdefault(state, [Decimal(0), 0])
+        row[0] += revenue
+        row[1] += 1
+    return [{"state": k, "revenue": v[0], "sellers": v[1]}
+            for k, v in sorted(out.items(), key=lambda kv: (-kv[1][0], kv[0]))]
 
 
 def concentration(values: list[Decimal], points: int = 100) -> dict:
@@ -101,6 +75,14 @@ def concentration(values: list[Decimal], points: int = 100) -> dict:
         if k % step == 0 or k == n:
             curve.append((k / n, float(running / total)))
     return {"top10": float(sum(sorted(values, reverse=True)[:10], Decimal(0)) / total), "curve": curve}
+
+
+def cities(conn, ids: tuple[str, ...]) -> dict[str, str]:
+    """Each of these sellers' city (as the export spells it; '' when unknown)."""
+    d = dim_sellers.c
+    rows = conn.execute(sa.select(sa.cast(d.seller_id, sa.Text), d.seller_city)
+                        .where(d.seller_id.in_([uuid.UUID(v) for v in ids])))
+    return {seller: city or "" for seller, city in rows}
 
 
 def find(conn, seller_id: str) -> dict | None:
@@ -127,16 +109,3 @@ def worst_reviews(conn, f: Filters, limit: int = 20) -> list[dict]:
     return [{"date": x["review_creation_date"].strftime("%Y-%m-%d") if x["review_creation_date"] else "",
              "score": x["review_score"], "order_id": x["order_id"], "title": x["review_comment_title"] or "",
              "message": x["review_comment_message"] or ""} for x in conn.execute(q).mappings()]
-
-
-def by_state(conn, f: Filters, source: str = "auto") -> list[dict]:
-    """Revenue and number of sellers per seller state, within the filters."""
-    s = _per_seller(f, source)
-    d = dim_sellers.c
-    per = (sa.select(s.c.seller_id, sa.func.sum(s.c.revenue).label("revenue")).where(s.c.order_status.in_(f.statuses))
-           .group_by(s.c.seller_id).subquery())
-    state = sa.func.coalesce(d.seller_state, "??").label("state")
-    q = (sa.select(state, sa.func.sum(per.c.revenue).label("revenue"), sa.func.count().label("sellers"))
-         .select_from(per.outerjoin(dim_sellers, d.seller_id == per.c.seller_id)).group_by(state)
-         .order_by(sa.desc("revenue"), sa.text("state")))
-    return [{"state": r["state"], "revenue": r["revenue"], "sellers": int(r["sellers"])} for r in conn.execute(q).mappings()]

@@ -6,6 +6,7 @@ call it exactly as the callbacks do.
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from data import customers, delivery, forecast, payments, products, queries, reviews, sellers
@@ -173,8 +174,7 @@ class Warehouse:
         return reviews.by_category(self.ask, f, limit)
 
     def reviews_by_seller(self, f: Filters, limit: int = 500) -> list[dict]:
-        f = self.scope.apply(f)
-        return self._page(reviews, "by_seller", f, (limit,))
+        return reviews.by_seller(self.ask, f, limit)
 
     def low_scores(self, f: Filters, limit: int = 100) -> list[dict]:
         """The latest low scores of the view, by the plan that reads fewer rows for it (data/reviews.py)."""
@@ -193,10 +193,27 @@ class Warehouse:
         f = self.scope.apply(f)
         return self._page(payments, "reconciliation", f, (tolerance, limit))
 
-    def sellers(self, name: str, f: Filters, *args):
-        """One of data/sellers.py's questions (leaderboard, revenues, by_state, worst_reviews)."""
+    def leaderboard(self, f: Filters, limit: int = 500) -> list[dict]:
+        """Sellers by revenue with their share, reviews, delivery and cancellations (data/sellers.py)."""
+        return sellers.leaderboard(self.ask, self._seller_cities, f, limit)
+
+    def _seller_cities(self, ids: tuple[str, ...]) -> dict[str, str]:
+        ids = tuple(sorted(ids))
+        return self._ask("sellers.cities", ids, lambda conn: sellers.cities(conn, ids))
+
+    def seller_revenues(self, f: Filters) -> list[tuple[str, Decimal]]:
+        """(seller state, revenue) of every seller with revenue in the view, largest first: the Sellers
+        page's cards, Lorenz curve and states read this one answer."""
+        q = self._query(f, *sellers.SELLER_REVENUE)
+        return self._ask("sellers.revenues", (q, self.scope),
+                         lambda conn: sellers.revenues(conn, statement(conn, q, self.scope)))
+
+    def sellers_by_state(self, f: Filters) -> list[dict]:
+        return sellers.by_state(self.seller_revenues(f))
+
+    def worst_reviews(self, f: Filters, limit: int = 20) -> list[dict]:
         f = self.scope.apply(f)
-        return self._page(sellers, name, f, args)
+        return self._page(sellers, "worst_reviews", f, (limit,))
 
     def customers(self, name: str, f: Filters, *args):
         """One of data/customers.py's questions (summary, new_returning, cohorts, rfm_segments, ...).

@@ -147,44 +147,6 @@ WHERE o.payment_value <> o.order_value;
 """
 
 
-DAILY_SELLERS = f"""
-DELETE FROM warehouse.agg_daily_sellers WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_sellers
-SELECT o.purchase_date, o.state, o.order_status, x.seller_id,
-       count(*), sum(x.items), sum(x.price), sum(x.freight),
-       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
-       sum(o.reviews_count), sum(o.review_score_sum)
-FROM {_per_order("seller_id")}
-GROUP BY 1, 2, 3, 4;
-"""
-
-# agg_daily_sellers split by the category of the seller's items, a category's rows together on disk.
-DAILY_SELLER_CATEGORIES = f"""
-DELETE FROM warehouse.agg_daily_seller_categories WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_seller_categories
-SELECT x.category, o.purchase_date, o.state, o.order_status, x.seller_id,
-       count(*), sum(x.items), sum(x.price), sum(x.freight),
-       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
-       sum(o.reviews_count), sum(o.review_score_sum)
-FROM {_per_order("seller_id", "category")}
-GROUP BY 1, 2, 3, 4, 5
-ORDER BY 1, 2;
-"""
-
-# The (order, seller) pairs whose items span several categories, with the order measures as one
-# row of agg_daily_seller_categories would count them: the correction for a view of several categories.
-MULTI_CATEGORY_SELLERS = f"""
-DELETE FROM warehouse.multi_category_sellers WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.multi_category_sellers
-SELECT x.order_id, x.seller_id, o.purchase_date, o.state, o.order_status, x.categories,
-       ({DELIVERED})::int, (({ON_TIME}) IS TRUE)::int,
-       CASE WHEN o.order_status = 'delivered' THEN coalesce(o.delivery_days, 0) ELSE 0 END,
-       o.reviews_count, o.review_score_sum
-FROM (SELECT order_id, seller_id, array_agg(DISTINCT category ORDER BY category) AS categories
-      FROM rollup_items GROUP BY 1, 2 HAVING count(DISTINCT category) > 1) x
-JOIN rollup_orders o USING (order_id);
-"""
-
 CUSTOMER_ORDERS = f"""
 DELETE FROM warehouse.customer_orders WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.customer_orders
@@ -206,6 +168,7 @@ JOIN rollup_orders o USING (order_id)
 ORDER BY 1, 2;
 """
 
+
 def _width_bucket(value: str, bounds, sql_type: str) -> str:
     """SQL for the number of `bounds` (ascending constants) that `value` reaches: its band, 0 = below all."""
     return f"width_bucket({value}, ARRAY[{', '.join(map(str, bounds))}]::{sql_type}[])"
@@ -223,20 +186,6 @@ SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="o.order
 FROM rollup_orders o
 WHERE o.single
 GROUP BY 1, 2, 3, 4;
-"""
-
-# The per-seller rollup summed over states, per month, for the months the load touched (after DAILY_SELLERS).
-# Each month's days are one range of agg_daily_sellers' key: a delta reads its months, not the table.
-TOUCHED_MONTHS = "(SELECT DISTINCT date_trunc('month', purchase_date)::date AS month FROM touched_dates)"
-MONTHLY_SELLERS = f"""
-DELETE FROM warehouse.agg_monthly_sellers WHERE month IN (SELECT month FROM {TOUCHED_MONTHS} t);
-INSERT INTO warehouse.agg_monthly_sellers
-SELECT t.month, a.order_status, a.seller_id, sum(a.orders), sum(a.items), sum(a.product_revenue),
-       sum(a.freight_value), sum(a.delivered_orders), sum(a.on_time_orders), sum(a.delivery_days_sum), sum(a.reviews),
-       sum(a.review_score_sum)
-FROM {TOUCHED_MONTHS} t
-JOIN warehouse.agg_daily_sellers a ON a.purchase_date >= t.month AND a.purchase_date < (t.month + interval '1 month')::date
-GROUP BY 1, 2, 3;
 """
 
 # The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
@@ -269,9 +218,7 @@ ON CONFLICT (date_key) DO NOTHING;
 """
 
 ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
-           ("unreconciled_orders", UNRECONCILED), ("agg_daily_sellers", DAILY_SELLERS),
-           ("agg_monthly_sellers", MONTHLY_SELLERS), ("agg_daily_seller_categories", DAILY_SELLER_CATEGORIES),
-           ("multi_category_sellers", MULTI_CATEGORY_SELLERS), ("customer_orders", CUSTOMER_ORDERS),
+           ("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_ORDERS),
            ("order_categories", ORDER_CATEGORIES), ("agg_daily_single_ltv", DAILY_SINGLE_LTV),
            ("low_reviews", LOW_REVIEWS))
 

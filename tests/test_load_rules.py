@@ -46,17 +46,6 @@ def assert_rollups_match_facts(sql):
         "SELECT o.purchase_date, p.product_category_name_english, count(*)::int, sum(i.item_value) "
         "FROM warehouse.fact_order_items i JOIN warehouse.fact_orders o USING (order_id) "
         "JOIN warehouse.dim_products p USING (product_id) GROUP BY 1, 2 ORDER BY 1, 2")
-    # Summed over categories, less the orders of a seller counted under each of their categories,
-    # the per-category seller rollup is the per-seller one.
-    assert sql("SELECT purchase_date, seller_id, sum(orders)::int - coalesce(max(m.extra), 0)::int, sum(items)::int, "
-               "sum(product_revenue + freight_value), sum(reviews)::int - coalesce(max(m.extra_reviews), 0)::int "
-               "FROM warehouse.agg_daily_seller_categories LEFT JOIN ("
-               "  SELECT purchase_date, seller_id, sum(cardinality(categories) - 1) AS extra, "
-               "         sum((cardinality(categories) - 1) * reviews) AS extra_reviews "
-               "  FROM warehouse.multi_category_sellers GROUP BY 1, 2) m USING (purchase_date, seller_id) "
-               "GROUP BY 1, 2 ORDER BY 1, 2") == sql(
-        "SELECT purchase_date, seller_id, sum(orders)::int, sum(items)::int, sum(product_revenue + freight_value), "
-        "sum(reviews)::int FROM warehouse.agg_daily_sellers GROUP BY 1, 2 ORDER BY 1, 2")
 
 
 def quarantine(sql):

@@ -106,10 +106,7 @@ def _no_zero_cells(rows):
     return [r for r in rows if r.get("orders", 1) or r.get("revenue", 1)]
 
 
-QUESTIONS = {
-    "seller_leaderboard": lambda conn, f, source: sellers.leaderboard(conn, f, 5000, source=source),
-    "reviews_by_seller": lambda conn, f, source: reviews.by_seller(conn, f, 5000, source=source),
-    # with categories: order_categories against the facts
+QUESTIONS = {  # with categories: order_categories against the facts
     "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
     "new_returning": lambda conn, f, source: customers.new_returning(conn, f, "week", source=source),
     "rfm_members": lambda conn, f, source: {s: customers.segment_members(conn, f, s, 50, source=source)
@@ -182,31 +179,34 @@ def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_c
     assert once < apart  # orders of both categories are counted once, not once per category
 
 
-SELLERS = ("seller_leaderboard", "reviews_by_seller")
-
-
 @pytest.mark.parametrize("by_seller", [False, True])
-def test_seller_answers_for_several_categories_count_each_order_once(demo_conn, by_seller):
-    """A seller's order holding items of two chosen categories is one order in the leaderboard
-    and the reviews by seller, as in the facts, though the rollup holds it once per category."""
+def test_seller_answers_for_several_categories_count_each_order_once(demo_conn, demo_warehouse, by_seller):
+    """A seller's order holding items of two chosen categories is one order in the leaderboard and
+    the reviews by seller, though the per-category rollup holds it once per category."""
     f = Filters(date(2017, 1, 1), date(2018, 6, 30), statuses=filters.ALL_STATUSES)
     seller, *pair = demo_conn.execute(sa.text(  # the seller and two categories sharing most of its orders
-        "SELECT seller_id, categories[1], categories[2] FROM warehouse.multi_category_sellers "
-        "WHERE purchase_date BETWEEN :a AND :b GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1, 2 LIMIT 1"),
-        {"a": f.start, "b": f.end}).one()
-    f = Filters(f.start, f.end, categories=(*pair, "unknown"), sellers=(str(seller),) if by_seller else (),
-                statuses=f.statuses)
-    for name in SELLERS:
-        fast, facts = QUESTIONS[name](demo_conn, f, source="auto"), QUESTIONS[name](demo_conn, f, source="facts")
-        assert fast == facts, name
-    once = {r["seller_id"]: r["orders"] for r in sellers.leaderboard(demo_conn, f)}[str(seller)]
-    apart = sum({r["seller_id"]: r["orders"] for r in sellers.leaderboard(
-        demo_conn, Filters(f.start, f.end, categories=(c,), statuses=f.statuses))}.get(str(seller), 0)
-                for c in f.categories)
+        "SELECT i.seller_id, min(p.product_category_name_english), max(p.product_category_name_english) "
+        "FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id) "
+        "JOIN warehouse.fact_orders o USING (order_id) WHERE o.purchase_date BETWEEN :a AND :b "
+        "GROUP BY i.order_id, i.seller_id HAVING count(DISTINCT p.product_category_name_english) = 2 "
+        "ORDER BY 1, 2, 3 LIMIT 1"), {"a": f.start, "b": f.end}).one()
+    seller = str(seller)
+    w = demo_warehouse
+    for view in (Filters(f.start, f.end, categories=(*pair, "unknown"), sellers=(seller,) if by_seller else (),
+                         statuses=f.statuses),
+                 Filters(f.start, f.end, ("SP", "RJ"), (*pair, "unknown"), (seller,) if by_seller else (),
+                         ("delivered", "shipped"))):
+        board = {r["seller_id"]: r for r in w.leaderboard(view, 5000)}
+        star = {r["seller"]: r for r in w.ask(view, ("orders", "revenue", "reviews"), ("seller",))}
+        assert {k: (r["orders"], r["revenue"]) for k, r in board.items()} == {
+            k: (r["orders"], r["revenue"]) for k, r in star.items()}
+        assert {r["seller_id"]: r["reviews"] for r in w.reviews_by_seller(view, 5000)} == {
+            k: r["reviews"] for k, r in star.items() if r["reviews"]}
+    one = Filters(f.start, f.end, categories=(*pair, "unknown"), statuses=f.statuses)
+    once = {r["seller_id"]: r["orders"] for r in w.leaderboard(one, 5000)}[seller]
+    apart = sum({r["seller_id"]: r["orders"] for r in w.leaderboard(
+        Filters(f.start, f.end, categories=(c,), statuses=f.statuses), 5000)}.get(seller, 0) for c in one.categories)
     assert once < apart  # the orders of both categories count once
-    narrow = Filters(f.start, f.end, ("SP", "RJ"), f.categories, f.sellers, ("delivered", "shipped"))
-    for name in SELLERS:
-        assert QUESTIONS[name](demo_conn, narrow, source="auto") == QUESTIONS[name](demo_conn, narrow, source="facts")
 
 
 CUSTOMERS = ("customers_summary", "cohorts", "rfm", "new_returning", "rfm_members", "ltv_tiers", "second_order")
@@ -297,13 +297,15 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     load(db_url, FIXTURES / "tiny")
     sql("UPDATE etl.rollup_state SET version = 0")
     sql("DELETE FROM warehouse.agg_daily_orders")
-    sql("DELETE FROM warehouse.agg_daily_sellers")
+    sql("DELETE FROM warehouse.order_categories")
     migrate.upgrade_url(db_url)
     assert sql("SELECT count(*) FROM warehouse.agg_daily_orders")[0][0] == 3
     engine = make_engine(db_url)
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
-        assert sellers.leaderboard(conn, f, source="rollup") == sellers.leaderboard(conn, f, source="facts") != []
+        beauty = replace(f, categories=("health_beauty",))
+        assert customers.summary(conn, beauty, source="auto") == customers.summary(conn, beauty, source="facts")
+        assert sql("SELECT count(*) FROM warehouse.order_categories")[0][0] > 0
     engine.dispose()
 
 
@@ -375,7 +377,7 @@ def test_review_queries_on_the_fixture(tiny, tiny_warehouse):
     assert w.review_kpis(f) == {"review_score": 3, "reviews": 2, "low_score_share": D("0.5"), "comment_share": 1}
     assert w.review_trend(f, "month") == [{"period": date(2017, 10, 1), "reviews": 1, "review_score": 5},
                                           {"period": date(2017, 11, 1), "reviews": 1, "review_score": 1}]
-    assert [(r["seller_id"][:8], r["orders"], r["revenue"], r["review_score"]) for r in reviews.by_seller(tiny, f)] == [
+    assert [(r["seller_id"][:8], r["orders"], r["revenue"], r["review_score"]) for r in w.reviews_by_seller(f)] == [
         ("e1000000", 1, D("77.42"), 5), ("e1000000", 1, D("141.46"), 1)]
     assert w.low_scores(f) == reviews.low_scores(tiny, f) == [{
         "date": "2017-12-11", "score": 1, "order_id": "d1000000-0000-0000-0000-000000000002", "state": "SP",
@@ -413,14 +415,20 @@ def test_reconciliation_lists_orders_beyond_the_tolerance(db_url, tmp_path):
     engine.dispose()
 
 
-def test_seller_queries_on_the_fixture(tiny):
-    board = sellers.leaderboard(tiny, Filters(FIRST, LAST))
+def test_seller_queries_on_the_fixture(tiny, tiny_warehouse):
+    w = tiny_warehouse
+    board = w.leaderboard(Filters(FIRST, LAST))
     assert [(r["seller_id"][:8] + r["seller_id"][-1], r["state"], r["revenue"], r["orders"], r["items"])
             for r in board] == [("e10000002", "PR", D("141.46"), 1, 1), ("e10000001", "SP", D("77.42"), 1, 2)]
     assert board[0]["share"] == D("141.46") / D("218.88") and board[1]["review_score"] == 5
     assert (board[0]["on_time_rate"], board[0]["delivery_days"], board[0]["cancellation_rate"]) == (0, D("15.67"), 0)
-    shape = sellers.concentration(sellers.revenues(tiny, Filters(FIRST, LAST)))
+    assert (board[0]["city"], board[1]["city"]) == ("curitiba", "campinas")
+    shape = sellers.concentration([v for _s, v in w.seller_revenues(Filters(FIRST, LAST))])
     assert shape["top10"] == 1.0 and shape["curve"][-1] == (1.0, 1.0)
+    assert w.sellers_by_state(Filters(FIRST, LAST)) == [{"state": "PR", "revenue": D("141.46"), "sellers": 1},
+                                                         {"state": "SP", "revenue": D("77.42"), "sellers": 1}]
+    everything = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)  # the canceled order holds no items
+    assert [r["cancellation_rate"] for r in w.leaderboard(everything)] == [0, 0]
     assert sellers.find(tiny, "e1000000-0000-0000-0000-000000000001")["city"] == "campinas"
     assert sellers.find(tiny, "e1000000-0000-0000-0000-00000000dead") is None and sellers.find(tiny, "nope") is None
     worst = sellers.worst_reviews(tiny, Filters(FIRST, LAST, sellers=("e1000000-0000-0000-0000-000000000002",)))
@@ -441,7 +449,7 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, de
     assert (revenue, orders, people) == (k["revenue"], k["orders"], k["customers"])
     mine = Filters(f.start, f.end, f.states, sellers=(seller,))
     assert [r[1] for r in answers["seller-kpi"][0] if str(r[0]) == seller] == [
-        sellers.leaderboard(demo_conn, mine)[0]["revenue"]]
+        demo_warehouse.leaderboard(mine)[0]["revenue"]]
     people, new, repeat = answers["customers-kpi"][0][0]
     s = customers.summary(demo_conn, f)
     assert (people, new, repeat) == (s["customers"], s["new"], s["repeat_customers"])

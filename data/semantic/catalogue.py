@@ -32,6 +32,7 @@ MEASURES = {m.key: m for m in (
     Measure("payment_rows", "payment", "count", "1"),
     Measure("voucher_payments", "payment", "sum", "CASE WHEN pay.payment_type = 'voucher' THEN pay.payment_value "
                                                   "ELSE 0 END"),
+    Measure("canceled", "order", "count", "o.order_status = 'canceled'"),
     Measure("delivered", "order", "count", DELIVERED),
     Measure("on_time", "order", "count", f"{DELIVERED} AND NOT o.is_late"),
     Measure("late", "order", "count", f"{DELIVERED} AND o.is_late"),
@@ -88,6 +89,9 @@ METRICS = {m.key: m for m in (
     Metric("delivery_days", "Delivery days",
            "Mean of order_delivered_customer_date - order_purchase_timestamp, in days, over delivered orders.",
            "days", "delivery_days_sum", "delivered", better="down"),
+    Metric("cancellation_rate", "Cancellation rate", "Orders with status canceled over all orders (the sellers' "
+           "pages count every status for it, whatever the status filter).", "pct", "canceled", "orders",
+           better="down"),
     Metric("delivered_orders", "Delivered orders", "Orders delivered to the customer (status delivered, with a "
            "delivery date).", "count", "delivered"),
     Metric("estimated_days", "Promised days", "Mean of order_estimated_delivery_date - purchase date, in days, over "
@@ -146,12 +150,13 @@ DIMENSIONS = {d.key: d for d in (
 # The rollups: what each keeps, declared; etl/semantic_rollups.py generates their tables and their
 # refresh from these, and the planner reads them by these names. Sums and counts only: a distinct
 # count (people) is answered by the star.
-ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "delivered", "on_time", "late", "delivery_days_sum",
-              "promised_days_sum", "handoff_orders", "handoff_days_sum")
+ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "canceled", "delivered", "on_time", "late",
+              "delivery_days_sum", "promised_days_sum", "handoff_orders", "handoff_days_sum")
 ITEM_SUMS = ("items", "product_revenue", "freight", "revenue")
 PAYMENT_SUMS = ("payments", "payment_rows", "voucher_payments")
 REVIEW_SUMS = ("reviews", "review_score_sum", "low_reviews", "commented_reviews")
 EVERY_SUM = ORDER_SUMS + ITEM_SUMS + PAYMENT_SUMS + REVIEW_SUMS
+SELLER_SUMS = ORDER_SUMS + ITEM_SUMS + REVIEW_SUMS
 ROLLUPS = (
     Rollup("daily", "day", ("state", "status"), EVERY_SUM),
     Rollup("monthly", "month", ("state", "status"), EVERY_SUM, source="daily"),
@@ -167,7 +172,9 @@ ROLLUPS = (
     Rollup("daily_products", "day", ("state", "status", "category", "product"), ("orders",) + ITEM_SUMS),
     Rollup("monthly_products", "month", ("status", "category", "product"), ("orders",) + ITEM_SUMS,
            source="daily_products"),
-    Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), ("orders",) + ITEM_SUMS + REVIEW_SUMS),
+    Rollup("daily_sellers", "day", ("state", "status", "seller", "seller_state"), SELLER_SUMS),
+    Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), SELLER_SUMS, source="daily_sellers"),
+    Rollup("daily_seller_categories", "day", ("state", "status", "category", "seller", "seller_state"), SELLER_SUMS),
 )
 
 CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS, PEOPLE)

@@ -1,7 +1,7 @@
 """Drop the hand-written rollups the semantic layer replaced: products per day and per month, price
-bands, review scores and seller-state flows. The Products page's questions, the Reviews page's cards,
-mix, trend and categories, and Geography's flows are Queries now, answered from the generated
-`rollup_*` tables.
+bands, review scores, seller-state flows, and sellers per day, per month and per category with the
+several-categories correction. The Products, Reviews and Sellers pages' metric questions and
+Geography's flows are Queries now, answered from the generated `rollup_*` tables.
 
 A downgrade creates them empty; `python -m etl load --force` (or a rollup version change) fills them.
 
@@ -19,7 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("DROP TABLE warehouse.agg_daily_products, warehouse.agg_monthly_products, "
-               "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores, warehouse.agg_daily_flows")
+               "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores, warehouse.agg_daily_flows, "
+               "warehouse.agg_daily_sellers, warehouse.agg_monthly_sellers, warehouse.agg_daily_seller_categories, "
+               "warehouse.multi_category_sellers")
 
 
 def downgrade() -> None:
@@ -49,4 +51,28 @@ def downgrade() -> None:
         product_revenue numeric(16, 2) NOT NULL, freight_value numeric(16, 2) NOT NULL,
         delivered_orders integer NOT NULL, delivery_days_sum numeric(16, 2) NOT NULL,
         PRIMARY KEY (purchase_date, customer_state, order_status, seller_state));
+    CREATE TABLE warehouse.agg_daily_sellers (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL, seller_id uuid NOT NULL,
+        orders integer NOT NULL, items integer NOT NULL, product_revenue numeric(16, 2) NOT NULL,
+        freight_value numeric(16, 2) NOT NULL, delivered_orders integer NOT NULL, on_time_orders integer NOT NULL,
+        delivery_days_sum numeric(16, 2) NOT NULL, reviews integer NOT NULL, review_score_sum integer NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status, seller_id));
+    CREATE TABLE warehouse.agg_monthly_sellers (
+        month date NOT NULL, order_status text NOT NULL, seller_id uuid NOT NULL,
+        orders integer NOT NULL, items integer NOT NULL, product_revenue numeric(16, 2) NOT NULL,
+        freight_value numeric(16, 2) NOT NULL, delivered_orders integer NOT NULL, on_time_orders integer NOT NULL,
+        delivery_days_sum numeric(16, 2) NOT NULL, reviews integer NOT NULL, review_score_sum integer NOT NULL,
+        PRIMARY KEY (month, order_status, seller_id));
+    CREATE TABLE warehouse.agg_daily_seller_categories (
+        product_category_name_english text NOT NULL, purchase_date date NOT NULL, customer_state text NOT NULL,
+        order_status text NOT NULL, seller_id uuid NOT NULL,
+        orders integer NOT NULL, items integer NOT NULL, product_revenue numeric(16, 2) NOT NULL,
+        freight_value numeric(16, 2) NOT NULL, delivered_orders integer NOT NULL, on_time_orders integer NOT NULL,
+        delivery_days_sum numeric(16, 2) NOT NULL, reviews integer NOT NULL, review_score_sum integer NOT NULL,
+        PRIMARY KEY (product_category_name_english, purchase_date, customer_state, order_status, seller_id));
+    CREATE TABLE warehouse.multi_category_sellers (
+        order_id uuid NOT NULL, seller_id uuid NOT NULL, purchase_date date NOT NULL, customer_state text NOT NULL,
+        order_status text NOT NULL, categories text[] NOT NULL, delivered_orders integer NOT NULL,
+        on_time_orders integer NOT NULL, delivery_days_sum numeric(16, 2) NOT NULL, reviews integer NOT NULL,
+        review_score_sum integer NOT NULL, PRIMARY KEY (order_id, seller_id));
     """)
