@@ -19,8 +19,10 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, agg, customer_orders, customers,
-                          holds_any, item_hits, needs_items, order_categories, orders, repeat, rollup_for)
+from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, customer_orders, customers,
+                          holds_any, item_hits, needs_items, order_categories, orders, repeat)
+from data.semantic.answer import statement
+from data.semantic.model import Query
 from etl.rollups import LTV_BANDS  # lifetime value tiers: upper bounds in R$ (exclusive); the last is open
 
 agg_single_ltv = sa.Table("agg_daily_single_ltv", W, *(sa.Column(c) for c in (
@@ -106,14 +108,14 @@ def _selected(p, f: Filters, source: str):
     return sa.and_(*where)
 
 
-def _single_days(f: Filters, source: str):
+def _single_days(conn, f: Filters, source: str):
     """Selected orders of one-order people (each is one person) per purchase day, as a subquery
-    (day, n): the daily rollups' `single_buyer_orders` where those answer the filters, else counted
-    in `_single_orders`."""
-    t = rollup_for(f) if _fast(source) else None
-    if t is not None:
-        return (sa.select(t.c.purchase_date.label("day"), sa.func.sum(t.c.single_buyer_orders).label("n"))
-                .where(*_rollup_where(t.c, f)).group_by(t.c.purchase_date).subquery("single_days"))
+    (day, n): the semantic layer's one-time customers by day (a daily rollup where one answers the
+    filters), or counted in `_single_orders` for the facts."""
+    if _fast(source):
+        st = statement(conn, Query(("one_time_customers",), f.start, f.end, ("date",), "day", f.by_dimension()))
+        d = st.subquery("semantic_single_days", "date", "one_time_customers")
+        return sa.select(d.c.date.label("day"), d.c.one_time_customers.label("n")).subquery("single_days")
     p = _single_orders(f, source)
     return (sa.select(p.c.purchase_date.label("day"), sa.func.count().label("n"))
             .group_by(p.c.purchase_date).subquery("single_days"))
@@ -122,7 +124,7 @@ def _single_days(f: Filters, source: str):
 def _singles(conn, f: Filters, source: str, grain: str | None = None):
     """Selected orders of one-order people (each is one person, new in its period): their number, or
     per period of `grain` ({period: n}, periods with none left out)."""
-    d = _single_days(f, source)
+    d = _single_days(conn, f, source)
     n = sa.func.sum(d.c.n)
     if grain is None:
         return int(conn.execute(sa.select(sa.func.coalesce(n, 0))).scalar_one())
@@ -245,7 +247,7 @@ def rfm(conn, f: Filters, source: str = "auto") -> dict:
     from the repeat buyers (a few percent of people)."""
     singles, repeats = _people(f, source)
     s, per_repeat = singles.subquery(), repeats.cte("repeat_people").prefix_with("MATERIALIZED")
-    d = _single_days(f, source)  # a one-order person's recency is their order's day
+    d = _single_days(conn, f, source)  # a one-order person's recency is their order's day
     recency = _histogram(sa.select((sa.literal(f.end, sa.Date) - d.c.day).label("value"), d.c.n),
                          sa.select(per_repeat.c.recency.label("value"), sa.func.count().label("n"))
                          .group_by(per_repeat.c.recency))
@@ -350,7 +352,7 @@ def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
     are summed over their orders in `repeat_buyer_orders`."""
     r = _repeats(source)
     bands = sa.literal([b * 100 for b in LTV_BANDS], sa.ARRAY(sa.BigInteger))
-    if _fast(source) and rollup_for(f) is agg:
+    if _fast(source) and not needs_items(f):
         t = agg_single_ltv.c
         singles = (sa.select(t.tier, sa.func.sum(t.orders), sa.func.sum(t.order_cents))
                    .where(*_rollup_where(t, f)).group_by(t.tier))

@@ -13,20 +13,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from data.filters import Filters
 from data import names
+from data.filters import ALL_STATUSES, Filters
+from data.semantic.answer import answer
+from data.semantic.model import Query
 
 W = sa.MetaData(schema="warehouse")
-HOURS = [f"orders_h{h:02d}" for h in range(24)]
-ORDER_LEVEL = ("payment_value", "delivered_orders", "on_time_orders", "delivery_days_sum", "reviews",
-               "review_score_sum", "single_buyer_orders", *HOURS)
-agg = sa.Table("agg_daily_orders", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "orders", "orders_with_items", "items", "product_revenue",
-    "freight_value", "revenue", "late_orders", *ORDER_LEVEL, "handoff_orders", "handoff_days_sum",
-    "estimated_days_sum")))
-cats = sa.Table("agg_daily_categories", W, *(sa.Column(c) for c in (
-    "purchase_date", "customer_state", "order_status", "product_category_name_english", "orders", "items",
-    "product_revenue", "freight_value", "revenue", *ORDER_LEVEL)))
 repeat = sa.Table("repeat_buyer_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "first_date", "second_date",
     "order_cents")),
@@ -61,17 +53,6 @@ SOURCES = ("auto", "rollup", "facts")
 
 def needs_items(f: Filters) -> bool:
     return bool(f.categories or f.sellers)
-
-
-def rollup_for(f: Filters) -> sa.Table | None:
-    """The rollup that answers order-level questions about `f` exactly, or None: only the facts can.
-
-    One category: the category rollup carries the measures of the orders holding it. Several
-    categories would count an order holding two of them twice, and sellers are not in any rollup.
-    """
-    if f.sellers or len(f.categories) > 1:
-        return None
-    return cats if f.categories else agg
 
 
 def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
@@ -182,11 +163,11 @@ def period_end(grain: str, day):
 
 def bounds(conn) -> dict:
     """What the filter bar offers: the data's first and last purchase dates, categories, statuses."""
-    a = agg.c
-    first, last = conn.execute(sa.select(sa.func.min(a.purchase_date), sa.func.max(a.purchase_date))).one()
+    o = orders.c
+    first, last = conn.execute(sa.select(sa.func.min(o.purchase_date), sa.func.max(o.purchase_date))).one()
     cats = conn.execute(sa.select(products.c.product_category_name_english).distinct()
                         .order_by(products.c.product_category_name_english)).scalars().all()
-    statuses = conn.execute(sa.select(a.order_status).distinct().order_by(a.order_status)).scalars().all()
+    statuses = conn.execute(sa.select(o.order_status).distinct().order_by(o.order_status)).scalars().all()
     return {"first": first, "last": last, "categories": cats, "statuses": statuses,
             "complete": complete_through(conn, last)}
 
@@ -198,11 +179,9 @@ def complete_through(conn, last):
     collapse that never happened; a smaller dip is left alone, as a real one must not be hidden."""
     if last is None:
         return None
-    a = agg.c
     since = last - timedelta(days=364)
-    rows = conn.execute(sa.select(a.purchase_date, sa.func.sum(a.orders)).where(a.purchase_date >= since)
-                        .group_by(a.purchase_date)).all()
-    by_day = {d: int(n) for d, n in rows}
+    found = answer(conn, Query(("orders",), since, last, ("date",), filters={"status": ALL_STATUSES}))
+    by_day = {d: int(n) for d, n in found.rows}
     daily = [by_day.get(since + timedelta(days=k), 0) for k in range(365)]
     typical = sorted(daily)[len(daily) // 2]
     for k in range(364, 5, -1):

@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 ROLLUP_VERSION = 14
 REBUILD_LOCK = 7_320_002  # the loader's lock: a rebuild and a load never interleave
 
-HOURS = [f"orders_h{h:02d}" for h in range(24)]
-HOUR_COUNTS = ", ".join(f"count(*) FILTER (WHERE o.hour = {h})" for h in range(24))
 TOUCHED = "(SELECT purchase_date FROM touched_dates)"
 # Per order, shared with the fact-table answers in data/queries.py (kept in step by the property test).
 HANDOFF_DAYS = ("round((extract(epoch FROM {o}.order_delivered_carrier_date - {o}.order_approved_at) / 86400)"
@@ -36,14 +34,13 @@ DELIVERY_BUCKET = "least(floor({o}.delivery_days), 60)::int"
 NO_ESTIMATE = 999  # days_late of a delivered order without an estimated date
 LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date - {o}.order_estimated_delivery_date::date,"
                " 30), -30), " + str(NO_ESTIMATE) + ")")
-# Built once per refresh: the touched days' orders with everything the rollups group or sum by
-# (state, hour, one-time buyer, delivery buckets ...), and their items with category and seller
-# state. Every rollup then reads these two instead of joining the facts and dimensions again.
+# Built once per refresh: the touched days' orders with everything the tables below keep (state,
+# one-time buyer, delivery buckets ...), and their items with their category. Every table then
+# reads these two instead of joining the facts and dimensions again.
 ROLLUP_INPUTS = f"""
 CREATE TEMP TABLE rollup_orders ON COMMIT DROP AS
 SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status, c.customer_unique_id,
        coalesce(c.customer_city, '') AS city,
-       extract(hour FROM f.order_purchase_timestamp)::int AS hour,
        (c.customer_unique_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM warehouse.repeat_buyer_orders r WHERE r.order_id = f.order_id)) AS single,
        f.order_status = 'delivered' AND f.order_delivered_customer_date IS NOT NULL AS delivered,
@@ -57,15 +54,12 @@ WHERE f.purchase_date IN {TOUCHED};
 ANALYZE rollup_orders;
 
 CREATE TEMP TABLE rollup_items ON COMMIT DROP AS
-SELECT i.order_id, i.product_id, i.seller_id, p.product_category_name_english AS category,
-       coalesce(s.seller_state, '??') AS seller_state, i.price, i.freight_value
+SELECT i.order_id, p.product_category_name_english AS category, i.price, i.freight_value
 FROM warehouse.fact_order_items i
 JOIN rollup_orders USING (order_id)
-JOIN warehouse.dim_products p USING (product_id)
-LEFT JOIN warehouse.dim_sellers s USING (seller_id);
+JOIN warehouse.dim_products p USING (product_id);
 ANALYZE rollup_items;
 """
-DELIVERED = "o.delivered"
 
 REPEAT_BUYERS = """
 CREATE TEMP TABLE new_repeat_orders ON COMMIT DROP AS
@@ -92,50 +86,6 @@ SELECT purchase_date FROM (
 
 DELETE FROM warehouse.repeat_buyer_orders;
 INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
-"""
-
-ON_TIME = "o.order_status = 'delivered' AND o.is_late = false"
-DELIVERY_DAYS_SUM = "coalesce(sum(o.delivery_days) FILTER (WHERE o.order_status = 'delivered'), 0)"
-
-DAILY_ORDERS = f"""
-DELETE FROM warehouse.agg_daily_orders WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_orders (
-    purchase_date, customer_state, order_status, orders, orders_with_items, items, product_revenue, freight_value,
-    revenue, payment_value, delivered_orders, on_time_orders, late_orders, delivery_days_sum, reviews,
-    review_score_sum, single_buyer_orders, {", ".join(HOURS)}, handoff_orders, handoff_days_sum, estimated_days_sum)
-SELECT o.purchase_date, o.state, o.order_status,
-       count(*), count(*) FILTER (WHERE o.items_count > 0), sum(o.items_count),
-       sum(o.product_revenue), sum(o.freight_value), sum(o.order_value), sum(o.payment_value),
-       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}),
-       count(*) FILTER (WHERE o.order_status = 'delivered' AND o.is_late = true), {DELIVERY_DAYS_SUM},
-       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS},
-       count(o.handoff_days), coalesce(sum(o.handoff_days), 0),
-       coalesce(sum(o.estimated_days) FILTER (WHERE {DELIVERED}), 0)
-FROM rollup_orders o
-GROUP BY 1, 2, 3;
-"""
-
-
-def _per_order(*keys: str) -> str:
-    """The touched days' items summed per order and `keys` (rollup_items columns): each row of the
-    outer aggregate is then one order, so counting rows counts distinct orders without sorting."""
-    group = ", ".join(str(n) for n in range(1, len(keys) + 2))
-    return (f"(SELECT order_id, {', '.join(keys)}, count(*) AS items, sum(price) AS price, "
-            f"sum(freight_value) AS freight FROM rollup_items GROUP BY {group}) x JOIN rollup_orders o USING (order_id)")
-
-
-DAILY_CATEGORIES = f"""
-DELETE FROM warehouse.agg_daily_categories WHERE purchase_date IN {TOUCHED};
-INSERT INTO warehouse.agg_daily_categories (
-    purchase_date, customer_state, order_status, product_category_name_english, orders, items, product_revenue,
-    freight_value, revenue, payment_value, delivered_orders, on_time_orders, delivery_days_sum, reviews,
-    review_score_sum, single_buyer_orders, {", ".join(HOURS)})
-SELECT o.purchase_date, o.state, o.order_status, x.category,
-       count(*), sum(x.items), sum(x.price), sum(x.freight), sum(x.price) + sum(x.freight), sum(o.payment_value),
-       count(*) FILTER (WHERE {DELIVERED}), count(*) FILTER (WHERE {ON_TIME}), {DELIVERY_DAYS_SUM},
-       sum(o.reviews_count), sum(o.review_score_sum), count(*) FILTER (WHERE o.single), {HOUR_COUNTS}
-FROM {_per_order("category")}
-GROUP BY 1, 2, 3, 4;
 """
 
 UNRECONCILED = f"""
@@ -217,8 +167,7 @@ FROM generate_series(
 ON CONFLICT (date_key) DO NOTHING;
 """
 
-ROLLUPS = (("agg_daily_orders", DAILY_ORDERS), ("agg_daily_categories", DAILY_CATEGORIES),
-           ("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_ORDERS),
+ROLLUPS = (("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_ORDERS),
            ("order_categories", ORDER_CATEGORIES), ("agg_daily_single_ltv", DAILY_SINGLE_LTV),
            ("low_reviews", LOW_REVIEWS))
 

@@ -6,7 +6,7 @@ from data.version import data_version
 
 TABLES = ["dim_date", "dim_categories", "dim_geolocation", "dim_customers", "dim_sellers", "dim_products",
           "fact_orders", "fact_order_items", "fact_payments", "fact_reviews",
-          "agg_daily_orders", "agg_daily_categories", "repeat_buyer_orders", "unreconciled_orders",
+          "repeat_buyer_orders", "unreconciled_orders",
           "customer_orders", "order_categories", "agg_daily_single_ltv", "low_reviews"]
 WITH_UNKNOWN = ["dim_customers", "dim_sellers", "dim_products"]
 

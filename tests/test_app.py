@@ -199,7 +199,7 @@ def test_ctrl_c_during_the_first_load_leaves_nothing_running_and_nothing_half_wr
     try:
         with db.connect(url) as conn:
             orders = conn.execute("SELECT count(*) FROM warehouse.fact_orders").fetchone()[0]
-            days = conn.execute("SELECT count(*) FROM warehouse.agg_daily_orders").fetchone()[0]
+            days = conn.execute("SELECT count(*) FROM warehouse.rollup_daily").fetchone()[0]
         assert orders in (0, 400) and (orders == 0) == (days == 0)  # all of it, or nothing
     finally:
         import pgserver

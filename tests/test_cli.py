@@ -101,9 +101,9 @@ def test_generate_then_load_a_demo_set(tmp_path, db_url, sql):
     assert summary["tables"]["fact_orders"]["inserted"] == 2000
     assert all(t["quarantined"] == 0 for t in summary["tables"].values())
     # Every rollup answer equals the answer from the fact tables.
-    assert sql("SELECT sum(revenue), sum(orders), sum(items) FROM warehouse.agg_daily_orders") == sql(
+    assert sql("SELECT sum(revenue), sum(orders), sum(items) FROM warehouse.rollup_daily") == sql(
         "SELECT sum(order_value), count(*), sum(items_count) FROM warehouse.fact_orders")
-    assert sql("SELECT sum(revenue), sum(items) FROM warehouse.agg_daily_categories") == sql(
+    assert sql("SELECT sum(revenue), sum(items) FROM warehouse.rollup_daily_categories") == sql(
         "SELECT sum(item_value), count(*) FROM warehouse.fact_order_items")
 
 

@@ -32,8 +32,8 @@ def customer_row(i, zip_="01037", state="SP"):
 
 def assert_rollups_match_facts(sql):
     """Every rollup row equals the same aggregate computed from the fact tables."""
-    assert sql("SELECT purchase_date, customer_state, order_status, orders, items, revenue, payment_value, "
-               "reviews, review_score_sum FROM warehouse.agg_daily_orders ORDER BY 1, 2, 3") == sql(
+    assert sql("SELECT period, state, status, orders, items, revenue, payments, "
+               "reviews, review_score_sum FROM warehouse.rollup_daily ORDER BY 1, 2, 3") == sql(
         "SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, count(*)::int, "
         "sum(o.items_count)::int, sum(o.order_value), sum(o.payment_value), coalesce(sum(r.n), 0)::int, "
         "coalesce(sum(r.s), 0)::int "
@@ -41,8 +41,8 @@ def assert_rollups_match_facts(sql):
         "LEFT JOIN (SELECT order_id, count(*) AS n, sum(review_score) AS s FROM warehouse.fact_reviews "
         "GROUP BY 1) r USING (order_id) "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-    assert sql("SELECT purchase_date, product_category_name_english, sum(items)::int, sum(revenue) "
-               "FROM warehouse.agg_daily_categories GROUP BY 1, 2 ORDER BY 1, 2") == sql(
+    assert sql("SELECT period, category, sum(items)::int, sum(revenue) "
+               "FROM warehouse.rollup_daily_categories GROUP BY 1, 2 ORDER BY 1, 2") == sql(
         "SELECT o.purchase_date, p.product_category_name_english, count(*)::int, sum(i.item_value) "
         "FROM warehouse.fact_order_items i JOIN warehouse.fact_orders o USING (order_id) "
         "JOIN warehouse.dim_products p USING (product_id) GROUP BY 1, 2 ORDER BY 1, 2")
@@ -139,8 +139,8 @@ def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
     assert result.tables["dim_products"].unknown_members == 1
     assert result.tables["dim_sellers"].unknown_members == 1
     assert sql("SELECT order_value::float FROM warehouse.fact_orders") == [(12.5,)]
-    assert sql("SELECT customer_state, revenue::float FROM warehouse.agg_daily_orders") == [("??", 12.5)]
-    assert sql("SELECT product_category_name_english FROM warehouse.agg_daily_categories") == [("unknown",)]
+    assert sql("SELECT state, revenue::float FROM warehouse.rollup_daily") == [("??", 12.5)]
+    assert sql("SELECT category FROM warehouse.rollup_daily_categories") == [("unknown",)]
 
     # The real customer arrives later: the unknown member becomes a known one, the rollup follows.
     later = tmp_path / "later"
@@ -148,7 +148,7 @@ def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
     again = load(db_url, later)
     assert again.tables["dim_customers"].updated == 1
     assert sql("SELECT customer_state, is_unknown FROM warehouse.dim_customers") == [("RJ", False)]
-    assert sql("SELECT customer_state, revenue::float FROM warehouse.agg_daily_orders") == [("RJ", 12.5)]
+    assert sql("SELECT state, revenue::float FROM warehouse.rollup_daily") == [("RJ", 12.5)]
     assert_rollups_match_facts(sql)
 
 
@@ -167,7 +167,7 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
         ("d1000000-0000-0000-0000-000000000002", "canceled", 0, 0.0, 0.0),
         ("d1000000-0000-0000-0000-000000000003", "delivered", 0, 0.0, 0.0),
     ]
-    assert sql("SELECT order_status, orders, revenue::float FROM warehouse.agg_daily_orders ORDER BY 1") == [
+    assert sql("SELECT status, orders, revenue::float FROM warehouse.rollup_daily ORDER BY 1") == [
         ("canceled", 1, 0.0), ("delivered", 2, 12.5)]
     assert_rollups_match_facts(sql)
 
@@ -183,7 +183,7 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
 def test_a_failure_late_in_the_load_changes_nothing(tmp_path, db_url, sql, stage):
     load(db_url, FIXTURES / "tiny")
     snapshot = "SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM warehouse.{} t)"
-    tables = ["fact_orders", "fact_order_items", "dim_customers", "agg_daily_orders", "etl.quarantine"]
+    tables = ["fact_orders", "fact_order_items", "dim_customers", "rollup_daily", "etl.quarantine"]
     before = [sql(snapshot.format(t).replace("warehouse.etl.", "etl.")) for t in tables]
     write(tmp_path, "o.csv", H["orders"] + order_row(1, status="shipped") + order_row(9))
     write(tmp_path, "i.csv", H["items"] + f"{O.format(9)},1,{P},{S},2017-10-06 11:07:15,10.00,2.50\n"

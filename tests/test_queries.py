@@ -225,11 +225,6 @@ def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(de
     assert customers.summary(demo_conn, f)["repeat_customers"] > 0  # the view holds repeat buyers to match
 
 
-def test_no_daily_rollup_answers_two_categories():
-    two = Filters(date(2017, 1, 1), date(2017, 12, 31), categories=("toys", "health_beauty"))
-    assert queries.rollup_for(two) is None and queries.rollup_for(Filters(FIRST, LAST)) is queries.agg
-
-
 def test_mixes_and_top_categories_on_the_fixture(tiny_warehouse):
     w, f = tiny_warehouse, Filters(FIRST, LAST)
     assert w.status_mix(f) == [{"status": "delivered", "orders": 2}, {"status": "canceled", "orders": 1}]
@@ -296,10 +291,10 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
 
     load(db_url, FIXTURES / "tiny")
     sql("UPDATE etl.rollup_state SET version = 0")
-    sql("DELETE FROM warehouse.agg_daily_orders")
+    sql("DELETE FROM warehouse.customer_orders")
     sql("DELETE FROM warehouse.order_categories")
     migrate.upgrade_url(db_url)
-    assert sql("SELECT count(*) FROM warehouse.agg_daily_orders")[0][0] == 3
+    assert sql("SELECT count(*) FROM warehouse.customer_orders")[0][0] == 3
     engine = make_engine(db_url)
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)

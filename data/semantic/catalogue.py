@@ -76,6 +76,8 @@ METRICS = {m.key: m for m in (
     Metric("aov", "AOV", "Revenue / orders that have at least one item.", "money", "revenue", "orders_with_items"),
     Metric("customers", "Customers", "Distinct customer_unique_id among those orders.", "count", "single_buyers",
            plus=("repeat_customers",)),
+    Metric("one_time_customers", "One-time customers", "Customers with one order in all history, that order "
+           "among those (each such order is one person).", "count", "single_buyers"),
     Metric("new_customers", "New customers", "Customers whose first order in all history falls in the period.",
            "count", "single_buyers", plus=("new_repeat_customers",)),
     Metric("returning_customers", "Returning customers",

@@ -46,6 +46,14 @@ class Statement:
     params: dict = field(default_factory=dict)
     expanding: set = field(default_factory=set)
 
+    def subquery(self, name: str, *columns: str) -> sa.Subquery:
+        """The statement as a subquery of SQLAlchemy Core, its values bound, its `columns` named
+        (the `by` keys then the metric keys): for an analysis that builds on a semantic answer."""
+        used = {k: v for k, v in self.params.items() if re.search(rf":{k}\b", self.sql)}
+        bound = sa.text(self.sql).bindparams(*(sa.bindparam(k, v, expanding=k in self.expanding)
+                                               for k, v in used.items()))
+        return bound.columns(*(sa.column(c) for c in columns)).subquery(name)
+
     def text(self, sql: str | None = None) -> sa.TextClause:
         """The statement (or `sql`, a statement wrapping it) with its bound values declared."""
         return sa.text(sql or self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))

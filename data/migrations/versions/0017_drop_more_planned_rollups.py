@@ -1,7 +1,8 @@
 """Drop the hand-written rollups the semantic layer replaced: products per day and per month, price
 bands, review scores, seller-state flows, and sellers per day, per month and per category with the
-several-categories correction. The Products, Reviews and Sellers pages' metric questions and
-Geography's flows are Queries now, answered from the generated `rollup_*` tables.
+several-categories correction, and the daily orders and categories. The Products, Reviews and
+Sellers pages' metric questions, Geography's flows, the one-time customers of the Customers page
+and the filter bar's bounds are Queries now, answered from the generated `rollup_*` tables.
 
 A downgrade creates them empty; `python -m etl load --force` (or a rollup version change) fills them.
 
@@ -21,11 +22,33 @@ def upgrade() -> None:
     op.execute("DROP TABLE warehouse.agg_daily_products, warehouse.agg_monthly_products, "
                "warehouse.agg_daily_price_bands, warehouse.agg_daily_review_scores, warehouse.agg_daily_flows, "
                "warehouse.agg_daily_sellers, warehouse.agg_monthly_sellers, warehouse.agg_daily_seller_categories, "
-               "warehouse.multi_category_sellers")
+               "warehouse.multi_category_sellers, warehouse.agg_daily_orders, warehouse.agg_daily_categories")
+
+
+HOURS = ", ".join(f"orders_h{h:02d} integer DEFAULT 0 NOT NULL" for h in range(24))
 
 
 def downgrade() -> None:
-    op.execute("""
+    op.execute(f"""
+    CREATE TABLE warehouse.agg_daily_orders (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        orders integer NOT NULL, orders_with_items integer NOT NULL, items integer NOT NULL,
+        product_revenue numeric(16, 2) NOT NULL, freight_value numeric(16, 2) NOT NULL,
+        revenue numeric(16, 2) NOT NULL, payment_value numeric(16, 2) NOT NULL, delivered_orders integer NOT NULL,
+        on_time_orders integer NOT NULL, late_orders integer NOT NULL, delivery_days_sum numeric(16, 2) NOT NULL,
+        reviews integer NOT NULL, review_score_sum integer NOT NULL, single_buyer_orders integer DEFAULT 0 NOT NULL,
+        {HOURS}, handoff_orders integer DEFAULT 0 NOT NULL, handoff_days_sum numeric(16, 2) DEFAULT 0 NOT NULL,
+        estimated_days_sum integer DEFAULT 0 NOT NULL,
+        PRIMARY KEY (purchase_date, customer_state, order_status));
+    CREATE TABLE warehouse.agg_daily_categories (
+        purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
+        product_category_name_english text NOT NULL, orders integer NOT NULL, items integer NOT NULL,
+        product_revenue numeric(16, 2) NOT NULL, freight_value numeric(16, 2) NOT NULL,
+        revenue numeric(16, 2) NOT NULL, payment_value numeric(16, 2) DEFAULT 0 NOT NULL,
+        delivered_orders integer DEFAULT 0 NOT NULL, on_time_orders integer DEFAULT 0 NOT NULL,
+        delivery_days_sum numeric(16, 2) DEFAULT 0 NOT NULL, reviews integer DEFAULT 0 NOT NULL,
+        review_score_sum integer DEFAULT 0 NOT NULL, single_buyer_orders integer DEFAULT 0 NOT NULL, {HOURS},
+        PRIMARY KEY (purchase_date, customer_state, order_status, product_category_name_english));
     CREATE TABLE warehouse.agg_daily_products (
         purchase_date date NOT NULL, customer_state text NOT NULL, order_status text NOT NULL,
         product_id uuid NOT NULL, product_category_name_english text NOT NULL, orders integer NOT NULL,
