@@ -40,9 +40,10 @@ def _names(body: dict, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _day(raw, name: str, default: date) -> date:
+def _day(raw, name: str, default) -> date:
+    """The date `raw` names; when it is omitted, `default()` (read only then)."""
     if raw is None:
-        return default
+        return default() or date.today()
     try:
         if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             return date.fromisoformat(raw)
@@ -51,8 +52,8 @@ def _day(raw, name: str, default: date) -> date:
     raise BadRequest(f"filters.{name} must be a date as YYYY-MM-DD, not {str(raw)[:40]!r}")
 
 
-def parse(body, first: date, last: date) -> Query:
-    """The Query a request body asks (omitted dates: all history, `first`..`last`)."""
+def parse(body, bounds) -> Query:
+    """The Query a request body asks (omitted dates: all history, from `bounds()`, called only then)."""
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with at least \"metrics\"")
     unknown = sorted(set(body) - FIELDS)
@@ -74,8 +75,8 @@ def parse(body, first: date, last: date) -> Query:
         values[key] = v if isinstance(v, list) else [v]
         if not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in values[key]):
             raise BadRequest(f"filters.{key} must be a list of strings or whole numbers")
-    return Query(_names(body, "metrics"), _day(filters.get("start"), "start", first or date.today()),
-                 _day(filters.get("end"), "end", last or date.today()), _names(body, "by"), grain, values,
+    return Query(_names(body, "metrics"), _day(filters.get("start"), "start", lambda: bounds()["first"]),
+                 _day(filters.get("end"), "end", lambda: bounds()["last"]), _names(body, "by"), grain, values,
                  _names(body, "order_by"), limit)
 
 
@@ -110,8 +111,7 @@ def blueprint() -> Blueprint:
         if not request.is_json:
             raise BadRequest("send the query as JSON (Content-Type: application/json)")
         warehouse = current_app.extensions["warehouse"]()
-        bounds = warehouse.bounds()
-        q = CATALOGUE.prepare(parse(request.get_json(silent=True), bounds["first"], bounds["last"]))
+        q = CATALOGUE.prepare(parse(request.get_json(silent=True), warehouse.bounds))
         checked = {k: warehouse.cache.answer("semantic.domain", k, lambda k=k: _domain(warehouse, k))
                    for k in q.filters}
         check_values(q, checked)

@@ -11,13 +11,12 @@ from dataclasses import replace
 from functools import wraps
 
 import pandas as pd
-import sqlalchemy as sa
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import current_app, request
 from flask_login import current_user
 
-from callbacks._context import guarded, seller_choices
+from callbacks._context import guarded, seller_choices, warehouse
 from callbacks._export import record_export
 import api
 from data import admin, audit, twofactor, users
@@ -295,10 +294,9 @@ def explain_question(_n, text):
     except ValueError as exc:
         return html.Span(f"Not JSON: {exc}", className="text-danger")
     try:
+        q = CATALOGUE.prepare(api.parse(body, warehouse().bounds))
         with _engine().connect() as conn:
             live = state.current(conn, CATALOGUE)
-            q = CATALOGUE.prepare(api.parse(body, *conn.execute(sa.text(
-                "SELECT min(purchase_date), max(purchase_date) FROM warehouse.fact_orders")).one()))
             return planner.explain(live, replace(q, filters=current_user.scope.restrict(q.filters)))
     except (api.BadRequest, planner.UnknownName) as exc:
         return html.Span(str(exc), className="text-danger")

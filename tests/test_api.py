@@ -105,8 +105,9 @@ def test_requests_that_are_not_questions_get_the_apis_errors(server):
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "request_entity_too_large"
 
 
-STAR_QUESTION = {"metrics": ["customers"],  # people of one seller: only the fact tables know
-                 "filters": {**ALL_OF_IT, "seller": ["e1000000-0000-0000-0000-000000000001"]}}
+STAR_QUESTION = {"metrics": ["customers"],  # people of either of two sellers: only the fact tables know
+                 "filters": {**ALL_OF_IT, "seller": ["e1000000-0000-0000-0000-000000000001",
+                                                     "e1000000-0000-0000-0000-000000000002"]}}
 
 
 def test_a_question_slower_than_the_timeout_is_cancelled_with_a_clear_message(server):
@@ -142,6 +143,7 @@ def test_the_admin_page_lists_the_rollups_and_explains_a_question(server, db_url
             "changedPropIds": ["admin-explain-run.n_clicks"]}).get_json()["response"]["admin-explain-result"]["children"]
     said = explain('{"metrics": ["revenue"], "by": ["category"], "filters": {"state": ["SP"]}}')
     assert said.startswith("daily_categories ") and "smallest rollup" in said
-    assert "lacks dimension seller" in explain('{"metrics": ["orders"], "by": ["seller"]}')
+    assert explain('{"metrics": ["orders"], "by": ["seller"]}').startswith("daily_sellers ")
+    assert "daily_sellers: lacks dimension hour" in explain('{"metrics": ["orders"], "by": ["seller", "hour"]}')
     assert "unknown metric 'margin'" in explain('{"metrics": ["margin"]}')["props"]["children"]
     assert explain("{not json")["props"]["children"].startswith("Not JSON")

@@ -62,6 +62,18 @@ def test_a_dimension_that_splits_orders_is_exact_only_grouped_or_with_one_value(
     assert plan(lean, q("orders")).table == STAR and plan(lean, q("items")).table == "daily_categories"
 
 
+def test_a_dimension_fixed_by_an_asked_one_is_summed_over_without_splitting_orders():
+    dims = {**DIMENSIONS, "product": Dimension("product", "Product", "item", "i.product_id::text")}
+    products = Rollup("daily_products", "day", ("state", "status", "category", "product"), ("orders", "revenue"),
+                      rows=90_000)
+    loose = Catalogue(MEASURES, METRICS, dims, (products,))
+    assert plan(loose, q("orders", by=["product"])).table == STAR  # nothing says a product has one category
+    fixed = replace(loose, fixed_by={"category": "product"})
+    assert plan(fixed, q("orders", by=["product"])).table == "daily_products"
+    assert plan(fixed, q("orders", product=["b1"])).table == "daily_products"  # one product: one category
+    assert plan(fixed, q("orders", product=["b1", "b2"])).table == STAR  # an order of both counts twice
+
+
 def test_missing_dimensions_and_measures_send_the_query_to_the_star_and_say_why():
     p = plan(C, q("revenue", payment_type=["boleto"]))
     assert p.table == STAR and "lacks dimension payment_type" in p.reason

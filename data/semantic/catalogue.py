@@ -179,4 +179,7 @@ ROLLUPS = (
     Rollup("daily_seller_categories", "day", ("state", "status", "category", "seller", "seller_state"), SELLER_SUMS),
 )
 
-CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS, PEOPLE)
+# What the star's dimension tables fix: one state per seller, one category per product.
+FIXED_BY = {"seller_state": "seller", "category": "product"}
+
+CATALOGUE = Catalogue(MEASURES, METRICS, DIMENSIONS, ROLLUPS, PEOPLE, FIXED_BY)

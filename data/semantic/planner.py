@@ -12,7 +12,8 @@ all read off the declarations in data/semantic/model.py:
   over its values: the rollup's rows for that measure add up exactly only where each order sits
   in one row of each answer: the dimension is grouped by, or filtered to a single value. A
   dimension the rollup keeps but the query ignores is summed over, so it must not split any
-  measure asked for;
+  measure asked for, unless a dimension the query groups by (or filters to one value) fixes its
+  value (`Catalogue.fixed_by`: a seller has one state);
 - a distinct count (people) does not add up at all: the rollup must hold exactly the query's
   rows (same dimensions, same grain, no filter of several values); repeat buyers are instead
   counted from the people table beside the rollup that holds the other measures, when it has
@@ -22,7 +23,7 @@ all read off the declarations in data/semantic/model.py:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from data.semantic.model import FEEDS, Dimension, Measure, Metric, People, Query, Rollup
@@ -41,6 +42,9 @@ class Catalogue:
     dimensions: dict[str, Dimension]
     rollups: tuple[Rollup, ...]
     people: People | None = None
+    # A dimension whose value another fixes (a seller's state, a product's category): a group of
+    # the other, or a filter to one value of it, holds one value of this one.
+    fixed_by: dict[str, str] = field(default_factory=dict)
 
     def check(self, q: Query) -> None:
         """Raise UnknownName naming the first thing the query asks for that is not declared."""
@@ -194,6 +198,9 @@ def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain
         for d in r.dimensions:
             if not splits(c.dimensions[d], measure) or d in asked or len(filtered.get(d, ())) == 1:
                 continue
+            fixer = c.fixed_by.get(d)
+            if fixer and (fixer in asked or len(filtered.get(fixer, ())) == 1):
+                continue  # one value of d in each group: summing over it splits nothing
             why = "filtered to several values" if d in filtered else "summed over"
             return f"{m} would count an order once per {d} ({d} {why})"
     return None
