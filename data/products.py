@@ -65,8 +65,9 @@ def pareto(conn, per_product: Statement, points: int = 100) -> dict:
     one bytea of packed float8 cents (exact to R$ 90 trillion), which numpy reads in place: 100,000
     rows through SQLAlchemy cost about ten times as long. The ranking and running total happen here:
     PostgreSQL's sort and window passes over 100,000 products took as long as the sums did."""
-    packed = conn.execute(per_product.text(f"SELECT string_agg(float8send((x.revenue * 100)::float8), ''::bytea) "
-                                           f"FROM ({per_product.sql}) x"), per_product.params).scalar()
+    x = per_product.subquery("per_product", *PRODUCT_REVENUE[1], *PRODUCT_REVENUE[0])
+    cents = sa.func.float8send(sa.cast(x.c.revenue * 100, sa.Float))
+    packed = conn.execute(sa.select(sa.func.string_agg(cents, sa.literal(b"", sa.LargeBinary)))).scalar()
     running = np.cumsum(np.sort(np.frombuffer(packed or b"", dtype=">f8"))[::-1])
     n = len(running)
     if not n or not running[-1]:

@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 from data.filters import ALL_STATUSES, Filters
 from data.queries import W, _rollup_where, _state, customers, holds_any, item_hits, needs_items, orders
 
-# The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
 KPIS = ("review_score", "reviews", "low_score_share", "comment_share")
+# The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
 low = sa.Table("low_reviews", W, *(sa.Column(c) for c in (
     "review_creation_date", "review_id", "order_id", "review_score", "purchase_date", "customer_state", "order_status")),
                sa.Column("categories", postgresql.ARRAY(sa.Text)))

@@ -46,9 +46,9 @@ def leaderboard(ask, city_of, f: Filters, limit: int = 500) -> list[dict]:
 def revenues(conn, per_seller: Statement) -> list[tuple[str, Decimal]]:
     """(seller state, revenue) of every seller with revenue in the view, largest first; `per_seller` is
     the semantic layer's statement for revenue by seller and seller state (every seller: no cap)."""
-    return [(state, revenue) for state, revenue in conn.execute(per_seller.text(
-        f"SELECT x.seller_state, x.revenue FROM ({per_seller.sql}) x WHERE x.revenue > 0 ORDER BY 2 DESC"),
-        per_seller.params)]
+    x = per_seller.subquery("per_seller", *SELLER_REVENUE[1], *SELLER_REVENUE[0])
+    return [(state, revenue) for state, revenue in conn.execute(
+        sa.select(x.c.seller_state, x.c.revenue).where(x.c.revenue > 0).order_by(x.c.revenue.desc()))]
 
 
 def by_state(per_seller: list[tuple[str, Decimal]]) -> list[dict]:

@@ -54,6 +54,11 @@ class Warehouse:
         chosen = {**f.by_dimension(), **{k: tuple(v) for k, v in (filters or {}).items()}}
         return Query(tuple(metrics), f.start, f.end, tuple(by), grain, chosen, tuple(order_by), limit)
 
+    def _read_answer(self, name: str, q: Query, read):
+        """`read(conn, statement)` over the semantic layer's uncapped statement for `q` (an analysis
+        that reads a whole answer, every product or seller, inside its own SQL), cached."""
+        return self._ask(name, (q, self.scope), lambda conn: read(conn, statement(conn, q, self.scope)))
+
     def kpis(self, f: Filters) -> dict:
         """The KPI cards' metrics over the range (None where there is nothing to divide)."""
         return self.ask(f, KPIS)[0]
@@ -113,9 +118,7 @@ class Warehouse:
 
     def pareto(self, f: Filters) -> dict:
         """Revenue concentration over every product of the view (data/products.py)."""
-        q = self._query(f, *products.PRODUCT_REVENUE)
-        return self._ask("products.pareto", (q, self.scope),
-                         lambda conn: products.pareto(conn, statement(conn, q, self.scope)))
+        return self._read_answer("products.pareto", self._query(f, *products.PRODUCT_REVENUE), products.pareto)
 
     def product_kpis(self, f: Filters, product_id: str) -> dict:
         return products.product_kpis(self.ask, f, product_id)
@@ -179,8 +182,11 @@ class Warehouse:
     def low_scores(self, f: Filters, limit: int = 100) -> list[dict]:
         """The latest low scores of the view, by the plan that reads fewer rows for it (data/reviews.py)."""
         f = self.scope.apply(f)
-        plan = reviews.cheaper_low_scores_plan(self.ask, f, limit, self.bounds()["last"])
-        return self._page(reviews, "low_scores", f, (limit, plan))
+
+        def read(conn):  # the plan is chosen only when the answer is not cached
+            return reviews.low_scores(conn, f, limit, reviews.cheaper_low_scores_plan(self.ask, f, limit,
+                                                                                     self.bounds()["last"]))
+        return self._ask("reviews.low_scores", (f.key(), limit), read)
 
     def payment_types_over_time(self, f: Filters, grain: str) -> list[dict]:
         return payments.types_over_time(self.ask, f, grain)
@@ -204,9 +210,7 @@ class Warehouse:
     def seller_revenues(self, f: Filters) -> list[tuple[str, Decimal]]:
         """(seller state, revenue) of every seller with revenue in the view, largest first: the Sellers
         page's cards, Lorenz curve and states read this one answer."""
-        q = self._query(f, *sellers.SELLER_REVENUE)
-        return self._ask("sellers.revenues", (q, self.scope),
-                         lambda conn: sellers.revenues(conn, statement(conn, q, self.scope)))
+        return self._read_answer("sellers.revenues", self._query(f, *sellers.SELLER_REVENUE), sellers.revenues)
 
     def sellers_by_state(self, f: Filters) -> list[dict]:
         return sellers.by_state(self.seller_revenues(f))

@@ -1,18 +1,20 @@
-"""Refresh the `warehouse.agg_*` rollups and `dim_date` for the days a load touched.
+"""Refresh the hand-written tables the semantic layer does not generate, and `dim_date`, for the
+days a load touched: `repeat_buyer_orders`, `unreconciled_orders`, `customer_orders`,
+`order_categories`, `agg_daily_single_ltv` and `low_reviews` (the generated rollups are
+etl/semantic_rollups.py's).
 
-A rollup row for a day is rebuilt from the fact tables whenever any order of that day (or a
-dimension row it points at) changed, so rollup answers always equal fact-table answers. A first
-load touches every day; a daily delta touches a few.
+A row for a day is rebuilt from the fact tables whenever any order of that day (or a dimension
+row it points at) changed, so these tables always agree with the facts. A first load touches
+every day; a daily delta touches a few.
 
-Distinct customers are not additive, so the rollups count `single_buyer_orders` (orders of people
-with no other order) and `repeat_buyer_orders` lists every order of the other people (~6%): the
-customers of any view are the first summed plus the distinct people counted in the second. A
-load that gives someone a second order changes their first order's day too; the refresh finds
-those days by comparing the repeat buyers' orders before and after. Each of those rows carries the
-person's first and second order dates, so an order that changes them touches all of the person's days.
+Distinct customers are not additive, so `repeat_buyer_orders` lists every order of the people
+with two or more orders (~6%); everyone else is one person per order. A load that gives someone a
+second order changes their first order's day too; the refresh finds those days by comparing the
+repeat buyers' orders before and after. Each of those rows carries the person's first and second
+order dates, so an order that changes them touches all of the person's days.
 
-`ROLLUP_VERSION` names the definition below; `ensure_current` rebuilds every rollup when the
-database's were built by another one (after a migration added a rollup, say).
+`ROLLUP_VERSION` names the definition below; `ensure_current` rebuilds every table when the
+database's were built by another one (after a migration added one, say).
 """
 from __future__ import annotations
 

@@ -54,9 +54,8 @@ class Statement:
                                                for k, v in used.items()))
         return bound.columns(*(sa.column(c) for c in columns)).subquery(name)
 
-    def text(self, sql: str | None = None) -> sa.TextClause:
-        """The statement (or `sql`, a statement wrapping it) with its bound values declared."""
-        return sa.text(sql or self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
+    def text(self) -> sa.TextClause:
+        return sa.text(self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
 
 
 def _uses(alias: str, *sql: str) -> bool:
