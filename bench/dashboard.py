@@ -82,9 +82,10 @@ def prepared_database(orders: int, seed: int) -> tuple[str, object]:
 
 def filter_sets(url: str, count: int, seed: int) -> tuple[list[Filters], list[str]]:
     """Random views as analysts make them: presets and custom ranges, some states, a category, a
-    seller; and for each, the seller whose own page is opened (the view's seller, else one of the
-    200 busiest)."""
+    seller, a payment type, a seller state; and for each, the seller whose own page is opened (the
+    view's seller, else one of the 200 busiest)."""
     rng, pick = random.Random(seed), random.Random(seed + 1)  # the views do not depend on the pages' sellers
+    more = random.Random(seed + 2)  # the filters added later: the earlier ones' views stay as they were
     engine = db.make_engine(url)
     with engine.connect() as conn:
         b = queries.bounds(conn)
@@ -101,12 +102,16 @@ def filter_sets(url: str, count: int, seed: int) -> tuple[list[Filters], list[st
             end = min(last, start + timedelta(days=rng.randrange(7, 500)))
         states = tuple(rng.sample(STATES, rng.randint(1, 3))) if rng.random() < 0.4 else ()
         roll = rng.random()
-        categories = (tuple(rng.sample(b["categories"], 1)) if roll < 0.25 else
-                      tuple(rng.sample(b["categories"], 2)) if roll < 0.3 else ())
+        categories = (tuple(rng.sample(b["values"]["category"], 1)) if roll < 0.25 else
+                      tuple(rng.sample(b["values"]["category"], 2)) if roll < 0.3 else ())
         seller = (rng.choice(sellers),) if rng.random() < 0.1 else ()
         statuses = (tuple(rng.sample(ALL_STATUSES, rng.randint(1, 8))) if rng.random() < 0.2
                     else DEFAULT_STATUSES)
-        out.append(Filters(start, end, states, categories, seller, statuses))
+        payment_types = (more.choice(b["values"]["payment_type"]),) if more.random() < 0.15 else ()
+        seller_states = tuple(more.sample(["SP", "MG", "PR", "RJ", "SC", "RS"], more.randint(1, 2))) \
+            if more.random() < 0.15 else ()
+        out.append(Filters(start, end, states=states, categories=categories, sellers=seller, statuses=statuses,
+                           payment_types=payment_types, seller_states=seller_states))
         pages.append(seller[0] if seller else pick.choice(sellers))
     return out, pages
 
@@ -161,6 +166,15 @@ class Client:
         return elapsed
 
 
+def rollup_scans(url: str) -> dict[str, int]:
+    """Scans so far of each rollup table (PostgreSQL's own counts): which rollups the pages read."""
+    with psycopg.connect(url) as conn:
+        return {name: n for name, n in conn.execute(
+            "SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+            "WHERE schemaname = 'warehouse' AND (relname LIKE 'rollup%' OR relname IN ('customer_orders', "
+            "'order_categories', 'repeat_buyer_orders', 'agg_daily_single_ltv', 'low_reviews', 'unreconciled_orders'))")}
+
+
 def start_app(url: str, instance: Path) -> tuple[subprocess.Popen, str]:
     port = 8600 + os.getpid() % 300
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "b" * 32,
@@ -205,6 +219,7 @@ def main() -> None:
     proc, base = start_app(url, instance)
     cold, warm, naive_s = {}, {}, {}
     page_cold, page_naive = {p: [] for p in pages}, {p: [] for p in pages}
+    before, hits = rollup_scans(url), {}
     try:
         client = Client(base, pages)
         cache = diskcache.Cache(str(instance / "cache"))
@@ -236,7 +251,9 @@ def main() -> None:
                 print(f"  filter set {n}/{len(views)} done", file=sys.stderr)
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=30)  # the app's connections close, and their counts reach the statistics
+        time.sleep(1)
+        hits = {t: n - before.get(t, 0) for t, n in rollup_scans(url).items() if n > before.get(t, 0)}
         shutil.rmtree(instance, ignore_errors=True)
         if embedded is not None:
             embedded.cleanup()
@@ -263,6 +280,9 @@ def main() -> None:
         print(f"{page:<14}{pct([t for k in names for t in warm[k]], .95) * ms:>10.1f}"
               f"{pct([t for k in names for t in cold[k]], .95) * ms:>10.1f}"
               f"{pct(page_cold[page], .95) * ms:>10.1f}{lowest:>11.1f}x")
+    print("\nrollup reads (index and table scans) by the app's page and cold passes, over all sets:")
+    for table, n in sorted(hits.items(), key=lambda x: (-x[1], x[0])):
+        print(f"  {table:<40}{n:>8,}")
     if args.json:
         print(json.dumps({"cold": cold, "warm": warm, "naive": naive_s, "page_cold": page_cold,
                           "page_naive": page_naive}))

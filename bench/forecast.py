@@ -49,7 +49,7 @@ def main() -> None:
         print(f"{'slice':<8}{'measure':<9}{'SQL ms':>8}{'naive SQL ms':>13}{'fit+backtest s':>15}{'naive s':>9}"
               f"  {'model':<16}{'MAE':>11}{'naive MAE':>11}{'% err':>8}{'naive % err':>12}{'MAE vs naive':>13}")
         for state in [None, *states]:
-            f = Filters(start, end, (state,) if state else ())
+            f = Filters(start, end, states=(state,) if state else ())
             with engine.connect() as conn:
                 started = time.perf_counter()
                 series = forecast.daily(conn, f)

@@ -17,6 +17,11 @@ SELECTED = """
         WHERE i.order_id = o.order_id AND p.product_category_name_english = ANY(%(categories)s)))
     AND (cardinality(%(sellers)s::uuid[]) = 0 OR EXISTS (
         SELECT 1 FROM warehouse.fact_order_items i WHERE i.order_id = o.order_id AND i.seller_id = ANY(%(sellers)s)))
+    AND (cardinality(%(payment_types)s::text[]) = 0 OR EXISTS (SELECT 1 FROM warehouse.fact_payments pay
+        WHERE pay.order_id = o.order_id AND pay.payment_type = ANY(%(payment_types)s)))
+    AND (cardinality(%(seller_states)s::text[]) = 0 OR EXISTS (
+        SELECT 1 FROM warehouse.fact_order_items i JOIN warehouse.dim_sellers s USING (seller_id)
+        WHERE i.order_id = o.order_id AND s.seller_state = ANY(%(seller_states)s)))
 """
 ORDERS = "warehouse.fact_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id)"
 
@@ -243,7 +248,8 @@ SELECT date_trunc(%(grain)s, o.order_purchase_timestamp), p.product_category_nam
 
 def params(f: Filters, **extra) -> dict:
     return {"start": f.start, "end": f.end, "statuses": list(f.statuses), "states": list(f.states),
-            "categories": list(f.categories), "sellers": list(f.sellers), **extra}
+            "categories": list(f.categories), "sellers": list(f.sellers), "payment_types": list(f.payment_types),
+            "seller_states": list(f.seller_states), **extra}
 
 
 def statements(output_id: str, f: Filters, grain: str, seller: str | None = None) -> list[tuple[str, dict]]:

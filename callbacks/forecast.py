@@ -6,6 +6,8 @@ does not use the query cache, and its result is cached instead by the background
 keyed by the inputs and the data version (app.py)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
@@ -16,7 +18,7 @@ from callbacks import _format as fmt
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._export import table_export
 from callbacks._jobs import failure_text, job_engine
-from data.filters import Filters, to_query
+from data.filters import to_query
 from data.forecast import DEMAND_WEEKS, HORIZONS, LEVELS, MEASURES, NotEnoughHistory, demand_after, forecast_after, \
     needed_days, thinning_tail
 
@@ -123,7 +125,7 @@ def history_hint(data, horizon):
     first = warehouse().bounds()["first"]
     if first >= f.start:
         return None  # the range already starts with the data: nothing longer to offer
-    whole = Filters(first, f.end, f.states, f.categories, f.sellers, f.statuses)
+    whole = replace(f, start=first)
     return dbc.Alert([f"A {horizon}-day forecast learns from at least {needed_days(horizon)} days; the "
                       f"range has {(f.end - f.start).days + 1}. ",
                       dcc.Link(f"Learn from all history ({first:%d %b %Y} to {f.end:%d %b %Y})",

@@ -112,7 +112,11 @@ filter_by_category = cross_filter("overview-categories", "category")
 @callback(Output("overview-payments", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def payment_mix(data, theme):
+    """Every payment type within the other filters; the chosen ones stand out (a click toggles one)."""
     f = filters_from(data)
-    return (figures.donut(warehouse().payment_mix(f), "payment_type", "value", theme, money=True,
-                          name=names.payment_type)
+    return (figures.donut(warehouse().payment_mix(replace(f, payment_types=())), "payment_type", "value", theme,
+                          money=True, name=names.payment_type, selected=f.payment_types)
             if f else figures.empty(theme))
+
+
+filter_by_payment_type = cross_filter("overview-payments", "payment_type")

@@ -13,6 +13,7 @@ from callbacks import _figures as figures
 from callbacks import _format as fmt
 from callbacks._format import plain
 from callbacks._labels import linked
+from callbacks._urls import cross_filter
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import can_export, send
 from data import queries
@@ -60,17 +61,23 @@ def lorenz(data, theme):
 @callback(Output("sellers-states", "figure"), Input("filters", "data"), Input("theme", "data"))
 @guarded
 def states(data, theme):
+    """Sellers' revenue by their state, every state within the other filters; the chosen ones stand
+    out (a click toggles one)."""
     f = filters_from(data)
-    rows = warehouse().sellers_by_state(f) if f else []
+    rows = warehouse().sellers_by_state(replace(f, seller_states=())) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
     x = [r["state"] for r in rows]
-    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)",
+    fig.add_bar(x=x, y=[float(r["revenue"]) for r in rows], name="Revenue (R$)", customdata=x,
+                marker={"opacity": [1 if not f.seller_states or s in f.seller_states else figures.DIM for s in x]},
                 hovertemplate="%{x}<br>R$ %{y:,.2f}<extra></extra>")
     fig.add_scatter(x=x, y=[r["sellers"] for r in rows], name="Sellers", yaxis="y2", mode="markers",
                     hovertemplate="%{x}<br>%{y:,} sellers<extra></extra>")
     return figures.two_axes(fig, {"tickprefix": "R$ ", "separatethousands": True}, "Sellers")
+
+
+filter_by_seller_state = cross_filter("sellers-states", "seller_state")
 
 
 # The leaderboard's search box filters the grid in the browser (AG Grid's quick filter).

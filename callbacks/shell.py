@@ -75,7 +75,7 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
         else:
             s, e = (start or first.isoformat()), (end or last.isoformat())
         args.update(start=str(s), end=str(e))
-    f, notices = flt.parse(args, first, last, b["categories"], flt.ALL_STATUSES, b["complete"],
+    f, notices = flt.parse(args, first, last, b["values"], b["complete"],
                            PAGE_DEFAULTS.get(path or "/", flt.DEFAULT_PRESET))
     f, notices = _within_scope(f, notices)
     labels = warehouse().seller_labels(f.sellers)
@@ -87,8 +87,8 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     written = "?" + urlencode(query, safe=",")
     # Opened from a URL with no filters in it: keep it bare (the default range follows the data).
     canonical = written if (not from_url or search not in (None, "", "?")) else ""
-    excluded = [names.status(s) for s in b["statuses"] if s not in f.statuses]
-    shown = [names.status(s) for s in b["statuses"] if s in f.statuses]
+    excluded = [names.status(s) for s in b["values"]["status"] if s not in f.statuses]
+    shown = [names.status(s) for s in b["values"]["status"] if s in f.statuses]
     left_out = (f". Left out: {', '.join(excluded)} orders (change Status to include them)" if len(excluded) <= 3
                 else f". Only {', '.join(shown)} orders (change Status to include others)")
     text = (f"Showing {f.start:%d %b %Y} to {f.end:%d %b %Y} ({f.days:,} days; the data ends on {last:%d %b %Y}"
@@ -125,19 +125,21 @@ def _shown(f: flt.Filters, key: str) -> list[str]:
 
 
 def _options(f: flt.Filters, b: dict, sellers: dict, scope) -> dict[str, list[dict]]:
-    return {
-        "state": [{"label": names.state(s), "value": s} for s in sorted(flt.STATES, key=names.state)
-                  if scope.allows_state(s)] + ([] if scope.states else [{"label": names.state("??"), "value": "??"}]),
-        "category": [{"label": names.category(c), "value": c} for c in b["categories"]],
-        "seller": [{"label": sellers[s], "value": s} for s in f.sellers],
-        "status": [{"label": names.status(s), "value": s} for s in flt.ALL_STATUSES],
-    }
+    """Each dropdown's choices: the values the data holds (in the order people read them), the states
+    inside the user's scope, and the chosen sellers (the type-ahead finds the others)."""
+    out = {dim.key: [{"label": dim.name(v), "value": v} for v in sorted(b["values"].get(dim.key, ()), key=dim.name)]
+           for dim in flt.DIMENSIONS}
+    out["state"] = ([{"label": names.state(s), "value": s} for s in sorted(flt.STATES, key=names.state)
+                     if scope.allows_state(s)] + ([] if scope.states else [{"label": names.state("??"), "value": "??"}]))
+    out["seller"] = [{"label": sellers[s], "value": s} for s in f.sellers]
+    out["status"] = [{"label": names.status(s), "value": s} for s in flt.ALL_STATUSES]
+    return out
 
 
 def _chips(f: flt.Filters, query: dict, path: str | None, sellers: dict) -> list:
     """A chip per active filter value; its × is a link to the same view without that value."""
-    label = {"state": names.state, "category": names.category, "seller": lambda s: sellers.get(s, s[:8]),
-             "status": names.status}
+    label = {dim.key: dim.name for dim in flt.DIMENSIONS}
+    label["seller"] = lambda s: sellers.get(s, s[:8])
     chips = []
     for dim in flt.DIMENSIONS:
         values = getattr(f, dim.attr)

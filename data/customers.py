@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from data.filters import Filters
 from data.metrics import ratio
 from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, customer_orders, customers,
-                          holds_any, item_hits, needs_items, order_categories, orders, repeat)
+                          finer, holding, holds_any, only_categories, order_categories, orders, repeat)
 from data.semantic.answer import statement
 from data.semantic.model import Query
 from etl.rollups import LTV_BANDS  # lifetime value tiers: upper bounds in R$ (exclusive); the last is open
@@ -74,10 +74,10 @@ def _facts_person_orders():
 
 def _single_orders(f: Filters, source: str):
     """The selected orders of one-order people (each is one person): customer_unique_id,
-    purchase_date, order_cents. A category filter without a seller reads `order_categories` (one
-    range of its index per category; an order holding two chosen categories once); otherwise
-    `customer_orders`, matching categories and sellers through the items."""
-    if _fast(source) and f.categories and not f.sellers:
+    purchase_date, order_cents. A filter of categories alone reads `order_categories` (one range of
+    its index per category; an order holding two chosen categories once); otherwise
+    `customer_orders`, matching the finer filters through the items, payments and reviews."""
+    if _fast(source) and only_categories(f):
         b = order_categories.c
         q = sa.select(b.customer_unique_id, b.purchase_date, b.order_cents).where(b.single, *_rollup_where(b, f))
         return (q.distinct() if len(f.categories) > 1 else q).subquery("single_orders")
@@ -96,13 +96,13 @@ def _repeats(source: str):
 
 
 def _selected(p, f: Filters, source: str):
-    """The orders of `p` the filters select (an order matches a category or seller through any of
-    its items; the repeat buyers' orders list their categories)."""
+    """The orders of `p` the filters select (an order matches a category, seller or payment type
+    through any of its items or payments; the repeat buyers' orders list their categories)."""
     where = [p.c.purchase_date.between(f.start, f.end), p.c.order_status.in_(f.statuses)]
     if f.states:
         where.append(p.c.customer_state.in_(f.states))
-    if needs_items(f) and (f.sellers or "categories" not in p.c):
-        where.append(p.c.order_id.in_(item_hits(f)))
+    if finer(f) and (not only_categories(f) or "categories" not in p.c):
+        where.append(p.c.order_id.in_(holding(f)))
     elif f.categories:
         where.append(holds_any(p.c.categories, f.categories))
     return sa.and_(*where)
@@ -352,7 +352,7 @@ def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
     are summed over their orders in `repeat_buyer_orders`."""
     r = _repeats(source)
     bands = sa.literal([b * 100 for b in LTV_BANDS], sa.ARRAY(sa.BigInteger))
-    if _fast(source) and not needs_items(f):
+    if _fast(source) and not finer(f):
         t = agg_single_ltv.c
         singles = (sa.select(t.tier, sa.func.sum(t.orders), sa.func.sum(t.order_cents))
                    .where(*_rollup_where(t, f)).group_by(t.tier))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from data import names
+
 ALL_STATUSES = ("delivered", "shipped", "invoiced", "processing", "approved", "created", "canceled", "unavailable")
 EXCLUDED_BY_DEFAULT = ("canceled", "unavailable")
 DEFAULT_STATUSES = tuple(s for s in ALL_STATUSES if s not in EXCLUDED_BY_DEFAULT)
@@ -20,16 +22,30 @@ DEFAULT_PRESET = "90c"  # the last 90 complete days: the export's thinning last 
 COMPLETE_PRESETS = {"90c": 90, "365c": 365}  # N days ending on the last day the data fully covers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Filters:
-    """One view of the data: a closed date range and optional lists; empty lists mean everything."""
+    """One view of the data: a closed date range and the chosen values of each filter dimension
+    (`DIMENSIONS`); no values means everything. Built with the dimensions' plural names as keywords
+    (`Filters(start, end, states=("SP",), payment_types=("voucher",))`) and read the same way
+    (`f.states`) or by key (`f.values("state")`)."""
 
     start: date
     end: date
-    states: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    sellers: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    chosen: tuple[tuple[str, tuple[str, ...]], ...]  # (dimension key, values) for every dimension, in order
+
+    def __init__(self, start: date, end: date, chosen=(), **values):
+        given = dict(chosen)
+        for dim in DIMENSIONS:
+            if dim.attr in values:
+                given[dim.key] = values.pop(dim.attr)
+        if values:
+            raise TypeError(f"Filters has no dimension {sorted(values)[0]!r}")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "chosen", tuple((d.key, tuple(given.get(d.key, d.default))) for d in DIMENSIONS))
+
+    def values(self, key: str) -> tuple[str, ...]:
+        return next(v for k, v in self.chosen if k == key)
 
     @property
     def days(self) -> int:
@@ -51,12 +67,11 @@ class Filters:
 
     def by_dimension(self) -> dict[str, tuple]:
         """The chosen values per dimension key (the semantic layer's filters), sorted; none: everything."""
-        return {d.key: tuple(sorted(getattr(self, d.attr))) for d in DIMENSIONS if getattr(self, d.attr)}
+        return {k: tuple(sorted(v)) for k, v in self.chosen if v}
 
     def key(self) -> tuple:
         """A hashable, order-independent identity for caching."""
-        return (self.start.isoformat(), self.end.isoformat(), tuple(sorted(self.states)),
-                tuple(sorted(self.categories)), tuple(sorted(self.sellers)), tuple(sorted(self.statuses)))
+        return (self.start.isoformat(), self.end.isoformat(), *(tuple(sorted(v)) for _k, v in self.chosen))
 
 
 def preset_range(preset: str, first: date, last: date, complete: date | None = None) -> tuple[date, date]:
@@ -102,38 +117,46 @@ def seller_id(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class Dimension:
-    """One filter of the bar, declared once: its URL key (also the semantic layer's dimension key),
-    the Filters field that holds its values, how a URL value is made canonical (None when it is
-    malformed) and what the bar shows. parse, to_query, the store and the filter bar all read this
-    list, so a new filter is a new entry here (and a Filters field the warehouse applies)."""
+    """One filter of the bar, declared once: its URL key (also the semantic layer's dimension key,
+    whose SQL the questions use), the plural name Filters are built and read by, how a URL value
+    is made canonical (None when it is malformed), how a value is named for people and what the
+    bar shows. parse, to_query, the store, the cache key, the filter bar's dropdowns and chips and
+    every question read this list, so a new filter is a new entry here."""
 
     key: str
     attr: str
     label: str
     placeholder: str
     canonical: Callable[[str], str | None]
+    name: Callable[[str], str] = str  # a value as people read it (data/names.py)
     malformed: str = "unknown {key}"  # the notice for a value `canonical` rejects or the data does not hold
     default: tuple[str, ...] = ()  # what an absent or cleared filter means; () is everything
+    listed: bool = True  # the data's values are listed (bounds' "values"); False: looked up as typed (sellers)
 
 
 DIMENSIONS = (
-    Dimension("state", "states", "State", "All states", str.upper),
-    Dimension("category", "categories", "Category", "All categories", str.lower),
+    Dimension("state", "states", "State", "All states", str.upper, names.state),
+    Dimension("category", "categories", "Category", "All categories", str.lower, names.category),
     Dimension("seller", "sellers", "Seller", "Type a seller id, city or state", seller_id,
-              malformed="not a seller id"),
-    Dimension("status", "statuses", "Status", "All statuses", str.lower, default=DEFAULT_STATUSES),
+              malformed="not a seller id", listed=False),
+    Dimension("status", "statuses", "Status", "All statuses", str.lower, names.status, default=DEFAULT_STATUSES),
+    Dimension("payment_type", "payment_types", "Payment", "All payment types", str.lower, names.payment_type),
+    Dimension("seller_state", "seller_states", "Seller state", "All seller states", str.upper, names.state),
 )
 BY_KEY = {d.key: d for d in DIMENSIONS}
+for _dim in DIMENSIONS:  # f.states, f.payment_types ...: the chosen values of one dimension
+    setattr(Filters, _dim.attr, property(lambda self, key=_dim.key: self.values(key), doc=f"The chosen {_dim.label}."))
 
 
-def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES,
+def parse(args, first: date, last: date, known: dict | None = None,
           complete: date | None = None, default: str = DEFAULT_PRESET) -> tuple[Filters, list[str]]:
     """Build Filters from URL query values; return them with a notice per ignored value.
 
     `first`/`last` are the data's first and last purchase dates and `complete` the last day the data
-    fully covers (the `default` range, 90 days ending on it unless a page needs more); `categories` and `statuses` are
-    the values the data knows. Sellers are only checked for form here (the shell looks them up).
-    An explicit `status=all` means every status.
+    fully covers (the `default` range, 90 days ending on it unless a page needs more); `known` maps a
+    dimension key to the values the data holds (bounds' "values"; states and statuses are always
+    known). Sellers are only checked for form here (the shell looks them up). An explicit
+    `status=all` means every status.
     """
     notices = []
     start, end = preset_range(default, first, last, complete)
@@ -153,7 +176,8 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES,
         notices.append(f"ignored the dates: the end ({end}) is before the start ({start})")
         start, end = preset_range(default, first, last, complete)
 
-    allowed = {"state": set(STATES) | {"??"}, "category": set(categories), "seller": None, "status": set(statuses)}
+    allowed = {k: set(v) for k, v in (known or {}).items()}
+    allowed.update(state=set(STATES) | {"??"}, status=set(ALL_STATUSES))
     chosen = {}
     for dim in DIMENSIONS:
         raw = _values(args.get(dim.key))
@@ -163,7 +187,7 @@ def parse(args, first: date, last: date, categories=(), statuses=ALL_STATUSES,
         kept = []
         for v in raw:
             n = dim.canonical(v)
-            if n is not None and (allowed.get(dim.key) is None or n in allowed[dim.key]):
+            if n is not None and (not dim.listed or n in allowed.get(dim.key, ())):
                 if n not in kept:
                     kept.append(n)
             else:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import W, _rollup_where, item_hits, needs_items
+from data.queries import W, _rollup_where, finer, holding
 
 
 def types_over_time(ask, f: Filters, grain: str) -> list[dict]:
@@ -50,8 +50,8 @@ def reconciliation(conn, f: Filters, tolerance: Decimal, limit: int = 500) -> di
     u = unreconciled.c
     diff = (u.payment_value - u.order_value).label("difference")
     where = [sa.func.abs(u.payment_value - u.order_value) > tolerance, *_rollup_where(u, f)]
-    if needs_items(f):
-        where.append(u.order_id.in_(item_hits(f)))
+    if finer(f):
+        where.append(u.order_id.in_(holding(f)))
     totals = conn.execute(sa.select(sa.func.count().label("orders"), sa.func.coalesce(sa.func.sum(diff), 0)
                                     .label("difference"),
                                     sa.func.coalesce(sa.func.sum(u.order_value), 0).label("order_value"),

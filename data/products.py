@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import _matched_orders, items
+from data.queries import _matched_orders, finer
 from data.reviews import reviews
 from data.semantic.answer import Statement
-from data.semantic.catalogue import PRICE_BANDS
+from data.semantic.catalogue import CATALOGUE, PRICE_BANDS
+from data.semantic.sql import chosen_items
 
 dim_products = sa.Table("dim_products", sa.MetaData(schema="warehouse"), *(sa.Column(c) for c in (
     "product_id", "product_category_name", "product_category_name_english", "product_photos_qty",
@@ -113,18 +114,12 @@ def find(conn, product_id: str) -> dict | None:
     return {**{k: row[k] for k in row.keys() if k != "product_id"}, "product_id": str(row["product_id"])}
 
 
-def _seller_ids(f: Filters):
-    return [sa.cast(s, sa.Uuid) for s in f.sellers]
-
-
 def _product_items(f: Filters, product_id: str):
-    """The product's items in the selected orders (a seller filter keeps that seller's items)."""
-    i = items.c
-    q = (sa.select(i.order_id, i.seller_id, i.price, i.freight_value)
-         .where(i.product_id == sa.cast(product_id, sa.Uuid), i.order_id.in_(_matched_orders(f))))
-    if f.sellers:
-        q = q.where(i.seller_id.in_(_seller_ids(f)))
-    return q.subquery("product_items")
+    """The product's items in the selected orders that meet the item filters (a seller filter keeps
+    that seller's items)."""
+    columns = ("order_id", "seller_id", "price", "freight_value")
+    chosen = chosen_items(CATALOGUE, {**finer(f), "product": (str(product_id),)}, columns).subquery("chosen", *columns)
+    return sa.select(chosen).where(chosen.c.order_id.in_(_matched_orders(f))).subquery("product_items")
 
 
 def product_kpis(ask, f: Filters, product_id: str) -> dict:

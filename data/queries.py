@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from data import names
-from data.filters import ALL_STATUSES, Filters
-from data.semantic.answer import answer
+from data.filters import ALL_STATUSES, DIMENSIONS, Filters
+from data.semantic.answer import answer, domain
+from data.semantic.catalogue import CATALOGUE
+from data.semantic.sql import chosen_items, orders_holding
 from data.semantic.model import Query
 
 W = sa.MetaData(schema="warehouse")
@@ -51,8 +53,21 @@ customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
 SOURCES = ("auto", "rollup", "facts")
 
 
-def needs_items(f: Filters) -> bool:
-    return bool(f.categories or f.sellers)
+def finer(f: Filters) -> dict[str, tuple]:
+    """The chosen values of the dimensions finer than an order (categories, sellers, payment types ...):
+    an order matches them through its items, payments or reviews."""
+    return {k: v for k, v in f.by_dimension().items() if CATALOGUE.dimensions[k].level != "order"}
+
+
+def only_categories(f: Filters) -> bool:
+    """Categories are the only finer filter: the tables kept per order and category answer it."""
+    return set(finer(f)) == {"category"}
+
+
+def holding(f: Filters):
+    """The orders holding rows that meet the finer filters (`finer`), from the catalogue's definitions."""
+    found = orders_holding(CATALOGUE, finer(f)).subquery("holding", "order_id")
+    return sa.select(found.c.order_id)
 
 
 def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
@@ -93,41 +108,22 @@ def _matched_orders(f: Filters, source: str = "auto"):
     category, instead of in every item. Known states read `customer_orders`, which has every
     order whose customer has a state (only unknown customers lack a person), instead of joining
     every order of the range to its customer. source="facts" does neither: the tests compare."""
-    if f.categories and not f.sellers and source != "facts":
+    if only_categories(f) and source != "facts":
         b = order_categories.c
         q = sa.select(b.order_id).where(*_rollup_where(b, f))
         return q.distinct() if len(f.categories) > 1 else q
     if f.states and "??" not in f.states and source != "facts":
         p = customer_orders.c
         q = sa.select(p.order_id).where(*_rollup_where(p, f))
-        return q.where(p.order_id.in_(item_hits(f))) if needs_items(f) else q
+        return q.where(p.order_id.in_(holding(f))) if finer(f) else q
     o, c = orders.c, customers.c
     q = (sa.select(o.order_id).select_from(orders.outerjoin(customers, o.customer_id == c.customer_id))
          .where(o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
     if f.states:
         q = q.where(_state(c.customer_state).in_(f.states))
-    if needs_items(f):
-        q = q.where(o.order_id.in_(item_hits(f)))
+    if finer(f):
+        q = q.where(o.order_id.in_(holding(f)))
     return q
-
-
-def chosen_items(q, f: Filters):
-    """`q`, a select from the items, kept to the items of the filtered categories and sellers.
-
-    The products are joined only for a category filter: every item has its product row (the
-    loader adds an unknown member for a missing one), so the join would drop nothing, and hashing
-    120,000 products cost a seller's page a fifth of its time."""
-    i, p = items.c, products.c
-    if f.categories:
-        q = q.join(products, i.product_id == p.product_id).where(p.product_category_name_english.in_(f.categories))
-    if f.sellers:
-        q = q.where(i.seller_id.in_([sa.cast(s, sa.Uuid) for s in f.sellers]))
-    return q
-
-
-def item_hits(f: Filters):
-    """The orders holding an item of the filtered categories or sellers."""
-    return chosen_items(sa.select(items.c.order_id).select_from(items), f)
 
 
 GRAINS = ("day", "week", "month")
@@ -162,14 +158,16 @@ def period_end(grain: str, day):
 
 
 def bounds(conn) -> dict:
-    """What the filter bar offers: the data's first and last purchase dates, categories, statuses."""
+    """What the filter bar offers: the data's first and last purchase dates, the values each listed
+    filter dimension takes in the data ("values": key to sorted values, from the catalogue's
+    domains) and the last day the data fully covers."""
     o = orders.c
     first, last = conn.execute(sa.select(sa.func.min(o.purchase_date), sa.func.max(o.purchase_date))).one()
-    cats = conn.execute(sa.select(products.c.product_category_name_english).distinct()
-                        .order_by(products.c.product_category_name_english)).scalars().all()
-    statuses = conn.execute(sa.select(o.order_status).distinct().order_by(o.order_status)).scalars().all()
-    return {"first": first, "last": last, "categories": cats, "statuses": statuses,
-            "complete": complete_through(conn, last)}
+    values = {"status": conn.execute(sa.select(o.order_status).distinct().order_by(o.order_status)).scalars().all()}
+    for dim in DIMENSIONS:
+        if dim.listed and dim.key not in values:
+            values[dim.key] = sorted(v for v in domain(conn, CATALOGUE, dim.key) if v is not None)
+    return {"first": first, "last": last, "values": values, "complete": complete_through(conn, last)}
 
 
 def complete_through(conn, last):
@@ -230,11 +228,13 @@ def cities(conn, f: Filters, limit: int = 100) -> list[dict]:
     def cents(column):
         return sa.cast(sa.func.coalesce(sa.func.sum(column), 0), sa.Numeric) / sa.literal(100, sa.Numeric)
 
-    if f.sellers:
-        p, m, i = customer_orders.c, _matched_orders(f).cte("matched"), items.c
-        chosen = chosen_items(sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
-                              .select_from(items.join(m, i.order_id == m.c.order_id)).group_by(i.order_id),
-                              f).subquery()
+    if finer(f) and not only_categories(f):
+        p, m = customer_orders.c, _matched_orders(f).cte("matched")
+        kept = chosen_items(CATALOGUE, finer(f), ("order_id", "price", "freight_value")).subquery(
+            "chosen_items", "order_id", "price", "freight_value")
+        i = kept.c
+        chosen = (sa.select(i.order_id, sa.func.sum(i.price + i.freight_value).label("revenue"))
+                  .select_from(m.join(kept, i.order_id == m.c.order_id)).group_by(i.order_id).subquery())
         q = (sa.select(p.customer_city, p.customer_state, sa.func.coalesce(sa.func.sum(chosen.c.revenue), 0),
                        sa.func.count())
              .select_from(customer_orders.join(chosen, chosen.c.order_id == p.order_id)))

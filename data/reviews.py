@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from data.filters import ALL_STATUSES, Filters
-from data.queries import W, _rollup_where, _state, customers, holds_any, item_hits, needs_items, orders
+from data.queries import W, _rollup_where, _state, customers, finer, holding, holds_any, only_categories, orders
 
 KPIS = ("review_score", "reviews", "low_score_share", "comment_share")
 # The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
@@ -79,12 +79,12 @@ def low_scores(conn, f: Filters, limit: int = 100, plan: str = "orders") -> list
                 .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
         if f.states:
             keys = keys.where(_state(c.customer_state).in_(f.states))
-        if needs_items(f):
-            keys = keys.where(o.order_id.in_(item_hits(f)))
+        if finer(f):
+            keys = keys.where(o.order_id.in_(holding(f)))
     elif plan in ("walk", "orders"):
         where = _rollup_where(low.c, f)
-        if f.sellers:  # the seller's orders by the items' seller index, then their low reviews by order id
-            where.append(low.c.order_id.in_(item_hits(f)))
+        if finer(f) and not only_categories(f):  # e.g. a seller's orders by the items' seller index, then
+            where.append(low.c.order_id.in_(holding(f)))  # their low reviews by order id
         elif f.categories:
             where.append(holds_any(low.c.categories, f.categories))
         rows = low
@@ -113,7 +113,7 @@ def cheaper_low_scores_plan(ask, f: Filters, limit: int, last) -> str:
     looking them up costs more than a misjudged walk."""
     if f.sellers:
         return "orders"  # a seller's orders are few
-    every = replace(f, states=(), categories=(), statuses=ALL_STATUSES)
+    every = Filters(f.start, f.end, statuses=ALL_STATUSES)
     after = ask(replace(every, start=f.end + timedelta(days=1), end=last), ("low_reviews",))[0]["low_reviews"] \
         if f.end < last else 0
     matched = ask(replace(f, categories=()), ("low_reviews",))[0]["low_reviews"]

@@ -256,7 +256,12 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     cur.execute(ws.TOUCHED_DATES)
     if orders_all_new:  # a first load touched every day there is
         cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")
-    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step)
+    # A delta lists the people it touched, whose orders alone are listed again; a first load, or new
+    # category names (which reach every order of a product), lists everyone's.
+    people = not orders_all_new and not cur.execute("SELECT EXISTS (TABLE chg_categories)").fetchone()[0]
+    if people:
+        cur.execute(ws.TOUCHED_PEOPLE)
+    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step, people=people)
     semantic_rollups.refresh(cur, CATALOGUE, step=reporter.step)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")

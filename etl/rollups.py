@@ -63,17 +63,20 @@ JOIN warehouse.dim_products p USING (product_id);
 ANALYZE rollup_items;
 """
 
+# The people whose list of orders is rebuilt: everyone ({people} = "true"), or those a load touched
+# ({people} tests the person against `touched_people`, which the loader fills): their orders are
+# found by the customers' person index, so a delta reads its people's orders, not all history.
 REPEAT_BUYERS = """
 CREATE TEMP TABLE new_repeat_orders ON COMMIT DROP AS
 WITH people AS (
     SELECT c.customer_unique_id FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id)
-    WHERE c.customer_unique_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+    WHERE c.customer_unique_id IS NOT NULL AND {people} GROUP BY 1 HAVING count(*) > 1
 )
 SELECT o.order_id, c.customer_unique_id, o.purchase_date, coalesce(c.customer_state, '??') AS customer_state,
        o.order_status,
        coalesce((SELECT array_agg(DISTINCT p.product_category_name_english ORDER BY p.product_category_name_english)
                  FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id)
-                 WHERE i.order_id = o.order_id), '{}') AS categories,
+                 WHERE i.order_id = o.order_id), '{{}}') AS categories,
        min(o.purchase_date) OVER person AS first_date,
        nth_value(o.purchase_date, 2) OVER (person ORDER BY o.purchase_date, o.order_id
                                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS second_date,
@@ -81,14 +84,19 @@ SELECT o.order_id, c.customer_unique_id, o.purchase_date, coalesce(c.customer_st
 FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id) JOIN people USING (customer_unique_id)
 WINDOW person AS (PARTITION BY c.customer_unique_id);
 
+CREATE TEMP TABLE old_repeat_orders ON COMMIT DROP AS
+SELECT * FROM warehouse.repeat_buyer_orders rb WHERE {people_rb};
+
 INSERT INTO touched_dates
 SELECT purchase_date FROM (
-    (TABLE new_repeat_orders EXCEPT TABLE warehouse.repeat_buyer_orders)
-    UNION ALL (TABLE warehouse.repeat_buyer_orders EXCEPT TABLE new_repeat_orders)) changed;
+    (TABLE new_repeat_orders EXCEPT TABLE old_repeat_orders)
+    UNION ALL (TABLE old_repeat_orders EXCEPT TABLE new_repeat_orders)) changed;
 
-DELETE FROM warehouse.repeat_buyer_orders;
+DELETE FROM warehouse.repeat_buyer_orders rb WHERE {people_rb};
 INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
+DROP TABLE new_repeat_orders, old_repeat_orders;
 """
+TOUCHED_PEOPLE = "c.customer_unique_id IN (SELECT customer_unique_id FROM touched_people)"
 
 UNRECONCILED = f"""
 DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
@@ -155,16 +163,19 @@ INSERT INTO warehouse.low_reviews
 SELECT low.*, coalesce(c.categories, '{{}}') FROM low LEFT JOIN categories c USING (order_id);
 """
 
-DIM_DATE = """
+# Every day from the first purchase to the last date any order names, grown by the touched days'
+# orders only (the calendar is a few thousand rows; the orders' dates are what would cost a scan).
+DIM_DATE = f"""
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
        extract(isodow FROM d), trim(to_char(d, 'Day')), trim(to_char(d, 'Month')),
        date_trunc('week', d)::date, date_trunc('month', d)::date, extract(isodow FROM d) >= 6
 FROM generate_series(
-    (SELECT min(purchase_date) FROM warehouse.fact_orders),
-    (SELECT greatest(max(purchase_date), max(order_estimated_delivery_date)::date,
-                     max(order_delivered_customer_date)::date)
-     FROM warehouse.fact_orders),
+    least((SELECT min(purchase_date) FROM touched_dates), (SELECT min(date_key) FROM warehouse.dim_date)),
+    greatest((SELECT max(greatest(purchase_date, order_estimated_delivery_date::date,
+                                  order_delivered_customer_date::date))
+              FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED}),
+             (SELECT max(date_key) FROM warehouse.dim_date)),
     interval '1 day') AS d
 ON CONFLICT (date_key) DO NOTHING;
 """
@@ -174,16 +185,22 @@ ROLLUPS = (("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_O
            ("low_reviews", LOW_REVIEWS))
 
 
-def refresh(cur, rebuilt, step=None) -> int:
+def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
     """Rebuild the rollups for the touched days; return how many days were rebuilt.
 
     `rebuilt(cur, table, active)` is the loader's context that drops a table's indexes and builds
     them again afterwards: used when a rollup is empty (a first load), where it is much cheaper.
     `step(message)`, when given, hears of each rollup as it is done (the operator's progress).
+    `people`: the loader has listed the people it touched in `touched_people`, and only their
+    orders are listed again (else everyone's are).
     """
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
-    cur.execute(REPEAT_BUYERS)
+    began = time.monotonic()
+    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE if people else "true",
+                                     people_rb=TOUCHED_PEOPLE.replace("c.", "rb.") if people else "true"))
+    if step is not None:
+        step(f"repeat buyers' orders ({time.monotonic() - began:.1f}s)")
     cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
@@ -196,7 +213,10 @@ def refresh(cur, rebuilt, step=None) -> int:
         if step is not None:
             step(f"rollup {k}/{len(ROLLUPS)}: {table} ({time.monotonic() - began:.1f}s)")
     cur.execute("DROP TABLE rollup_orders, rollup_items")
+    began = time.monotonic()
     cur.execute(DIM_DATE)
+    if step is not None:
+        step(f"dates ({time.monotonic() - began:.1f}s)")
     return days
 
 

@@ -20,6 +20,7 @@ from data.semantic.sql import Statement, measure_rows
 from etl.rollups import REBUILD_LOCK
 
 TYPES = {"text": "text", "int": "integer", "uuid": "text"}
+LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
 STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
 
 
@@ -40,8 +41,15 @@ def ordered(c: Catalogue) -> list[Rollup]:
 
 def ddl(c: Catalogue, r: Rollup) -> str:
     cols = (["period date NOT NULL"] + [f'"{d}" {TYPES[c.dimensions[d].type]}' for d in r.dimensions]
+            + ([f'"{r.overlap}" {LIST_TYPES[c.dimensions[r.overlap].type]} NOT NULL'] if r.overlap else [])
             + [f'"{m}" {"bigint" if c.measures[m].agg == "count" else "numeric"} NOT NULL' for m in r.measures])
-    return f"CREATE TABLE {r.table} ({', '.join(cols)}); CREATE INDEX ON {r.table} (period)"
+    return f"CREATE TABLE {r.table} ({', '.join(cols)})"
+
+
+def indexes(c: Catalogue, r: Rollup) -> list[str]:
+    """The period, and a selective dimension with the period (made after the rows are in)."""
+    return [f"CREATE INDEX ON {r.table} (period)",
+            *(f'CREATE INDEX ON {r.table} ("{d}", period)' for d in r.dimensions if c.dimensions[d].selective)]
 
 
 def _touched_periods(grain: str) -> str:
@@ -59,6 +67,10 @@ def _touched_days(grain: str) -> str:
 def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
     """The INSERT of `r`'s rows: of the periods holding touched days, or of all history."""
     dims = ", ".join(f'"{d}"' for d in r.dimensions)
+    if r.overlap:
+        cols = ", ".join(["period", *(f'"{d}"' for d in (*r.dimensions, r.overlap, *r.measures))])
+        days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
+        return f"INSERT INTO {r.table} ({cols}) {sql.overlap_fill(c, r, days)}"
     cols = ", ".join(["period", *(f'"{d}"' for d in r.dimensions), *(f'"{m}"' for m in r.measures)])
     group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
     if r.source:
@@ -74,9 +86,6 @@ def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
     picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
     sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
     return f"INSERT INTO {r.table} ({cols}) SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
-
-
-LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
 
 
 def people_ddl(c: Catalogue) -> str:
@@ -149,6 +158,8 @@ def build_one(cur, c: Catalogue, r: Rollup) -> tuple[int, float]:
     cur.execute(ddl(c, r))
     cur.execute(fill(c, r, touched=False))
     rows = cur.rowcount
+    for statement in indexes(c, r):
+        cur.execute(statement)
     cur.execute(f"ANALYZE {r.table}")
     seconds = time.monotonic() - began
     _record(cur, c, r, rows, seconds)

@@ -258,6 +258,23 @@ WHERE o.order_id IN (
 )
 """
 
+# The people whose orders a load may have changed (a new or changed order, item, payment or review,
+# a customer or product row): who they are now, and who they were in the repeat buyers' list.
+TOUCHED_PEOPLE = """
+CREATE TEMP TABLE touched_people ON COMMIT DROP AS
+WITH changed AS (
+    SELECT order_id FROM touched_orders
+    UNION SELECT order_id FROM child_orders
+    UNION SELECT f.order_id FROM warehouse.fact_orders f JOIN chg_customers c USING (customer_id)
+    UNION SELECT i.order_id FROM warehouse.fact_order_items i JOIN chg_products p USING (product_id)
+)
+SELECT c.customer_unique_id FROM changed JOIN warehouse.fact_orders o USING (order_id)
+JOIN warehouse.dim_customers c USING (customer_id) WHERE c.customer_unique_id IS NOT NULL
+UNION
+SELECT rb.customer_unique_id FROM changed JOIN warehouse.repeat_buyer_orders rb USING (order_id);
+ANALYZE touched_people;
+"""
+
 QUARANTINE = """
 INSERT INTO etl.quarantine (run_id, file_name, line_number, table_name, reason, raw)
 SELECT %(run_id)s, f.file_name,

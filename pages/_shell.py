@@ -55,24 +55,25 @@ def sign_out():
 
 
 def filter_bar():
-    """The dates, then one dropdown per declared filter dimension (data.filters.DIMENSIONS); on a phone
-    they fold behind a button, and the line saying what is shown, with a chip per active filter, stays."""
+    """The dates, then one dropdown per declared filter dimension (data.filters.DIMENSIONS), wrapping
+    onto a second line on a desktop; on a phone they fold behind a button, and the line saying what
+    is shown, with a chip per active filter, stays."""
     dims = [dbc.Col([dbc.Label(d.label, html_for=f"filter-{d.key}", className="small mb-0"),
                      dcc.Dropdown(id={"type": "filter", "key": d.key}, placeholder=d.placeholder, multi=True,
-                                  clearable=True, maxHeight=320, optionHeight=32)], md=2, xl=True,
+                                  clearable=True, maxHeight=320, optionHeight=32)], md=4, lg=2,
                     id=f"filter-{d.key}")
             for d in DIMENSIONS]
     controls = dbc.Row([
         dbc.Col([dbc.Label("Dates", html_for="filter-preset", className="small mb-0"),
                  dcc.Dropdown(id="filter-preset", options=[{"label": a, "value": b} for a, b in PRESETS],
-                              value=DEFAULT_PRESET, clearable=False, maxHeight=360)], md=2, xl=True),
+                              value=DEFAULT_PRESET, clearable=False, maxHeight=360)], md=4, lg=2),
         dbc.Col([dbc.Label("Custom range", className="small mb-0"),
                  dcc.DatePickerRange(id="filter-dates", display_format="YYYY-MM-DD", minimum_nights=0)],
-                md=4, xl=3),
+                md=8, lg=4),
         dbc.Col([dbc.Label("Compare with", html_for="filter-compare", className="small mb-0"),
                  dcc.Dropdown(id="filter-compare", clearable=False, searchable=False, value="previous",
                               options=[{"label": "Previous period", "value": "previous"},
-                                       {"label": "Same period last year", "value": "year"}])], md=2, xl=True),
+                                       {"label": "Same period last year", "value": "year"}])], md=4, lg=2),
         *dims,
     ], className="g-2")
     return html.Div(dbc.Container([

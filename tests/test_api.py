@@ -105,9 +105,9 @@ def test_requests_that_are_not_questions_get_the_apis_errors(server):
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "request_entity_too_large"
 
 
-STAR_QUESTION = {"metrics": ["customers"],  # people of either of two sellers: only the fact tables know
-                 "filters": {**ALL_OF_IT, "seller": ["e1000000-0000-0000-0000-000000000001",
-                                                     "e1000000-0000-0000-0000-000000000002"]}}
+STAR_QUESTION = {"metrics": ["customers"],  # people of either of two sellers at any hour: no rollup keeps both
+                 "filters": {**ALL_OF_IT, "hour": list(range(24)),
+                             "seller": ["e1000000-0000-0000-0000-000000000001", "e1000000-0000-0000-0000-000000000002"]}}
 
 
 def test_a_question_slower_than_the_timeout_is_cancelled_with_a_clear_message(server):

@@ -579,6 +579,21 @@ def test_an_unknown_seller_in_a_link_is_dropped_with_a_notice(live_app, browser)
     assert "Seller:" not in filter_chips(browser)
 
 
+def test_payment_type_and_seller_state_filter_every_page_from_the_url_and_the_bar(live_app, browser):
+    """The two filters added as declarations: read from the URL, shown as chips and in their dropdowns,
+    kept across pages, checked against the data (a value it does not hold is dropped with a notice)."""
+    sign_in(browser, live_app, "/sellers?start=2017-01-01&end=2018-08-31&payment_type=voucher,cash&seller_state=SP")
+    wait(browser, 30).until(lambda d: "Payment: Voucher" in filter_chips(d)
+                            and "Seller state: São Paulo (SP)" in filter_chips(d))
+    assert "ignored payment_type='cash': unknown payment_type" in browser.find_element(By.ID, "notices").text
+    bar = browser.find_element(By.ID, "filter-payment_type").text
+    assert "Payment" in bar and "Voucher" in bar
+    browser.find_element(By.CSS_SELECTOR, "a.nav-link[href^='/customers']").click()
+    wait(browser, 20).until(lambda d: d.current_url.startswith(live_app + "/customers?")
+                            and "payment_type=voucher" in d.current_url and "seller_state=SP" in d.current_url)
+    wait(browser, 30).until(lambda d: "Payment: Voucher" in filter_chips(d))
+
+
 def test_the_navbar_keeps_the_filters_and_back_and_forward_step_once(live_app, browser):
     view = "?start=2018-01-01&end=2018-06-30&state=SP"
     sign_in(browser, live_app, "/" + view)

@@ -7,7 +7,7 @@ from dash import no_update
 from flask_login import login_user
 
 from app import create_app
-from callbacks import _export, customers, delivery, geography, overview, products, reviews, sales
+from callbacks import _export, customers, delivery, geography, overview, products, reviews, sales, sellers
 from data import users
 from data.db import make_engine
 from data.filters import DEFAULT_STATUSES
@@ -91,6 +91,15 @@ def test_every_chart_of_a_dimension_cross_filters_and_keeps_its_shape(app):
     assert bright == [1] and min(bars.marker.opacity) < 1
     states = delivery.states({**VIEW, "state": "RJ"}, "light").data[0]  # the fixture delivers only to SP
     assert list(states.x) == ["SP"] and list(states.marker.opacity) == [0.3]
+    # The two filters added as declarations cross-filter too: payment types and seller states.
+    slice_click = {"points": [{"customdata": "voucher"}]}
+    assert overview.filter_by_payment_type(slice_click, "?state=SP") == "?state=SP&payment_type=voucher"
+    assert sellers.filter_by_seller_state({"points": [{"customdata": "PR"}]}, "?payment_type=voucher") == (
+        "?payment_type=voucher&seller_state=PR")
+    mix = overview.payment_mix({**VIEW, "payment_type": ["voucher"]}, "light").data[0]
+    assert "voucher" in mix.customdata and len(mix.customdata) > 1  # every type, the picked one bright
+    by_state = sellers.states({**VIEW, "seller_state": ["PR"]}, "light").data[0]
+    assert set(by_state.x) == {"SP", "PR"} and [o for s, o in zip(by_state.x, by_state.marker.opacity) if s == "PR"] == [1]
 
 
 def test_seller_and_product_links_name_them_and_their_text_cannot_break_out():

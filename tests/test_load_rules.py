@@ -179,6 +179,37 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     assert_rollups_match_facts(sql)
 
 
+def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(tmp_path, db_url, sql):
+    """A delta rebuilds the repeat buyers' orders of the people it touched only (and grows the
+    calendar from its own orders); what it leaves must equal rebuilding everything from the facts."""
+    from etl.rollups import ensure_current
+
+    people = ("a1000000000000000000000000000001", "a1000000000000000000000000000002", "a1000000000000000000000000000003")
+    write(tmp_path / "day1", "o.csv", H["orders"] + "".join(order_row(i, f"2017-10-0{i} 10:00:00") for i in range(1, 6)))
+    write(tmp_path / "day1", "c.csv", H["customers"] + "".join(
+        f"{C.format(i)},{people[min(i, 5) // 2]},01037,sao paulo,SP\n" for i in range(1, 6)))  # 1 | 2,3 | 4,5
+    load(db_url, tmp_path / "day1")
+    table = "SELECT order_id::text, customer_unique_id::text, purchase_date, first_date, second_date, order_cents " \
+            "FROM warehouse.repeat_buyer_orders ORDER BY 1"
+    assert {r[1] for r in sql(table)} == {"a1000000-0000-0000-0000-000000000002",
+                                         "a1000000-0000-0000-0000-000000000003"} and len(sql(table)) == 4
+    # Day 2: person 1 orders again (a repeat buyer now), customer 5 turns out to be person 1 (person 3
+    # keeps one order and leaves the list), and an order far later stretches the calendar.
+    write(tmp_path / "day2", "o.csv", H["orders"] + order_row(6, "2017-11-20 09:00:00", customer=C.format(1))
+          + order_row(7, "2018-03-01 09:00:00", customer=C.format(2)))
+    write(tmp_path / "day2", "c.csv", H["customers"] + f"{C.format(5)},{people[0]},01037,sao paulo,SP\n")
+    load(db_url, tmp_path / "day2")
+    after_delta = sql(table), sql("SELECT min(date_key), max(date_key), count(*) FROM warehouse.dim_date")
+    assert after_delta[1][0][1] >= datetime(2018, 3, 1).date()
+    sql("UPDATE etl.rollup_state SET version = 0")  # everything again, from the facts
+    with psycopg.connect(db_url) as conn:
+        assert ensure_current(conn)
+    assert (sql(table), sql("SELECT min(date_key), max(date_key), count(*) FROM warehouse.dim_date")) == after_delta
+    assert {r[1] for r in after_delta[0]} == {"a1000000-0000-0000-0000-000000000001",
+                                             "a1000000-0000-0000-0000-000000000002"}
+    assert_rollups_match_facts(sql)
+
+
 @pytest.mark.parametrize("stage", ["stage:orders", "upsert:items", "rollups", "end", "commit"])
 def test_a_failure_late_in_the_load_changes_nothing(tmp_path, db_url, sql, stage):
     load(db_url, FIXTURES / "tiny")

@@ -26,12 +26,17 @@ FIRST, LAST = date(2017, 10, 2), date(2018, 1, 15)
 
 def test_nonsense_parameters_are_ignored_with_a_notice():
     f, notices = filters.parse({"start": "2018-13-45", "end": "yesterday", "state": "SP,XX,'; DROP TABLE x;--",
-                                "category": "health_beauty,nope", "seller": "not-an-id", "status": "delivered,bogus"},
-                               FIRST, LAST, categories=["health_beauty"])
+                                "category": "health_beauty,nope", "seller": "not-an-id", "status": "delivered,bogus",
+                                "payment_type": "Voucher,cash", "seller_state": "pr,XX"},
+                               FIRST, LAST, {"category": ["health_beauty"], "payment_type": ["voucher", "boleto"],
+                                             "seller_state": ["PR", "SP"]})
     assert (f.start, f.end) == (date(2017, 10, 18), LAST)  # the last 90 days of data
     assert f.states == ("SP",) and f.categories == ("health_beauty",) and f.sellers == ()
-    assert f.statuses == ("delivered",)
-    assert len(notices) == 7 and any("DROP TABLE" in n and "unknown state" in n for n in notices)
+    assert f.statuses == ("delivered",) and f.payment_types == ("voucher",) and f.seller_states == ("PR",)
+    assert len(notices) == 9 and any("DROP TABLE" in n and "unknown state" in n for n in notices)
+    assert "ignored payment_type='cash': unknown payment_type" in notices
+    assert filters.to_query(f)["payment_type"] == "voucher" and filters.to_query(f)["seller_state"] == "PR"
+    assert filters.from_store(filters.to_store(f)) == f and f.by_dimension()["payment_type"] == ("voucher",)
     assert filters.parse({"start": ["nonsense"]}, FIRST, LAST)[1] == [
         "ignored start='nonsense': not a date (use YYYY-MM-DD)"]  # URL values arrive as lists
     many = filters.parse({"state": ",".join(f"X{i}" for i in range(500))}, FIRST, LAST)[1]
@@ -122,7 +127,8 @@ QUESTIONS = {  # with categories: order_categories against the facts
                                                       "sports_leisure", "unknown"])))
 def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, category):
     """Every question the rollups answer, on random filters, equals the answer from the fact tables."""
-    f = Filters(min(a, b), max(a, b), tuple(states), (category,) if category else (), (), tuple(statuses))
+    f = Filters(min(a, b), max(a, b), states=tuple(states), categories=(category,) if category else (),
+                statuses=tuple(statuses))
     for name, ask in QUESTIONS.items():
         rollup, facts = ask(demo_conn, f, source="rollup"), ask(demo_conn, f, source="facts")
         if isinstance(rollup, list):
@@ -141,7 +147,7 @@ def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, ca
                            min_size=1, max_size=3, unique=True))
 def test_orders_matched_through_order_categories_equal_those_found_in_the_items(demo_conn, a, b, states, statuses,
                                                                                  categories):
-    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories), (), tuple(statuses))
+    f = Filters(min(a, b), max(a, b), states=tuple(states), categories=tuple(categories), statuses=tuple(statuses))
     fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
     assert fast == slow
 
@@ -160,7 +166,7 @@ def test_orders_matched_by_state_through_customer_orders_equal_those_of_the_cust
                                                                                      by_seller):
     sellers = _top_seller(demo_conn)
     sellers = sellers if by_seller else ()
-    f = Filters(min(a, b), max(a, b), tuple(states), (), sellers, tuple(statuses))
+    f = Filters(min(a, b), max(a, b), states=tuple(states), sellers=sellers, statuses=tuple(statuses))
     fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
     assert fast == slow
 
@@ -194,8 +200,8 @@ def test_seller_answers_for_several_categories_count_each_order_once(demo_conn, 
     w = demo_warehouse
     for view in (Filters(f.start, f.end, categories=(*pair, "unknown"), sellers=(seller,) if by_seller else (),
                          statuses=f.statuses),
-                 Filters(f.start, f.end, ("SP", "RJ"), (*pair, "unknown"), (seller,) if by_seller else (),
-                         ("delivered", "shipped"))):
+                 Filters(f.start, f.end, states=("SP", "RJ"), categories=(*pair, "unknown"),
+                         sellers=(seller,) if by_seller else (), statuses=("delivered", "shipped"))):
         board = {r["seller_id"]: r for r in w.leaderboard(view, 5000)}
         star = {r["seller"]: r for r in w.ask(view, ("orders", "revenue", "reviews"), ("seller",))}
         assert {k: (r["orders"], r["revenue"]) for k, r in board.items()} == {
@@ -442,7 +448,7 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, de
     revenue, orders, aov, people, _, _ = answers["overview-kpi"][0][0]
     k = demo_warehouse.kpis(f)
     assert (revenue, orders, people) == (k["revenue"], k["orders"], k["customers"])
-    mine = Filters(f.start, f.end, f.states, sellers=(seller,))
+    mine = Filters(f.start, f.end, states=f.states, sellers=(seller,))
     assert [r[1] for r in answers["seller-kpi"][0] if str(r[0]) == seller] == [
         demo_warehouse.leaderboard(mine)[0]["revenue"]]
     people, new, repeat = answers["customers-kpi"][0][0]
@@ -457,21 +463,65 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, de
 def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, demo_warehouse, a, b, states, categories, limit,
                                                                    by_seller):
     sellers = _top_seller(demo_conn)
-    f = Filters(min(a, b), max(a, b), tuple(states), tuple(categories), sellers if by_seller else ())
+    f = Filters(min(a, b), max(a, b), states=tuple(states), categories=tuple(categories),
+                sellers=sellers if by_seller else ())
     walked = reviews.low_scores(demo_conn, f, limit, plan="walk")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="orders")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="facts")  # low_reviews holds what the facts do
     assert demo_warehouse.low_scores(f, limit) == walked
 
 
-@pytest.mark.parametrize("view", ["all", "state", "category", "two categories", "seller"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, states=st.lists(st.sampled_from(("SP", "RJ", "MG", "??")), max_size=2, unique=True),
+       payment_types=st.lists(st.sampled_from(("credit_card", "boleto", "voucher", "debit_card")), max_size=2,
+                              unique=True),
+       seller_states=st.lists(st.sampled_from(("SP", "PR", "MG", "RJ")), max_size=2, unique=True),
+       category=st.sampled_from([(), ("bed_bath_table",), ("health_beauty", "toys")]))
+def test_payment_type_and_seller_state_filters_reach_the_hand_written_analyses(demo_conn, demo_warehouse, a, b,
+                                                                               states, payment_types, seller_states,
+                                                                               category):
+    """The two filters added as declarations select the same orders in the hand-written analyses
+    (people, low scores, reconciliation) as in the semantic layer's answers (checked against the star)."""
+    f = Filters(min(a, b), max(a, b), states=tuple(states), payment_types=tuple(payment_types),
+                seller_states=tuple(seller_states), categories=category)
+    asked = demo_warehouse.ask(f, ("customers", "low_reviews", "orders"))[0]
+    for source in ("rollup", "facts"):
+        assert customers.summary(demo_conn, f, source)["customers"] == asked["customers"], source
+    low = reviews.low_scores(demo_conn, f, 100_000, plan="walk")
+    assert low == reviews.low_scores(demo_conn, f, 100_000, plan="orders") == reviews.low_scores(
+        demo_conn, f, 100_000, plan="facts")
+    assert len(low) == asked["low_reviews"]
+    differ = payments.reconciliation(demo_conn, f, D("0"), 100_000)
+    def any_of(column, name):  # no values: every row
+        return f"(cardinality(CAST(:{name} AS text[])) = 0 OR {column} = ANY(CAST(:{name} AS text[])))"
+    naive = demo_conn.execute(sa.text(
+        "SELECT count(*) FROM warehouse.fact_orders o LEFT JOIN warehouse.dim_customers c USING (customer_id) "
+        "WHERE o.purchase_date BETWEEN :a AND :b AND o.order_status IN :statuses AND o.payment_value <> o.order_value "
+        f"AND {any_of('coalesce(c.customer_state, $$??$$)', 'states')} "
+        f"AND (cardinality(CAST(:types AS text[])) = 0 OR EXISTS (SELECT 1 FROM warehouse.fact_payments pay "
+        f"     WHERE pay.order_id = o.order_id AND {any_of('pay.payment_type', 'types')})) "
+        "AND (cardinality(CAST(:sstates AS text[])) + cardinality(CAST(:cats AS text[])) = 0 OR EXISTS (SELECT 1 "
+        "     FROM warehouse.fact_order_items i JOIN warehouse.dim_products p USING (product_id) "
+        "     LEFT JOIN warehouse.dim_sellers s USING (seller_id) "
+        f"    WHERE i.order_id = o.order_id AND {any_of('s.seller_state', 'sstates')} "
+        f"    AND {any_of('p.product_category_name_english', 'cats')}))"
+    ).bindparams(sa.bindparam("statuses", expanding=True)),
+        {"a": f.start, "b": f.end, "statuses": list(f.statuses), "states": list(states), "types": list(payment_types),
+         "sstates": list(seller_states), "cats": list(category)}).scalar()
+    assert differ["totals"]["orders"] == naive
+
+
+@pytest.mark.parametrize("view", ["all", "state", "category", "two categories", "seller", "payment type",
+                                  "seller state and category"])
 def test_cities_add_up_to_the_known_customers_revenue_and_orders(demo_conn, demo_warehouse, view):
     """Each path of the cities answer (customer_orders, order_categories, a seller's items) gives the
     revenue and orders of the view's known customers, split by city."""
     cats = [r["category"] for r in demo_warehouse.top_categories(Filters(date(2017, 1, 1), date(2018, 6, 30)), 2)]
     f = Filters(date(2017, 1, 1), date(2018, 6, 30), **{
         "all": {}, "state": {"states": ("SP", "RJ")}, "category": {"categories": tuple(cats[:1])},
-        "two categories": {"categories": tuple(cats)}, "seller": {"sellers": _top_seller(demo_conn)}}[view])
+        "two categories": {"categories": tuple(cats)}, "seller": {"sellers": _top_seller(demo_conn)},
+        "payment type": {"payment_types": ("voucher", "debit_card")},
+        "seller state and category": {"seller_states": ("SP", "MG"), "categories": tuple(cats[:1])}}[view])
     cities = queries.cities(demo_conn, f, limit=100_000)
     by_state = {r["state"]: r for r in demo_warehouse.revenue_by_state(f)}
     for state in {r["state"] for r in cities}:

@@ -14,9 +14,9 @@ from data.db import make_engine
 from data.scope import Scope
 from data.semantic import state
 from data.semantic.answer import answer
-from data.semantic.catalogue import CATALOGUE
+from data.semantic.catalogue import CATALOGUE, ORDER_DIMENSIONS
 from data.semantic.model import Query
-from data.semantic.planner import STAR, UnknownName, plan
+from data.semantic.planner import STAR, UnknownName, _split_by, plan
 from data.semantic.sql import compile_query
 from etl.load import load
 from tests.conftest import FIXTURES, generated_warehouse, write
@@ -99,8 +99,18 @@ def test_an_order_of_two_categories_counts_once_in_each_row_and_once_in_the_tota
     assert rows == [{"category": "bed_bath_table", "orders": 2, "revenue": D(90), "payments": D(91)},
                     {"category": "health_beauty", "orders": 2, "revenue": D(5), "payments": D(7)}]
     assert "categories" in src
-    rows, src = ask(powers, "orders", category=["health_beauty", "bed_bath_table"])
-    assert rows == [{"orders": 3}] and src == STAR  # one rollup row per category would count order 1 twice
+    # One rollup row per category counts order 1 (both categories) twice; its overlap row takes one off.
+    rows, src = ask(powers, "orders", "payments", "revenue", "reviews", category=["health_beauty", "bed_bath_table"])
+    assert rows == [{"orders": 3, "payments": D(95), "revenue": D(95), "reviews": 3}]
+    assert src.endswith("_categories")
+    q = Query(("orders",), JAN, FEB_END, filters={"category": ["health_beauty", "bed_bath_table"]})
+    assert "overlap_categories" in answer(powers, q).explain
+    rows, _ = ask(powers, "orders", "revenue", by=["date"], grain="month", category=["health_beauty", "bed_bath_table"])
+    assert rows == [{"date": JAN, "orders": 2, "revenue": D(7)}, {"date": date(2018, 2, 1), "orders": 1,
+                                                                   "revenue": D(88)}]
+    assert powers.execute(sa.text("SELECT count(*) FROM warehouse.rollup_overlap_categories")).scalar() == 1
+    assert powers.execute(sa.text("SELECT count(*) FROM warehouse.rollup_overlap_sellers")).scalar() == 1
+    assert powers.execute(sa.text("SELECT count(*) FROM warehouse.rollup_overlap_payment_types")).scalar() == 1
     rows, _ = ask(powers, "payments", "revenue", category=["health_beauty"])
     assert rows == [{"payments": D(7), "revenue": D(5)}]  # orders 1 and 2; only their health_beauty items
 
@@ -243,11 +253,14 @@ def test_every_rollup_the_planner_accepts_gives_the_stars_answer(demo, data):
     live = state.current(conn, CATALOGUE)
     star = compile_query(live, q, plan(live.star_only(), q))
     expected = [tuple(r) for r in conn.execute(star.text(), star.params)]
-    days = [r for r in live.rollups if r.grain == "day"]
+    overlaps = tuple(r for r in live.rollups if r.overlap)
+    days = [r for r in live.rollups if r.grain == "day" and not r.overlap]
     tried = set()
     for r in live.rollups:  # each rollup alone, and with each daily one for the range's edges
+        if r.overlap:
+            continue  # never an answer alone: beside each rollup below
         for fine in [None, *days]:
-            c = replace(live, rollups=(r,) if fine is None or fine is r else (r, fine))
+            c = replace(live, rollups=((r,) if fine is None or fine is r else (r, fine)) + overlaps)
             p = plan(c, q)
             if p.table == STAR or tuple(p.parts) in tried:
                 continue
@@ -258,6 +271,30 @@ def test_every_rollup_the_planner_accepts_gives_the_stars_answer(demo, data):
             event("answered by " + " + ".join(sorted({x.table for x in p.parts})))
 
 
+OVERLAPS = {r.overlap: r.name for r in CATALOGUE.rollups if r.overlap}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_several_values_of_a_multi_valued_dimension_are_exact_from_a_rollup_and_its_overlap(demo, data):
+    conn, values = demo
+    key = data.draw(st.sampled_from(sorted(OVERLAPS)))
+    q = data.draw(queries(values))
+    by = tuple(d for d in q.by if d in ("date", "weekday", *ORDER_DIMENSIONS))
+    filters = {k: v for k, v in q.filters.items() if k in ("state", "status")}
+    filters[key] = data.draw(st.lists(st.sampled_from(values[key]), min_size=2, max_size=3, unique=True))
+    q = CATALOGUE.prepare(replace(q, by=tuple(d for d in by if d not in q.metrics), filters=filters))
+    live = state.current(conn, CATALOGUE)
+    p = plan(live, q)
+    star = compile_query(live, q, plan(live.star_only(), q))
+    got = compile_query(live, q, p)
+    assert ([tuple(r) for r in conn.execute(got.text(), got.params)]
+            == [tuple(r) for r in conn.execute(star.text(), star.params)]), (q, p)
+    if p.table != STAR and _split_by(CATALOGUE, key, CATALOGUE.measures_of(q)):
+        assert OVERLAPS[key] in {x.table for x in p.parts}, p
+    event("answered by " + " + ".join(x.table for x in p.parts))
+
+
 def test_each_rollup_table_is_its_declaration(powers):
     from etl.semantic_rollups import TYPES
     for r in CATALOGUE.rollups:
@@ -266,5 +303,11 @@ def test_each_rollup_table_is_its_declaration(powers):
             "AND table_name = :t ORDER BY ordinal_position"), {"t": f"rollup_{r.name}"}).all()
         expected = [("period", "date"), *((d, TYPES[CATALOGUE.dimensions[d].type])
                                           for d in r.dimensions),
+                    *([(r.overlap, "ARRAY")] if r.overlap else []),
                     *((m, "bigint" if CATALOGUE.measures[m].agg == "count" else "numeric") for m in r.measures)]
         assert columns == expected, r.name
+        indexed = {row[0] for row in powers.execute(sa.text(
+            "SELECT regexp_replace(indexdef, '^.*USING btree ', '') FROM pg_indexes WHERE schemaname = 'warehouse' "
+            "AND tablename = :t"), {"t": f"rollup_{r.name}"})}
+        selective = {f'({d}, period)' for d in r.dimensions if CATALOGUE.dimensions[d].selective}
+        assert indexed == {"(period)", *selective}, r.name  # one value of a category or seller reads its rows

@@ -62,6 +62,23 @@ def test_a_dimension_that_splits_orders_is_exact_only_grouped_or_with_one_value(
     assert plan(lean, q("orders")).table == STAR and plan(lean, q("items")).table == "daily_categories"
 
 
+def test_several_values_of_a_splitting_dimension_are_a_rollup_less_the_orders_it_counts_twice():
+    overlap = Rollup("overlap_categories", "day", ("state", "status"), ("orders", "revenue", "items", "payments"),
+                     rows=300, overlap="category")
+    c = replace(C, rollups=(*C.rollups, overlap))
+    p = plan(c, q("orders", "revenue", category=["toys", "auto"], state=["SP"]))
+    assert [x.table for x in p.parts] == ["daily_categories", "overlap_categories"]
+    assert p.parts[1].measures == ("orders",)  # an item has one category: revenue is not counted twice
+    assert "less the orders holding two or more" in p.reason
+    assert plan(c, q("orders", category=["toys"])).parts[-1].table == "daily_categories"  # one value: no overlap
+    assert plan(c, q("orders", by=["category"], category=["toys", "auto"])).table == "daily_categories"
+    assert plan(c, q("orders")).table == "monthly"  # the overlap table never answers alone
+    # The overlap table must hold every other dimension asked.
+    p = plan(c, q("orders", by=["payment_type"], category=["toys", "auto"]))
+    assert p.table == STAR and "overlap_categories: lacks dimension payment_type" in p.reason
+    assert plan(c, q("orders", payment_type=["voucher", "boleto"])).table == STAR  # no overlap of payment types
+
+
 def test_a_dimension_fixed_by_an_asked_one_is_summed_over_without_splitting_orders():
     dims = {**DIMENSIONS, "product": Dimension("product", "Product", "item", "i.product_id::text")}
     products = Rollup("daily_products", "day", ("state", "status", "category", "product"), ("orders", "revenue"),

@@ -58,7 +58,9 @@ MEASURES = {m.key: m for m in (
             "CASE WHEN {first_order} < {period} THEN c.customer_unique_id END",
             people="CASE WHEN rb.first_date < {period} THEN rb.person END"),
 )}
-PEOPLE = People("repeat_orders", ("state", "status", "hour", "delivery_days", "days_late"),
+# The dimensions an order has one value of (the date aside).
+ORDER_DIMENSIONS = ("state", "status", "hour", "delivery_days", "days_late")
+PEOPLE = People("repeat_orders", ORDER_DIMENSIONS,
                 ("category", "product", "seller", "seller_state", "price_band", "payment_type", "installments",
                  "review_score"))
 
@@ -129,10 +131,12 @@ DIMENSIONS = {d.key: d for d in (
               domain=tuple(range(24))),
     Dimension("state", "Customer state", "order", "coalesce(c.customer_state, '??')", domain=(*STATES, "??")),
     Dimension("status", "Order status", "order", "o.order_status", default=DEFAULT_STATUSES, domain=ALL_STATUSES),
-    Dimension("category", "Category", "item", "p.product_category_name_english",
+    Dimension("category", "Category", "item", "p.product_category_name_english", selective=True,
               domain="SELECT DISTINCT product_category_name_english FROM warehouse.dim_products"),
-    Dimension("product", "Product", "item", "i.product_id::text", type="uuid", star_filter="i.product_id"),
-    Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid", star_filter="i.seller_id"),
+    Dimension("product", "Product", "item", "i.product_id::text", type="uuid", star_filter="i.product_id",
+              selective=True),
+    Dimension("seller", "Seller", "item", "i.seller_id::text", type="uuid", star_filter="i.seller_id",
+              selective=True),
     Dimension("seller_state", "Seller state", "item", "coalesce(s.seller_state, '??')",
               domain="SELECT DISTINCT coalesce(seller_state, '??') FROM warehouse.dim_sellers"),
     Dimension("price_band", "Price band", "item", f"width_bucket(i.price, ARRAY{list(PRICE_BANDS)})",
@@ -177,6 +181,20 @@ ROLLUPS = (
     Rollup("daily_sellers", "day", ("state", "status", "seller", "seller_state"), SELLER_SUMS),
     Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), SELLER_SUMS, source="daily_sellers"),
     Rollup("daily_seller_categories", "day", ("state", "status", "category", "seller", "seller_state"), SELLER_SUMS),
+    # One category with a breakdown the rollups above keep without it (indexed by category, so a
+    # category's rows are read alone): the pages' mixes, histograms and heatmap for a category.
+    Rollup("daily_category_orders", "day", ("state", "status", "category", "hour", "delivery_days", "days_late"),
+           ORDER_SUMS + REVIEW_SUMS),
+    Rollup("daily_category_payments", "day", ("state", "status", "category", "payment_type", "installments"),
+           ("orders",) + PAYMENT_SUMS),
+    Rollup("daily_category_price_bands", "day", ("state", "status", "category", "price_band"), ("orders",) + ITEM_SUMS),
+    Rollup("daily_category_review_scores", "day", ("state", "status", "category", "review_score"),
+           ("orders",) + REVIEW_SUMS),
+    # The orders holding several values of a multi-valued dimension, so that several categories (or
+    # sellers, seller states, payment types) are answered from the rollups above, not the star.
+    *(Rollup(f"overlap_{plural}", "day", ORDER_DIMENSIONS, EVERY_SUM, overlap=key) for key, plural in (
+        ("category", "categories"), ("seller", "sellers"), ("seller_state", "seller_states"),
+        ("payment_type", "payment_types"))),
 )
 
 # What the star's dimension tables fix: one state per seller, one category per product.

@@ -67,6 +67,8 @@ class Dimension:
     domain: tuple | str | None = None  # the values it can take, or SQL that lists them; None: not checked
     star_filter: str | None = None  # what a filter compares on the star, when not `expr` (an indexed
     # uuid column rather than its text: a seller's items are found by the index)
+    selective: bool = False  # one value picks a small share of the rows (a category, a seller): every
+    # rollup keeping it is indexed by it and the period, so such a filter reads only its rows
 
     def value(self, raw):
         """A filter value as this dimension holds it; ValueError when it cannot be one."""
@@ -92,6 +94,12 @@ class Rollup:
     measures: tuple[str, ...]
     rows: int = 0  # an estimate of its size: the planner prefers the smallest that answers exactly
     source: str | None = None  # a finer rollup it is summed from; None: the star schema
+    # An overlap table, not an answer: one row per order holding two or more values of this
+    # multi-valued dimension (an order of two categories), with its own totals of `measures` and
+    # its values as an array. A rollup's rows summed over several values of that dimension count
+    # such an order once per value it holds among them; subtracting (matches - 1) times its totals
+    # makes the sum exact. Such orders are few (a few percent), so the table is small.
+    overlap: str | None = None
 
     @property
     def table(self) -> str:

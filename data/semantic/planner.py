@@ -14,6 +14,9 @@ all read off the declarations in data/semantic/model.py:
   dimension the rollup keeps but the query ignores is summed over, so it must not split any
   measure asked for, unless a dimension the query groups by (or filters to one value) fixes its
   value (`Catalogue.fixed_by`: a seller has one state);
+- an order-grain measure over several values of such a dimension is exact from a rollup that
+  keeps it, less what its overlap table (`Rollup.overlap`) says the orders holding two or more of
+  those values were counted too often;
 - a distinct count (people) does not add up at all: the rollup must hold exactly the query's
   rows (same dimensions, same grain, no filter of several values); repeat buyers are instead
   counted from the people table beside the rollup that holds the other measures, when it has
@@ -175,8 +178,10 @@ def splits(dim: Dimension, measure: Measure) -> bool:
     return dim.level not in ("order", measure.level)
 
 
-def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain: str) -> str | None:
-    """Why rollup `r` cannot answer `q` exactly at stored grain `grain` (None: it can)."""
+def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain: str,
+             several: str | None = None) -> str | None:
+    """Why rollup `r` cannot answer `q` exactly at stored grain `grain` (None: it can). `several`: a
+    dimension filtered to several values whose overlap table corrects what the rollup counts twice."""
     asked = set(q.by) - {"date"}
     filtered = q.filtered()
     needed = asked | (set(filtered) - {"date"})
@@ -196,21 +201,27 @@ def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain
                 return f"{m} is a distinct count: it needs the rollup's rows to be the answer's rows"
             continue
         for d in r.dimensions:
-            if not splits(c.dimensions[d], measure) or d in asked or len(filtered.get(d, ())) == 1:
+            if not splits(c.dimensions[d], measure) or d in asked or len(filtered.get(d, ())) == 1 or d == several:
                 continue
             fixer = c.fixed_by.get(d)
-            if fixer and (fixer in asked or len(filtered.get(fixer, ())) == 1):
-                continue  # one value of d in each group: summing over it splits nothing
+            if fixer and (fixer in asked or len(filtered.get(fixer, ())) == 1 or fixer == several):
+                continue  # one value of d for each value of its fixer: summing over it splits nothing
             why = "filtered to several values" if d in filtered else "summed over"
             return f"{m} would count an order once per {d} ({d} {why})"
     return None
 
 
-def _from_rollups(c: Catalogue, q: Query, measures: tuple[str, ...], refused: list[str]) -> Plan | None:
+def _answering(c: Catalogue) -> list[Rollup]:
+    """The rollups that answer (not the overlap tables), smallest first."""
+    return sorted((r for r in c.rollups if not r.overlap), key=lambda r: (r.rows, r.name))
+
+
+def _from_rollups(c: Catalogue, q: Query, measures: tuple[str, ...], refused: list[str],
+                  several: str | None = None) -> Plan | None:
     """The smallest rollup (with a daily one for the range's edges) holding `measures` for `q`
     exactly; None when there is none (the reasons appended to `refused`)."""
-    for r in sorted(c.rollups, key=lambda r: (r.rows, r.name)):
-        why = _refusal(c, q, r, measures, r.grain)
+    for r in _answering(c):
+        why = _refusal(c, q, r, measures, r.grain, several)
         if why:
             refused.append(f"{r.name}: {why}")
             continue
@@ -228,13 +239,52 @@ def _from_rollups(c: Catalogue, q: Query, measures: tuple[str, ...], refused: li
         if any(c.measures[m].agg == "distinct" for m in measures):
             refused.append(f"{r.name}: a distinct count cannot join a part of a {r.grain} to the rest")
             continue
-        fine = next((f for f in sorted(c.rollups, key=lambda f: (f.rows, f.name)) if f.grain == "day"
-                     and not _refusal(c, q, f, measures, "day")), None)
+        fine = next((f for f in _answering(c) if f.grain == "day" and not _refusal(c, q, f, measures, "day", several)),
+                    None)
         if fine is None:
             refused.append(f"{r.name}: no daily rollup answers the range's edges")
             continue
         return Plan((Part(r.name, *whole, measures), *(Part(fine.name, a, b, measures) for a, b in edges)),
                     f"{r.name} for whole {r.grain}s, {fine.name} for the edges")
+    return None
+
+
+def _overlap_refusal(c: Catalogue, q: Query, ov: Rollup, measures: tuple[str, ...]) -> str | None:
+    """Why overlap table `ov` cannot correct a rollup's sum over several values of its dimension for
+    `q` (None: it can): it must hold every other dimension asked and every measure that dimension splits."""
+    d = ov.overlap
+    needed = (set(q.by) | set(q.filtered())) - {"date", d}
+    missing = sorted(k for k in needed if k not in ov.dimensions and not c.dimensions[k].of_day)
+    if missing:
+        return f"lacks dimension {', '.join(missing)}"
+    missing = [m for m in _split_by(c, d, measures) if m not in ov.measures]
+    return f"lacks measure {', '.join(missing)}" if missing else None
+
+
+def _split_by(c: Catalogue, d: str, measures: tuple[str, ...]) -> tuple[str, ...]:
+    """The sums and counts among `measures` that an order holding several values of `d` splits."""
+    return tuple(m for m in measures if c.measures[m].agg != "distinct" and splits(c.dimensions[d], c.measures[m]))
+
+
+def _sums(c: Catalogue, q: Query, measures: tuple[str, ...], refused: list[str]) -> Plan | None:
+    """The rollups answering the sums and counts `measures` for `q`: one rollup (with the range's
+    edges), or, for several values of a multi-valued dimension, one summed over them less the
+    orders its overlap table says it counts more than once."""
+    found = _from_rollups(c, q, measures, refused)
+    if found:
+        return found
+    filtered = q.filtered()
+    for ov in c.rollups:
+        d = ov.overlap
+        if not d or len(filtered.get(d, ())) < 2 or d in q.by:
+            continue
+        why = _overlap_refusal(c, q, ov, measures)
+        found = None if why else _from_rollups(c, q, measures, [], several=d)
+        if found:
+            part = Part(ov.name, q.start, q.end, _split_by(c, d, measures))
+            return Plan((*found.parts, part), f"{found.reason} summed over several {d} values, less the orders "
+                                              f"holding two or more of them ({ov.name})")
+        refused.append(f"{ov.name}: {why or 'no rollup keeps the rest of the query'}")
     return None
 
 
@@ -263,14 +313,14 @@ def plan(c: Catalogue, q: Query) -> Plan:
     c.check(q)
     measures = c.measures_of(q)
     refused: list[str] = []
-    found = _from_rollups(c, q, measures, refused)
+    found = _sums(c, q, measures, refused)
     if found:
         return found
     distinct = tuple(m for m in measures if c.measures[m].agg == "distinct")
     if distinct:
         why = _people_answer(c, q, distinct)
         rest = tuple(m for m in measures if m not in distinct)
-        found = _from_rollups(c, q, rest, []) if why is None and rest else None
+        found = _sums(c, q, rest, []) if why is None and rest else None
         if why is None and (found or not rest):
             people = Part(c.people.name, q.start, q.end, distinct)
             if not rest:

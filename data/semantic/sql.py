@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
-from data.semantic.model import Query, Rollup
+from data.semantic.model import Dimension, Query, Rollup
 from data.semantic.planner import STAR, Catalogue, Plan
 
 ORDERS = "warehouse.fact_orders o"
@@ -50,12 +50,21 @@ class Statement:
         """The statement as a subquery of SQLAlchemy Core, its values bound, its `columns` named
         (the `by` keys then the metric keys): for an analysis that builds on a semantic answer."""
         used = {k: v for k, v in self.params.items() if re.search(rf":{k}\b", self.sql)}
-        bound = sa.text(self.sql).bindparams(*(sa.bindparam(k, v, expanding=k in self.expanding)
-                                               for k, v in used.items()))
+        sql = self.sql  # its values renamed after it: two statements in one SQL keep their own
+        for k in used:
+            sql = re.sub(rf":{k}\b", f":{name}_{k}", sql)
+        bound = sa.text(sql).bindparams(*(sa.bindparam(f"{name}_{k}", v, expanding=k in self.expanding,
+                                                       type_=_type_of(v)) for k, v in used.items()))
         return bound.columns(*(sa.column(c) for c in columns)).subquery(name)
 
     def text(self) -> sa.TextClause:
         return sa.text(self.sql).bindparams(*(sa.bindparam(k, expanding=True) for k in sorted(self.expanding)))
+
+
+def _type_of(value):
+    """The SQL type of a bound value SQLAlchemy would not infer (ids: uuid, not text)."""
+    first = value[0] if isinstance(value, list) and value else value
+    return sa.Uuid() if isinstance(first, uuid.UUID) else None
 
 
 def _uses(alias: str, *sql: str) -> bool:
@@ -71,6 +80,40 @@ def _bind(st: Statement, key: str, values) -> str:
     st.params[name] = list(values)
     st.expanding.add(name)
     return f":{name}"
+
+
+def _kept(c: Catalogue, key: str, values, st: Statement) -> str:
+    """The star's test that a row holds one of `values` of dimension `key` (over its level's aliases)."""
+    d = c.dimensions[key]
+    if d.star_filter:
+        return f"{d.star_filter} IN {_bind(st, key, [uuid.UUID(x) for x in values])}"
+    return f"{d.expr} IN {_bind(st, key, values)}"
+
+
+def orders_holding(c: Catalogue, filters: dict) -> Statement:
+    """SELECT order_id of the orders holding, for each finer level filtered (items, payments,
+    reviews), a row of that level that meets every filter of that level (a category and a seller
+    meet on one item), as the star's answers select orders: for the hand-written analyses."""
+    st = Statement("")
+    parts = []
+    for level, (table, alias) in ROWS.items():
+        kept = [_kept(c, k, v, st) for k, v in filters.items() if c.dimensions[k].level == level]
+        if kept:
+            extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if level == "item" and _uses(a, *kept))
+            parts.append(f"SELECT {alias}.order_id FROM {table}{extra} WHERE {' AND '.join(kept)}")
+    if not parts:
+        raise ValueError("no filter of a level finer than the order")
+    st.sql = "\nINTERSECT\n".join(parts)
+    return st
+
+
+def chosen_items(c: Catalogue, filters: dict, columns: tuple[str, ...]) -> Statement:
+    """SELECT `columns` (of fact_order_items) of the items meeting every item-level filter in `filters`."""
+    st = Statement("")
+    kept = [_kept(c, k, v, st) for k, v in filters.items() if c.dimensions[k].level == "item"] or ["true"]
+    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if _uses(a, *kept))
+    st.sql = f"SELECT {', '.join(f'i.{x}' for x in columns)} FROM warehouse.fact_order_items i{extra} WHERE {' AND '.join(kept)}"
+    return st
 
 
 def _level_rows(level: str, sql: list[str]) -> str:
@@ -92,8 +135,7 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
     to a non-empty tuple of values). Rows of different branches are summed by the caller."""
     dims = {k: c.dimensions[k] for k in (*by, *filters)}
     group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
-    where_of = {k: f"{dims[k].star_filter} IN {_bind(st, k, [uuid.UUID(x) for x in v])}" if dims[k].star_filter
-                else f"{dims[k].expr} IN {_bind(st, k, v)}" for k, v in filters.items()}
+    where_of = {k: _kept(c, k, v, st) for k, v in filters.items()}
     # A finer measure whose level no asked dimension touches is the sum of the orders' own totals
     # (Catalogue.level_in): the branch over payments or reviews, a scan of all their rows, is not needed.
     shape = Query((), None, None, by, grain, filters)
@@ -152,22 +194,38 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
 
 def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
     """A SELECT of the rollup's rows for one part of a plan, as measure_rows' columns."""
-    cols = []
-    for key in q.by:
-        d = c.dimensions[key]
-        if key == "date":
-            cols.append(f"{_date_expr(q.grain, 'period')} AS d_date")
-        elif key in r.dimensions:
-            cols.append(f'"{key}" AS d_{key}')
-        else:
-            cols.append(f"{d.of_day.format(d='period')} AS d_{key}")
-    cols += [f'"{m}"::numeric AS m_{m}' if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
+    cols = [f"{_column(c, r, q, key, 'ru.')} AS d_{key}" for key in q.by]
+    cols += [f'ru."{m}"::numeric AS m_{m}' if m in part.measures else f"NULL::numeric AS m_{m}" for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
-    where = [f"period BETWEEN :p{k}_start AND :p{k}_end"]
-    for key, values in filters.items():
-        column = f'"{key}"' if key in r.dimensions else c.dimensions[key].of_day.format(d="period")
-        where.append(f"{column} IN {_bind(st, key, values)}")
-    return f"SELECT {', '.join(cols)} FROM {r.table} WHERE {' AND '.join(where)}"
+    where = [f"ru.period BETWEEN :p{k}_start AND :p{k}_end"]
+    where += [f"{_column(c, r, q, key, 'ru.')} IN {_bind(st, key, values)}" for key, values in filters.items()]
+    return f"SELECT {', '.join(cols)} FROM {r.table} ru WHERE {' AND '.join(where)}"
+
+
+def _column(c: Catalogue, r: Rollup, q: Query, key: str, alias: str) -> str:
+    """Dimension `key` (or the asked date grain) over a rollup's row `alias`: its column, or what
+    follows from the row's day (a weekday)."""
+    if key == "date":
+        return _date_expr(q.grain, f"{alias}period")
+    if key in r.dimensions:
+        return f'{alias}"{key}"'
+    return c.dimensions[key].of_day.format(d=f"{alias}period")
+
+
+def _overlap_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
+    """What a rollup summed over several values of `r.overlap` counted too often, negated, as
+    measure_rows' columns: each order holding n >= 2 of the values was counted n times, so n - 1
+    times its totals come off."""
+    d = r.overlap
+    matches = f'(SELECT count(*) FROM unnest(ov."{d}") AS v(x) WHERE v.x IN {_bind(st, d, filters[d])})'
+    cols = [f"{_column(c, r, q, key, 'ov.')} AS d_{key}" for key in q.by]
+    cols += [f'((1 - {matches}) * ov."{m}")::numeric AS m_{m}' if m in part.measures else f"NULL::numeric AS m_{m}"
+             for m in measures]
+    st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
+    where = [f"ov.period BETWEEN :p{k}_start AND :p{k}_end", f"{matches} > 1"]
+    where += [f"{_column(c, r, q, key, 'ov.')} IN {_bind(st, key, values)}" for key, values in filters.items()
+              if key != d]
+    return f"SELECT {', '.join(cols)} FROM {r.table} ov WHERE {' AND '.join(where)}"
 
 
 def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
@@ -198,20 +256,47 @@ def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, 
     return f"SELECT {', '.join(cols)} FROM {rows} WHERE {' AND '.join(where)}{grouped}"
 
 
+def _values(c: Catalogue, key: str, order_id: str) -> str:
+    """An order's distinct values of finer dimension `key`, as an array (`order_id`: SQL naming the order)."""
+    d = c.dimensions[key]
+    table, alias = ROWS[d.level]
+    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
+    return (f"ARRAY(SELECT DISTINCT {d.expr} FROM {table}{extra} WHERE {alias}.order_id = {order_id} "
+            f"AND {d.expr} IS NOT NULL)")
+
+
 def people_fill(c: Catalogue, days: str) -> str:
     """The SELECT of the people table's rows for the orders `days` (SQL over `o`) selects: each order of
     a repeat buyer with its person, their first order, its dimensions and its finer values as arrays."""
     people = c.people
     cols = ["o.purchase_date", "c.customer_unique_id", "rb.first_date"]
     cols += [c.dimensions[k].expr for k in people.dimensions]
-    for key in people.lists:
-        d = c.dimensions[key]
-        table, alias = ROWS[d.level]
-        extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
-        cols.append(f"ARRAY(SELECT DISTINCT {d.expr} FROM {table}{extra} WHERE {alias}.order_id = o.order_id "
-                    f"AND {d.expr} IS NOT NULL)")
+    cols += [_values(c, key, "o.order_id") for key in people.lists]
     return (f"SELECT {', '.join(cols)} FROM warehouse.repeat_buyer_orders rb JOIN {ORDERS} ON o.order_id = rb.order_id "
             f"{CUSTOMERS} WHERE {days}")
+
+
+ORDER_KEY = Dimension("order_id", "Order", "order", "o.order_id")  # an overlap table's rows are orders
+
+
+def overlap_fill(c: Catalogue, r: Rollup, days: str) -> str:
+    """The SELECT of overlap table `r`'s rows for the orders `days` (SQL over `o`) selects that hold
+    two or more values of `r.overlap`: each with its date, its dimensions, those values as an array
+    and its own totals of the measures (the star's compiler grouped by the order)."""
+    d = c.dimensions[r.overlap]
+    table, alias = ROWS[d.level]
+    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
+    several = (f"o.order_id IN (SELECT {alias}.order_id FROM {table}{extra} JOIN {ORDERS} ON o.order_id = "
+               f"{alias}.order_id WHERE {days} GROUP BY 1 HAVING count(DISTINCT {d.expr}) > 1)")
+    keyed = replace(c, dimensions={**c.dimensions, ORDER_KEY.key: ORDER_KEY})
+    st = Statement("")
+    inner = measure_rows(keyed, r.measures, ("date", ORDER_KEY.key, *r.dimensions), "day", {},
+                         f"{days} AND {several}", st)
+    assert not st.params, "an overlap table's rows take no parameters"
+    group = ["x.d_date", *(f"x.d_{k}" for k in r.dimensions)]
+    sums = [f"coalesce(sum(x.m_{m}), 0)" for m in r.measures]
+    return (f"SELECT {', '.join([*group, _values(c, r.overlap, 'x.d_order_id'), *sums])} FROM (\n{inner}\n) x "
+            f"GROUP BY {', '.join([*group, 'x.d_order_id'])}")
 
 
 def _metric(c: Catalogue, key: str) -> str:
@@ -235,7 +320,8 @@ def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> State
         by_name = {r.name: r for r in c.rollups}
         inner = "\nUNION ALL\n".join(
             _people_rows(c, part, k, q, measures, filters, st) if c.people and part.table == c.people.name
-            else _rollup_rows(c, by_name[part.table], part, k, q, measures, filters, st)
+            else (_overlap_rows if by_name[part.table].overlap else _rollup_rows)(
+                c, by_name[part.table], part, k, q, measures, filters, st)
             for k, part in enumerate(p.parts))
     cols = [f"x.d_{k} AS {k}" for k in q.by] + [f"{_metric(c, m)} AS {m}" for m in q.metrics]
     sql = f"SELECT {', '.join(cols)} FROM (\n{inner}\n) x"

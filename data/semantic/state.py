@@ -18,16 +18,21 @@ from data.semantic import sql
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue
 
-# What writes a rollup's rows: the star's compiler and the SQL it leans on (not the query-time code).
-COMPILER = "".join([inspect.getsource(sql.measure_rows), inspect.getsource(sql.people_fill), sql.FIRST_ORDER,
-                    repr(sql.ROWS), repr(sql.ITEM_JOINS), sql.CUSTOMERS, sql.ORDERS]).encode()
+# What writes a rollup's rows: the star's compiler and the SQL it leans on (not the query-time code);
+# the overlap tables and the people table also hash their own fill.
+COMPILER = "".join([inspect.getsource(sql.measure_rows), inspect.getsource(sql._kept), sql.FIRST_ORDER, repr(sql.ROWS), repr(sql.ITEM_JOINS),
+                    sql.CUSTOMERS, sql.ORDERS]).encode()
+OVERLAP_FILL = (inspect.getsource(sql.overlap_fill) + inspect.getsource(sql._values)).encode()
+PEOPLE_FILL = (inspect.getsource(sql.people_fill) + inspect.getsource(sql._values)).encode()
 
 
 def definition(c: Catalogue, r: Rollup) -> str:
     """The hash that names what `r`'s rows mean."""
     h = hashlib.blake2b(digest_size=8)
     h.update(COMPILER)
-    h.update(repr((r.name, r.grain, r.dimensions, r.measures)).encode())
+    if r.overlap:
+        h.update(OVERLAP_FILL + repr(c.dimensions[r.overlap]).encode())
+    h.update(repr((r.name, r.grain, r.dimensions, r.measures, r.overlap)).encode())
     for d in r.dimensions:
         h.update(repr(c.dimensions[d]).encode())
     for m in r.measures:
@@ -40,7 +45,7 @@ def definition(c: Catalogue, r: Rollup) -> str:
 def people_definition(c: Catalogue) -> str:
     """The hash that names what the people table's rows mean."""
     h = hashlib.blake2b(digest_size=8)
-    h.update(COMPILER)
+    h.update(COMPILER + PEOPLE_FILL)
     h.update(repr(c.people).encode())
     for key in (*c.people.dimensions, *c.people.lists):
         h.update(repr(c.dimensions[key]).encode())
