@@ -33,7 +33,7 @@ class Filters:
     end: date
     chosen: tuple[tuple[str, tuple[str, ...]], ...]  # (dimension key, values) for every dimension, in order
 
-    def __init__(self, start: date, end: date, chosen=(), **values):
+    def __init__(self, start: date, end: date, *, chosen=(), **values):
         given = dict(chosen)
         for dim in DIMENSIONS:
             if dim.attr in values:

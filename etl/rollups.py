@@ -96,7 +96,7 @@ DELETE FROM warehouse.repeat_buyer_orders rb WHERE {people_rb};
 INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
 DROP TABLE new_repeat_orders, old_repeat_orders;
 """
-TOUCHED_PEOPLE = "c.customer_unique_id IN (SELECT customer_unique_id FROM touched_people)"
+TOUCHED_PEOPLE = "{}.customer_unique_id IN (SELECT customer_unique_id FROM touched_people)"
 
 UNRECONCILED = f"""
 DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
@@ -197,8 +197,8 @@ def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
     began = time.monotonic()
-    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE if people else "true",
-                                     people_rb=TOUCHED_PEOPLE.replace("c.", "rb.") if people else "true"))
+    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE.format("c") if people else "true",
+                                     people_rb=TOUCHED_PEOPLE.format("rb") if people else "true"))
     if step is not None:
         step(f"repeat buyers' orders ({time.monotonic() - began:.1f}s)")
     cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
