@@ -70,15 +70,6 @@ def holding(f: Filters):
     return sa.select(found.c.order_id)
 
 
-def _choose(f: Filters, source: str, table: sa.Table | None) -> sa.Table | None:
-    """Resolve `source` ("auto", "rollup", "facts") to a rollup table or None (facts)."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}")
-    if source == "rollup" and table is None:
-        raise ValueError("no rollup can answer these filters")
-    return None if source == "facts" else table
-
-
 def holds_any(categories_column, categories) -> sa.ColumnElement:
     """An order whose list of categories (a text[] column) holds any of `categories`: it matches
     through any of its items."""

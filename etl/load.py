@@ -253,6 +253,9 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     if "categories" in {k.key for k in kinds}:
         cur.execute(ws.RETRANSLATE)
     cur.execute(ws.CHILD_TOTALS)
+    # What the load touched, counted, so that a delta's few keys are looked up by index, not joined
+    # to every order.
+    cur.execute("ANALYZE touched_orders, child_orders, chg_customers, chg_products, chg_sellers")
     cur.execute(ws.TOUCHED_DATES)
     if orders_all_new:  # a first load touched every day there is
         cur.execute("INSERT INTO touched_dates SELECT DISTINCT purchase_date FROM warehouse.fact_orders")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import time
 
-from data.semantic import state
+from data.semantic import base, sql, state
 from data.semantic.model import Rollup
-from data.semantic.planner import Catalogue
-from data.semantic import sql
+from data.semantic.planner import Catalogue, source_refusal
 from data.semantic.sql import Statement, measure_rows
 from etl.rollups import REBUILD_LOCK
 
@@ -25,7 +24,14 @@ STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 mont
 
 
 def ordered(c: Catalogue) -> list[Rollup]:
-    """The rollups, each after the one it is summed from."""
+    """The rollups, each after the one it is summed from; ValueError when a declared source could
+    not give a rollup its exact rows (the planner's rules)."""
+    by_name = {r.name: r for r in c.rollups}
+    for r in c.rollups:
+        if r.source:
+            why = source_refusal(c, r, by_name[r.source]) if r.source in by_name else "no such rollup"
+            if why:
+                raise ValueError(f"rollup {r.name} cannot be summed from {r.source}: {why}")
     out, names = [], set()
     pending = list(c.rollups)
     while pending:
@@ -64,28 +70,45 @@ def _touched_days(grain: str) -> str:
             f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
 
 
+def _within_touched(grain: str, column: str = "period") -> str:
+    """SQL over a date `column` keeping the `grain` periods holding touched days, as a range the
+    column's index can read (the planner cannot size a list of days made by generate_series)."""
+    return (f"{column} >= (SELECT min(date_trunc('{grain}', purchase_date))::date FROM touched_dates) "
+            f"AND {column} < (SELECT max(date_trunc('{grain}', purchase_date)) + interval '{STEP[grain]}' "
+            f"FROM touched_dates) AND date_trunc('{grain}', {column})::date IN {_touched_periods(grain)}")
+
+
 def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
-    """The INSERT of `r`'s rows: of the periods holding touched days, or of all history."""
-    dims = ", ".join(f'"{d}"' for d in r.dimensions)
-    if r.overlap:
-        cols = ", ".join(["period", *(f'"{d}"' for d in (*r.dimensions, r.overlap, *r.measures))])
-        days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
-        return f"INSERT INTO {r.table} ({cols}) {sql.overlap_fill(c, r, days)}"
-    cols = ", ".join(["period", *(f'"{d}"' for d in r.dimensions), *(f'"{m}"' for m in r.measures)])
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    """The INSERT of `r`'s rows: of the periods holding touched days, or of all history; from the
+    rollup it is summed from, or from the shared input (`base_tables`, made first)."""
+    cols = ["period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures]
+    days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
     if r.source:
         src = next(s for s in c.rollups if s.name == r.source)
-        where = f"WHERE date_trunc('{r.grain}', period)::date IN {_touched_periods(r.grain)}" if touched else ""
+        where = f"WHERE {_within_touched(r.grain)}" if touched else ""
+        dims = "".join(f', "{d}"' for d in r.dimensions)
         sums = ", ".join(f'sum("{m}")' for m in r.measures)
-        return (f"INSERT INTO {r.table} ({cols}) SELECT date_trunc('{r.grain}', period)::date"
-                f"{', ' + dims if dims else ''}, {sums} FROM {src.table} {where} GROUP BY {group}")
-    days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
+        group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums} FROM {src.table} {where} "
+                f"GROUP BY {group}")
+    else:
+        rows = select(base.catalogue(c), r, days, base.BASE)
+    quoted = ", ".join(f'"{x}"' for x in cols)
+    return f"INSERT INTO {r.table} ({quoted}) {rows}"
+
+
+def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -> str:
+    """The SELECT of the rows of a rollup filled from a star (`star`: the warehouse's, or the
+    shared input's with `base.catalogue`) for the orders `days` (SQL over `o`) selects."""
+    if r.overlap:
+        return sql.overlap_fill(c, r, days, star)
     st = Statement("")
-    inner = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st)
+    inner = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st, star)
     assert not st.params, "a rollup's rows take no parameters"
     picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
     sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
-    return f"INSERT INTO {r.table} ({cols}) SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
+    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    return f"SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
 
 
 def people_ddl(c: Catalogue) -> str:
@@ -179,32 +202,63 @@ def drop_undeclared(cur, c: Catalogue) -> list[str]:
     return gone
 
 
+def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
+    """Make the shared input for filling the rollups `todo` names (to whether only their touched
+    periods are filled): all history when one reading it is built in full, else the touched days.
+    Returns its seconds (0: no rollup to fill reads it)."""
+    from_star = {r.name: r for r in c.rollups if r.source is None}
+    wanted = {name: touched for name, touched in todo.items() if name in from_star}
+    if not wanted:
+        return 0.0
+    began = time.monotonic()
+    if all(wanted.values()):
+        grains = sorted({from_star[name].grain for name in wanted})
+        days = " OR ".join(f"o.purchase_date IN {_touched_days(g)}" for g in grains)
+    else:
+        days = "true"
+    for statement in base.tables(c, days):
+        cur.execute(statement)
+    return time.monotonic() - began
+
+
+def _fill(cur, c: Catalogue, todo: dict[str, bool], built: dict, step=None) -> None:
+    """Fill the rollups `todo` names, in order: in full (False) or their touched periods (True)."""
+    seconds = base_tables(cur, c, todo)
+    if seconds and step is not None:
+        step(f"rollups' shared input ({seconds:.1f}s)")
+    for r in ordered(c):
+        if r.name not in todo:
+            continue
+        began = time.monotonic()
+        if not todo[r.name]:
+            rows, _ = build_one(cur, c, r)
+            what = f"built, {rows:,} rows"
+        else:
+            cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
+            deleted = cur.rowcount
+            cur.execute(fill(c, r, touched=True))
+            rows = built[r.name][1] - deleted + cur.rowcount
+            cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, r.name))
+            what = f"{rows:,} rows"
+        if step is not None:
+            step(f"rollup {r.name}: {what} ({time.monotonic() - began:.1f}s)")
+
+
 def refresh(cur, c: Catalogue, step=None) -> None:
     """After a load (`touched_dates` holds the days it touched): the touched periods of every current
     rollup, and a full build of any that is not current (new, changed, or summed from one rebuilt)."""
     drop_undeclared(cur, c)
     built = _built(cur)
     touched = cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]
-    rebuilt: set[str] = set()
+    todo: dict[str, bool] = {}
     for r in ordered(c):
-        began = time.monotonic()
         found = built.get(r.name)
-        if found is None or found[0] != state.definition(c, r) or r.source in rebuilt or (touched and not found[1]):
-            # new, changed, summed from one rebuilt, or empty (a first load): built in full
-            rows, _ = build_one(cur, c, r)
-            rebuilt.add(r.name)
-            what = f"built, {rows:,} rows"
-        elif not touched:
-            continue
-        else:
-            cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
-            deleted = cur.rowcount
-            cur.execute(fill(c, r, touched=True))
-            rows = found[1] - deleted + cur.rowcount
-            cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, r.name))
-            what = f"{rows:,} rows"
-        if step is not None:
-            step(f"rollup {r.name}: {what} ({time.monotonic() - began:.1f}s)")
+        if (found is None or found[0] != state.definition(c, r) or todo.get(r.source) is False
+                or (touched and not found[1])):
+            todo[r.name] = False  # new, changed, summed from one rebuilt, or empty (a first load): in full
+        elif touched:
+            todo[r.name] = True
+    _fill(cur, c, todo, built, step)
     what = _people(cur, c, built, touched)
     if what and step is not None:
         step(f"rollup {c.people.name}: {what}")
@@ -225,15 +279,14 @@ def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = T
         unknown = set(names) - {r.name for r in c.rollups} - ({c.people.name} if c.people else set())
         if unknown:
             raise ValueError(f"no rollup is declared by the name {', '.join(sorted(unknown))}")
-        done: list[str] = []
+        todo: dict[str, bool] = {}
         for r in ordered(c):
             found = built.get(r.name)
             stale = found is None or found[0] != state.definition(c, r)
-            if everything or r.name in names or (not names and stale) or r.source in done:
-                rows, seconds = build_one(cur, c, r)
-                done.append(r.name)
-                if step is not None:
-                    step(f"rollup {r.name}: {rows:,} rows ({seconds:.1f}s)")
+            if everything or r.name in names or (not names and stale) or r.source in todo:
+                todo[r.name] = False
+        _fill(cur, c, todo, built, step)
+        done = list(todo)
         if c.people and (not names or c.people.name in names):
             what = _people(cur, c, built, False, everything or c.people.name in names)
             if what:

@@ -112,6 +112,21 @@ def sql(db_url):
     conn.close()
 
 
+def assert_rollups_are_the_stars_rows(run) -> None:
+    """Every generated rollup holds exactly the rows its declaration gives compiled over the star
+    (`run(sql)` returns rows): whether it was filled from the loader's shared input, summed from a
+    finer rollup or refreshed by a delta. Arrays compare as sets (an order's values have no order)."""
+    from collections import Counter
+
+    from data.semantic.catalogue import CATALOGUE
+    from etl.semantic_rollups import select
+
+    def rows(query):
+        return Counter(tuple(tuple(sorted(v)) if isinstance(v, list) else v for v in r) for r in run(query))
+    for r in CATALOGUE.rollups:
+        assert rows(f"SELECT * FROM {r.table}") == rows(select(CATALOGUE, r, "true")), r.name
+
+
 def write(folder: Path, name: str, text: str | bytes) -> Path:
     """Write a test file exactly as given (bytes, or text encoded as UTF-8 with no newline translation)."""
     folder.mkdir(parents=True, exist_ok=True)

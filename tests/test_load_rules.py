@@ -12,7 +12,7 @@ import pytest
 from data.version import data_version
 from etl import formats
 from etl.load import LOAD_LOCK, LoadError, load
-from tests.conftest import FIXTURES, write
+from tests.conftest import FIXTURES, assert_rollups_are_the_stars_rows, write
 
 ROOT = Path(__file__).resolve().parent.parent
 H = {k.key: ",".join(k.header) + "\n" for k in formats.KINDS}
@@ -199,6 +199,7 @@ def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(
           + order_row(7, "2018-03-01 09:00:00", customer=C.format(2)))
     write(tmp_path / "day2", "c.csv", H["customers"] + f"{C.format(5)},{people[0]},01037,sao paulo,SP\n")
     load(db_url, tmp_path / "day2")
+    assert_rollups_are_the_stars_rows(sql)  # the delta's touched days and months, refreshed in place
     after_delta = sql(table), sql("SELECT min(date_key), max(date_key), count(*) FROM warehouse.dim_date")
     assert after_delta[1][0][1] >= datetime(2018, 3, 1).date()
     sql("UPDATE etl.rollup_state SET version = 0")  # everything again, from the facts

@@ -134,3 +134,24 @@ def test_repeat_buyers_are_counted_from_the_people_source_beside_a_rollup():
     both = replace(c, people=People("repeaters", ("state",), ("category", "product")),  # two item lists
                    dimensions={**DIMENSIONS, "product": Dimension("product", "Product", "item", "i.product_id")})
     assert "different rows" in plan(both, q("repeaters", by=["category"], product=["p"])).reason
+
+
+def test_a_rollup_is_summed_only_from_one_that_gives_its_rows_exactly():
+    from data.semantic.planner import source_refusal
+    assert source_refusal(C, MONTHLY, DAILY) is None  # days add up to months; same dimensions
+    assert source_refusal(C, replace(MONTHLY, dimensions=("state",)), DAILY) is None  # status: one per order
+    assert "count an order once per category" in source_refusal(C, DAILY, replace(BY_CATEGORY, measures=DAILY.measures))
+    assert "lacks measure payments" in source_refusal(C, DAILY, BY_CATEGORY)
+    assert "do not add up" in source_refusal(C, replace(DAILY, grain="week"), replace(MONTHLY, grain="month"))
+
+
+def test_the_loader_refuses_a_catalogue_declaring_an_inexact_source():
+    from data.semantic.catalogue import CATALOGUE
+    from etl.semantic_rollups import ordered
+    assert [r.name for r in ordered(CATALOGUE)].index("monthly_products") > [r.name for r in ordered(CATALOGUE)].index(
+        "daily_products")
+    wrong = replace(CATALOGUE, rollups=tuple(replace(r, source="daily_seller_categories") if r.name == "daily_sellers"
+                                             else r for r in CATALOGUE.rollups))
+    with pytest.raises(ValueError, match="daily_sellers cannot be summed from daily_seller_categories: orders would "
+                                         "count an order once per category"):
+        ordered(wrong)

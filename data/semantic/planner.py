@@ -211,6 +211,16 @@ def _refusal(c: Catalogue, q: Query, r: Rollup, measures: tuple[str, ...], grain
     return None
 
 
+def source_refusal(c: Catalogue, r: Rollup, source: Rollup) -> str | None:
+    """Why rollup `r` cannot be filled by summing `source`'s rows (None: it can): by the rules
+    above, `source` must answer exactly the question `r`'s rows are (its measures by date at its
+    grain and its dimensions)."""
+    q = Query((), date.min, date.min, ("date", *r.dimensions), r.grain)
+    if r.overlap or source.overlap:
+        return "an overlap table is neither summed from another table nor summed into one"
+    return _refusal(c, q, source, r.measures, source.grain)
+
+
 def _answering(c: Catalogue) -> list[Rollup]:
     """The rollups that answer (not the overlap tables), smallest first."""
     return sorted((r for r in c.rollups if not r.overlap), key=lambda r: (r.rows, r.name))

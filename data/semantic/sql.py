@@ -26,12 +26,30 @@ import sqlalchemy as sa
 from data.semantic.model import Dimension, Query, Rollup
 from data.semantic.planner import STAR, Catalogue, Plan
 
-ORDERS = "warehouse.fact_orders o"
-ROWS = {"item": ("warehouse.fact_order_items i", "i"), "payment": ("warehouse.fact_payments pay", "pay"),
-        "review": ("warehouse.fact_reviews r", "r")}
-ITEM_JOINS = {"p": "JOIN warehouse.dim_products p ON p.product_id = i.product_id",
-              "s": "LEFT JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id"}
-CUSTOMERS = "LEFT JOIN warehouse.dim_customers c ON c.customer_id = o.customer_id"
+
+
+@dataclass(frozen=True)
+class Star:
+    """The tables a statement reads, by the aliases the catalogue's SQL uses: the orders (`o`), the
+    rows of each finer level, the dimension tables an item's SQL may join (by alias) and the
+    customers' join. The warehouse's star, or the rollups' shared input (data/semantic/base.py)."""
+    orders: str
+    rows: dict
+    item_joins: dict
+    customers: str
+
+    def item_joins_for(self, level: str, *sql: str) -> str:
+        """The joins to dimension tables that SQL over `level`'s rows reads (items only)."""
+        return "".join(f" {j}" for a, j in self.item_joins.items() if level == "item" and _uses(a, *sql))
+
+
+WAREHOUSE = Star(
+    "warehouse.fact_orders o",
+    {"item": ("warehouse.fact_order_items i", "i"), "payment": ("warehouse.fact_payments pay", "pay"),
+     "review": ("warehouse.fact_reviews r", "r")},
+    {"p": "JOIN warehouse.dim_products p ON p.product_id = i.product_id",
+     "s": "LEFT JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id"},
+    "LEFT JOIN warehouse.dim_customers c ON c.customer_id = o.customer_id")
 # A person's first order date: a repeat buyer's from the loader's list of their orders, else this
 # order's (the person's only one).
 FIRST_ORDER = ("coalesce((SELECT rb.first_date FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id),"
@@ -96,10 +114,10 @@ def orders_holding(c: Catalogue, filters: dict) -> Statement:
     meet on one item), as the star's answers select orders: for the hand-written analyses."""
     st = Statement("")
     parts = []
-    for level, (table, alias) in ROWS.items():
+    for level, (table, alias) in WAREHOUSE.rows.items():
         kept = [_kept(c, k, v, st) for k, v in filters.items() if c.dimensions[k].level == level]
         if kept:
-            extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if level == "item" and _uses(a, *kept))
+            extra = WAREHOUSE.item_joins_for(level, *kept)
             parts.append(f"SELECT {alias}.order_id FROM {table}{extra} WHERE {' AND '.join(kept)}")
     if not parts:
         raise ValueError("no filter of a level finer than the order")
@@ -111,25 +129,23 @@ def chosen_items(c: Catalogue, filters: dict, columns: tuple[str, ...]) -> State
     """SELECT `columns` (of fact_order_items) of the items meeting every item-level filter in `filters`."""
     st = Statement("")
     kept = [_kept(c, k, v, st) for k, v in filters.items() if c.dimensions[k].level == "item"] or ["true"]
-    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if _uses(a, *kept))
-    st.sql = f"SELECT {', '.join(f'i.{x}' for x in columns)} FROM warehouse.fact_order_items i{extra} WHERE {' AND '.join(kept)}"
+    extra = WAREHOUSE.item_joins_for("item", *kept)
+    st.sql = f"SELECT {', '.join(f'i.{x}' for x in columns)} FROM {WAREHOUSE.rows['item'][0]}{extra} WHERE {' AND '.join(kept)}"
     return st
 
 
-def _level_rows(level: str, sql: list[str]) -> str:
+def level_rows(star: Star, level: str, sql: list[str]) -> str:
     """FROM the rows of `level` with the order and whatever dimension tables `sql` reads."""
     if level == "order":
-        rows = ORDERS
+        rows = star.orders
     else:
-        table, alias = ROWS[level]
-        rows = f"{table} JOIN {ORDERS} ON o.order_id = {alias}.order_id"
-        if level == "item":
-            rows += "".join(f" {j}" for a, j in ITEM_JOINS.items() if _uses(a, *sql))
-    return rows + (f" {CUSTOMERS}" if _uses("c", *sql) else "")
+        table, alias = star.rows[level]
+        rows = f"{table} JOIN {star.orders} ON o.order_id = {alias}.order_id" + star.item_joins_for(level, *sql)
+    return rows + (f" {star.customers}" if _uses("c", *sql) else "")
 
 
 def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], grain: str, filters: dict,
-                 days: str, st: Statement) -> str:
+                 days: str, st: Statement, star: Star = WAREHOUSE) -> str:
     """A SELECT of columns d_<dimension> for `by` and m_<measure> for `measures`, one branch per
     level, over the orders `days` (SQL over `o`) selects, restricted by `filters` (dimension key
     to a non-empty tuple of values). Rows of different branches are summed by the caller."""
@@ -166,26 +182,26 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
         selects, joins, where = [], [], [days]
         direct = [k for k in by if dims[k].level in own]
         where += [where_of[k] for k in filters if dims[k].level in own]
-        for other in ROWS:
+        for other, (table, alias) in star.rows.items():
             if other in own:
                 continue
             grouped = [k for k in by if dims[k].level == other]
             kept = [where_of[k] for k in filters if dims[k].level == other]
-            table, alias = ROWS[other]
             inner = [group[k] for k in grouped] + kept
-            extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if other == "item" and _uses(a, *inner))
+            extra = star.item_joins_for(other, *inner)
             if grouped:
                 cols = ", ".join(f"{group[k]} AS v_{k}" for k in grouped)
-                joins.append(f"JOIN (SELECT DISTINCT {alias}.order_id, {cols} FROM {table}{extra} "
-                             f"JOIN {ORDERS} ON o.order_id = {alias}.order_id WHERE {' AND '.join([days, *kept])}) "
-                             f"g_{other} ON g_{other}.order_id = o.order_id")
+                # the orders' own rows are joined only when `days` (or a value) reads them
+                order = f" JOIN {star.orders} ON o.order_id = {alias}.order_id" if _uses("o", days, *inner) else ""
+                joins.append(f"JOIN (SELECT DISTINCT {alias}.order_id, {cols} FROM {table}{extra}{order} "
+                             f"WHERE {' AND '.join([days, *kept])}) g_{other} ON g_{other}.order_id = o.order_id")
             elif kept:
                 where.append(f"EXISTS (SELECT 1 FROM {table}{extra} WHERE {alias}.order_id = o.order_id AND "
                              f"{' AND '.join(kept)})")
         for k in by:
             selects.append(f"{group[k]} AS d_{k}" if k in direct else f"g_{dims[k].level}.v_{k} AS d_{k}")
         read = selects + aggs + where + [group[k] for k in direct]
-        rows = _level_rows(level, read)
+        rows = level_rows(star, level, read)
         branches.append(f"SELECT {', '.join(selects + aggs)} FROM {rows} {' '.join(joins)} "
                         f"WHERE {' AND '.join(where)}"
                         + (f" GROUP BY {', '.join(str(n) for n in range(1, len(by) + 1))}" if by else ""))
@@ -256,11 +272,11 @@ def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, 
     return f"SELECT {', '.join(cols)} FROM {rows} WHERE {' AND '.join(where)}{grouped}"
 
 
-def _values(c: Catalogue, key: str, order_id: str) -> str:
+def _values(c: Catalogue, key: str, order_id: str, star: Star = WAREHOUSE) -> str:
     """An order's distinct values of finer dimension `key`, as an array (`order_id`: SQL naming the order)."""
     d = c.dimensions[key]
-    table, alias = ROWS[d.level]
-    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
+    table, alias = star.rows[d.level]
+    extra = star.item_joins_for(d.level, d.expr)
     return (f"ARRAY(SELECT DISTINCT {d.expr} FROM {table}{extra} WHERE {alias}.order_id = {order_id} "
             f"AND {d.expr} IS NOT NULL)")
 
@@ -272,30 +288,31 @@ def people_fill(c: Catalogue, days: str) -> str:
     cols = ["o.purchase_date", "c.customer_unique_id", "rb.first_date"]
     cols += [c.dimensions[k].expr for k in people.dimensions]
     cols += [_values(c, key, "o.order_id") for key in people.lists]
-    return (f"SELECT {', '.join(cols)} FROM warehouse.repeat_buyer_orders rb JOIN {ORDERS} ON o.order_id = rb.order_id "
-            f"{CUSTOMERS} WHERE {days}")
+    return (f"SELECT {', '.join(cols)} FROM warehouse.repeat_buyer_orders rb JOIN {WAREHOUSE.orders} "
+            f"ON o.order_id = rb.order_id {WAREHOUSE.customers} WHERE {days}")
 
 
 ORDER_KEY = Dimension("order_id", "Order", "order", "o.order_id")  # an overlap table's rows are orders
 
 
-def overlap_fill(c: Catalogue, r: Rollup, days: str) -> str:
+def overlap_fill(c: Catalogue, r: Rollup, days: str, star: Star = WAREHOUSE) -> str:
     """The SELECT of overlap table `r`'s rows for the orders `days` (SQL over `o`) selects that hold
     two or more values of `r.overlap`: each with its date, its dimensions, those values as an array
     and its own totals of the measures (the star's compiler grouped by the order)."""
     d = c.dimensions[r.overlap]
-    table, alias = ROWS[d.level]
-    extra = "".join(f" {j}" for a, j in ITEM_JOINS.items() if d.level == "item" and _uses(a, d.expr))
-    several = (f"o.order_id IN (SELECT {alias}.order_id FROM {table}{extra} JOIN {ORDERS} ON o.order_id = "
-               f"{alias}.order_id WHERE {days} GROUP BY 1 HAVING count(DISTINCT {d.expr}) > 1)")
+    table, alias = star.rows[d.level]
+    extra = star.item_joins_for(d.level, d.expr)
+    order = f" JOIN {star.orders} ON o.order_id = {alias}.order_id" if _uses("o", days) else ""
+    several = (f"o.order_id IN (SELECT {alias}.order_id FROM {table}{extra}{order} "
+               f"WHERE {days} GROUP BY 1 HAVING count(DISTINCT {d.expr}) > 1)")
     keyed = replace(c, dimensions={**c.dimensions, ORDER_KEY.key: ORDER_KEY})
     st = Statement("")
     inner = measure_rows(keyed, r.measures, ("date", ORDER_KEY.key, *r.dimensions), "day", {},
-                         f"{days} AND {several}", st)
+                         f"{days} AND {several}", st, star)
     assert not st.params, "an overlap table's rows take no parameters"
     group = ["x.d_date", *(f"x.d_{k}" for k in r.dimensions)]
     sums = [f"coalesce(sum(x.m_{m}), 0)" for m in r.measures]
-    return (f"SELECT {', '.join([*group, _values(c, r.overlap, 'x.d_order_id'), *sums])} FROM (\n{inner}\n) x "
+    return (f"SELECT {', '.join([*group, _values(c, r.overlap, 'x.d_order_id', star), *sums])} FROM (\n{inner}\n) x "
             f"GROUP BY {', '.join([*group, 'x.d_order_id'])}")
 
 
