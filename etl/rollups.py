@@ -149,11 +149,13 @@ GROUP BY 1, 2, 3, 4;
 """
 
 # The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
+# {reviews}: every review joined at once, or each touched order's found by its index when few days
+# were touched (left to itself the planner reads every low review of all history through their index).
 LOW_REVIEWS = f"""
 DELETE FROM warehouse.low_reviews WHERE purchase_date IN {TOUCHED};
 WITH low AS (
     SELECT r.review_creation_date, r.review_id, r.order_id, r.review_score, o.purchase_date, o.state, o.order_status
-    FROM warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)
+    FROM {{reviews}}
     WHERE r.review_score <= 2
 ), categories AS (
     SELECT x.order_id, array_agg(DISTINCT x.category ORDER BY x.category) AS categories
@@ -180,6 +182,10 @@ FROM generate_series(
 ON CONFLICT (date_key) DO NOTHING;
 """
 
+FEW_DAYS = 31  # up to a month of days touched (a daily or monthly delta): its orders' rows are looked up one by one
+ALL_REVIEWS = "warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)"
+EACH_ORDERS_REVIEWS = ("rollup_orders o CROSS JOIN LATERAL (SELECT * FROM warehouse.fact_reviews x "
+                       "WHERE x.order_id = o.order_id) r")
 ROLLUPS = (("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_ORDERS),
            ("order_categories", ORDER_CATEGORIES), ("agg_daily_single_ltv", DAILY_SINGLE_LTV),
            ("low_reviews", LOW_REVIEWS))
@@ -201,7 +207,8 @@ def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
                                      people_rb=TOUCHED_PEOPLE.format("rb") if people else "true"))
     if step is not None:
         step(f"repeat buyers' orders ({time.monotonic() - began:.1f}s)")
-    cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
+    if not people:  # everyone's list rebuilt (a delta's few people leave its statistics as they are)
+        cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
     cur.execute(ROLLUP_INPUTS)
@@ -209,7 +216,7 @@ def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
         began = time.monotonic()
         empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
         with rebuilt(cur, table, empty):
-            cur.execute(sql)
+            cur.execute(sql.replace("{reviews}", EACH_ORDERS_REVIEWS if days <= FEW_DAYS else ALL_REVIEWS))
         if step is not None:
             step(f"rollup {k}/{len(ROLLUPS)}: {table} ({time.monotonic() - began:.1f}s)")
     cur.execute("DROP TABLE rollup_orders, rollup_items")

@@ -94,7 +94,8 @@ def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
     else:
         rows = select(base.catalogue(c), r, days, base.BASE)
     quoted = ", ".join(f'"{x}"' for x in cols)
-    return f"INSERT INTO {r.table} ({quoted}) {rows}"
+    # In period order: a range of periods (a page's dates, a month summed up) lies in a few blocks.
+    return f"INSERT INTO {r.table} ({quoted}) {rows}{'' if touched else ' ORDER BY 1'}"
 
 
 def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -> str:
@@ -106,6 +107,8 @@ def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -
     inner = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st, star)
     assert not st.params, "a rollup's rows take no parameters"
     picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
+    if "\nUNION ALL\n" not in inner:  # one level's rows, already one per group: nothing to add up
+        return f"SELECT {picked}, {', '.join(f'coalesce(x.m_{m}, 0)' for m in r.measures)} FROM (\n{inner}\n) x"
     sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
     group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
     return f"SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"

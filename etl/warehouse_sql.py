@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from etl import reasons
 from etl.formats import FileKind
+from etl.typing_sql import SCRATCH
 
 GOOD = "reason IS NULL AND NOT duplicate"
 GOOD_T = "t.reason IS NULL AND NOT t.duplicate"  # the same, for a table aliased t
@@ -81,7 +82,7 @@ GEO_INSIDE = "geolocation_lat BETWEEN -34 AND 6 AND geolocation_lng BETWEEN -74 
 # mode(); ties go to the alphabetically first name, so the answer does not depend on row order.
 # Built by the staging worker (it needs nothing else), so the run's transaction only upserts it.
 GEO_PREFIXES = f"""
-CREATE UNLOGGED TABLE geo_prefixes AS
+CREATE UNLOGGED TABLE geo_prefixes {SCRATCH} AS
 WITH g AS (
     SELECT geolocation_zip_code_prefix AS z, geolocation_city AS city, geolocation_state AS state,
            count(*) AS n, count(*) FILTER (WHERE {GEO_INSIDE}) AS n_in,
@@ -174,11 +175,11 @@ ORDER_CHILD_DERIVED = ["items_count", "product_revenue", "freight_value", "order
 
 # Per-order totals of a batch's good child rows, built by each kind's staging worker.
 CHILD_BATCH_TOTALS = {
-    "items": "CREATE UNLOGGED TABLE items_by_order AS SELECT order_id, count(*) AS n, sum(price) AS pr, "
+    "items": f"CREATE UNLOGGED TABLE items_by_order {SCRATCH} AS SELECT order_id, count(*) AS n, sum(price) AS pr, "
              f"sum(freight_value) AS fr FROM typ_items WHERE {GOOD} GROUP BY order_id",
-    "payments": "CREATE UNLOGGED TABLE payments_by_order AS SELECT order_id, sum(payment_value) AS pv "
+    "payments": f"CREATE UNLOGGED TABLE payments_by_order {SCRATCH} AS SELECT order_id, sum(payment_value) AS pv "
                 f"FROM typ_payments WHERE {GOOD} GROUP BY order_id",
-    "reviews": "CREATE UNLOGGED TABLE reviews_by_order AS SELECT order_id, count(*) AS n, "
+    "reviews": f"CREATE UNLOGGED TABLE reviews_by_order {SCRATCH} AS SELECT order_id, count(*) AS n, "
                f"sum(review_score) AS s FROM typ_reviews WHERE {GOOD} GROUP BY order_id",
 }
 

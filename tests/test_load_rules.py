@@ -177,6 +177,9 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     assert sql(f"SELECT reviews_count, review_score_sum FROM warehouse.fact_orders WHERE order_id = '{O.format(1)}'") == [
         (1, 2)]
     assert_rollups_match_facts(sql)
+    low = "SELECT review_id::text, order_id::text, review_score, purchase_date FROM {} ORDER BY 1"
+    assert sql(low.format("warehouse.low_reviews")) == sql(low.format(
+        "warehouse.fact_reviews JOIN warehouse.fact_orders USING (order_id) WHERE review_score <= 2")) != []
 
 
 def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(tmp_path, db_url, sql):
