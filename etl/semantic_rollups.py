@@ -78,9 +78,10 @@ def _within_touched(grain: str, column: str = "period") -> str:
             f"FROM touched_dates) AND date_trunc('{grain}', {column})::date IN {_touched_periods(grain)}")
 
 
-def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
-    """The INSERT of `r`'s rows: of the periods holding touched days, or of all history; from the
-    rollup it is summed from, or from the shared input (`base_tables`, made first)."""
+def fill(c: Catalogue, r: Rollup, touched: bool, into: str | None = None) -> str:
+    """The INSERT of `r`'s rows (into its table, or a table `into` of its shape): of the periods
+    holding touched days, or of all history; from the rollup it is summed from, or from the shared
+    input (`base_tables`, made first)."""
     cols = ["period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures]
     days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
     if r.source:
@@ -95,7 +96,7 @@ def fill(c: Catalogue, r: Rollup, touched: bool) -> str:
         rows = select(base.catalogue(c), r, days, base.BASE)
     quoted = ", ".join(f'"{x}"' for x in cols)
     # In period order: a range of periods (a page's dates, a month summed up) lies in a few blocks.
-    return f"INSERT INTO {r.table} ({quoted}) {rows}{'' if touched else ' ORDER BY 1'}"
+    return f"INSERT INTO {into or r.table} ({quoted}) {rows}{'' if touched else ' ORDER BY 1'}"
 
 
 def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -> str:
@@ -224,6 +225,31 @@ def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
     return time.monotonic() - began
 
 
+def _replace_touched(cur, c: Catalogue, r: Rollup) -> int:
+    """Delete and fill again the touched periods of `r`; return the change in its rows."""
+    cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
+    deleted = cur.rowcount
+    cur.execute(fill(c, r, touched=True))
+    return cur.rowcount - deleted
+
+
+def _resum(cur, c: Catalogue, r: Rollup) -> int:
+    """Sum the touched periods of `r` (a month) from its source again, and write only the rows that
+    differ: a day's delta moves a few of a month's groups, and rewriting all of them (with their
+    indexes) is what made a delta's cost grow with the history. Rows compare as a whole (their
+    text), so a NULL dimension matches a NULL; return the change in `r`'s rows."""
+    cur.execute(f"CREATE TEMP TABLE fresh_rows ON COMMIT DROP AS TABLE {r.table} WITH NO DATA")
+    cur.execute(fill(c, r, touched=True, into="fresh_rows"))
+    periods = f"x.period IN {_touched_periods(r.grain)}"
+    cur.execute(f"DELETE FROM {r.table} x WHERE {periods} AND x::text NOT IN (SELECT f::text FROM fresh_rows f)")
+    deleted = cur.rowcount
+    cur.execute(f"INSERT INTO {r.table} SELECT * FROM fresh_rows f "
+                f"WHERE f::text NOT IN (SELECT x::text FROM {r.table} x WHERE {periods})")
+    inserted = cur.rowcount
+    cur.execute("DROP TABLE fresh_rows")
+    return inserted - deleted
+
+
 def _fill(cur, c: Catalogue, todo: dict[str, bool], built: dict, step=None) -> None:
     """Fill the rollups `todo` names, in order: in full (False) or their touched periods (True)."""
     seconds = base_tables(cur, c, todo)
@@ -237,10 +263,7 @@ def _fill(cur, c: Catalogue, todo: dict[str, bool], built: dict, step=None) -> N
             rows, _ = build_one(cur, c, r)
             what = f"built, {rows:,} rows"
         else:
-            cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
-            deleted = cur.rowcount
-            cur.execute(fill(c, r, touched=True))
-            rows = built[r.name][1] - deleted + cur.rowcount
+            rows = built[r.name][1] + (_resum(cur, c, r) if r.source else _replace_touched(cur, c, r))
             cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, r.name))
             what = f"{rows:,} rows"
         if step is not None:

@@ -181,6 +181,13 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     assert sql(low.format("warehouse.low_reviews")) == sql(low.format(
         "warehouse.fact_reviews JOIN warehouse.fact_orders USING (order_id) WHERE review_score <= 2")) != []
 
+    # Statuses that leave the month: its delivered group goes from the monthly rollups too (summed
+    # again from the days, only the rows that differ written).
+    write(tmp_path / "day4", "o.csv", H["orders"] + order_row(1, status="shipped") + order_row(3, status="shipped"))
+    load(db_url, tmp_path / "day4")
+    assert sql("SELECT status, orders FROM warehouse.rollup_monthly ORDER BY 1") == [("canceled", 1), ("shipped", 2)]
+    assert_rollups_are_the_stars_rows(sql)
+
 
 def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(tmp_path, db_url, sql):
     """A delta rebuilds the repeat buyers' orders of the people it touched only (and grows the
