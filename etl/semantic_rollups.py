@@ -2,10 +2,12 @@
 
 Each rollup's table, `warehouse.rollup_<name>`, is generated: a `period` (the first day of its
 date grain), a column per dimension and one per measure. Its rows are the star schema's answer
-to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), or a
-finer rollup's rows summed to its grain when it declares a `source`. A load rebuilds only the
-periods holding the days it touched (`touched_dates`); a rollup whose definition changed (or that
-is new) is built in full, alone with those summed from it; a rollup no longer declared is dropped.
+to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), computed
+from the shared input every rollup of a load reads (`data/semantic/base.py`), or a finer rollup's
+rows summed to its grain when it declares a `source` (which must give them exactly). A load
+rebuilds only the periods holding the days it touched (`touched_dates`), and of a summed rollup
+writes only the rows that changed; a rollup whose definition changed (or that is new) is built in
+full, alone with those summed from it; a rollup no longer declared is dropped.
 `etl.rollups` records each one's definition hash and size: the planner reads only current ones.
 """
 from __future__ import annotations
@@ -70,12 +72,12 @@ def _touched_days(grain: str) -> str:
             f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
 
 
-def _within_touched(grain: str, column: str = "period") -> str:
-    """SQL over a date `column` keeping the `grain` periods holding touched days, as a range the
-    column's index can read (the planner cannot size a list of days made by generate_series)."""
-    return (f"{column} >= (SELECT min(date_trunc('{grain}', purchase_date))::date FROM touched_dates) "
-            f"AND {column} < (SELECT max(date_trunc('{grain}', purchase_date)) + interval '{STEP[grain]}' "
-            f"FROM touched_dates) AND date_trunc('{grain}', {column})::date IN {_touched_periods(grain)}")
+def _within_touched(grain: str) -> str:
+    """SQL keeping a source's rows (by `period`) in the `grain` periods holding touched days, as a
+    range its index can read (the planner cannot size a list of days made by generate_series)."""
+    return (f"period >= (SELECT min(date_trunc('{grain}', purchase_date))::date FROM touched_dates) "
+            f"AND period < (SELECT max(date_trunc('{grain}', purchase_date)) + interval '{STEP[grain]}' "
+            f"FROM touched_dates) AND date_trunc('{grain}', period)::date IN {_touched_periods(grain)}")
 
 
 def fill(c: Catalogue, r: Rollup, touched: bool, into: str | None = None) -> str:

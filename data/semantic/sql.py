@@ -27,7 +27,6 @@ from data.semantic.model import Dimension, Query, Rollup
 from data.semantic.planner import STAR, Catalogue, Plan
 
 
-
 @dataclass(frozen=True)
 class Star:
     """The tables a statement reads, by the aliases the catalogue's SQL uses: the orders (`o`), the
@@ -50,6 +49,7 @@ WAREHOUSE = Star(
     {"p": "JOIN warehouse.dim_products p ON p.product_id = i.product_id",
      "s": "LEFT JOIN warehouse.dim_sellers s ON s.seller_id = i.seller_id"},
     "LEFT JOIN warehouse.dim_customers c ON c.customer_id = o.customer_id")
+
 # A person's first order date: a repeat buyer's from the loader's list of their orders, else this
 # order's (the person's only one).
 FIRST_ORDER = ("coalesce((SELECT rb.first_date FROM warehouse.repeat_buyer_orders rb WHERE rb.order_id = o.order_id),"
