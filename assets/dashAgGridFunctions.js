@@ -13,17 +13,21 @@ dagfuncs.count = function (value) {
   return Number(value).toLocaleString("en-US", { maximumFractionDigits: 0 });
 };
 
-// Shares as percentages with one decimal; review scores with two; days with one.
+// Shares as percentages with one decimal; review scores with two; days with one. A value that is
+// null has no data; one that is absent is not shown (a totals row leaves out what does not add up).
 dagfuncs.pct = function (value) {
-  if (value === null || value === undefined) { return "no data"; }
+  if (value === undefined) { return ""; }
+  if (value === null) { return "no data"; }
   return (Number(value) * 100).toFixed(1) + "%";
 };
 dagfuncs.score = function (value) {
-  if (value === null || value === undefined) { return "no data"; }
+  if (value === undefined) { return ""; }
+  if (value === null) { return "no data"; }
   return Number(value).toFixed(2);
 };
 dagfuncs.days = function (value) {
-  if (value === null || value === undefined) { return "no data"; }
+  if (value === undefined) { return ""; }
+  if (value === null) { return "no data"; }
   return Number(value).toFixed(1);
 };
 

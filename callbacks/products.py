@@ -103,7 +103,8 @@ def top(data):
     return plain(linked(warehouse().top_products(f), f)) if f else []
 
 
-totals_row("products-categories", "category", ("revenue", "items"), "All categories")  # items add up; orders do not
+# Revenue, its shares and items add up; orders do not (an order of two categories is in both rows).
+totals_row("products-categories", "category", ("revenue", "share", "items"), "All categories")
 table_export("products-categories", lambda f: warehouse().category_table(f),
              lambda f: "categories", "Categories")
 table_export("products-top", lambda f: warehouse().top_products(f),

@@ -433,6 +433,9 @@ def test_products_page_opens_a_product_and_unknown_ids_say_so(live_app, browser)
     sign_in(browser, live_app, "/products?start=2016-01-01&end=2018-12-31")
     assert wait_for_text(browser, "products-kpi-top20").endswith("%")
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#products-categories .ag-row"))
+    total = wait(browser, 30).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, "#products-categories .ag-floating-bottom .ag-row"))[0].text
+    assert "All categories" in total and "100.0%" in total and "no data" not in total  # blank where it does not add up
     for graph in ("products-bands", "products-pareto", "products-trends"):
         wait(browser, 30).until(lambda d, g=graph: d.find_elements(By.CSS_SELECTOR, f"#{g} .trace"))
     link = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#products-top .ag-row[row-index='0'] a"))[0]
