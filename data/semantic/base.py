@@ -8,7 +8,8 @@ computes, in one pass per level, the orders, items, payments and reviews of the 
 temporary tables; every generated rollup is then filled from those narrow rows by the same
 compiler (`sql.measure_rows` over `BASE`, with `catalogue(c)`). The values are the catalogue's
 own expressions evaluated on the star, so a rollup filled from the base holds exactly the rows
-the star gives (tests/test_semantic_rollups.py builds both ways and compares).
+the star gives (`tests/conftest.assert_rollups_are_the_stars_rows` compares them, after a first
+load and after deltas).
 """
 from __future__ import annotations
 
@@ -65,16 +66,14 @@ def tables(c: Catalogue, days: str) -> list[str]:
         cols += [f'{c.dimensions[k].expr} AS "d_{k}"' for k in dims if c.dimensions[k].level == level]
         cols += [f'({c.measures[k].expr}) AS "m_{k}"' for k in measures
                  if c.measures[k].level == level and c.measures[k].expr != "1"]
-        rows = level_rows(WAREHOUSE, level, [*cols, days])
         if level == "order":
-            for k in measures:
-                m = c.measures[k]
-                if m.level == "order":
-                    continue
-                cols.append(f'{m.per_order or f"coalesce(t_{m.level}.{k}, 0)"} AS "po_{k}"')
-            rows += "".join(f" LEFT JOIN (SELECT order_id, {', '.join(parts)} FROM {TABLE[lv]} GROUP BY 1) t_{lv} "
-                            f"ON t_{lv}.order_id = o.order_id" for lv, parts in totals)
+            cols += [f'{m.per_order or f"coalesce(t_{m.level}.{k}, 0)"} AS "po_{k}"'
+                     for k, m in ((k, c.measures[k]) for k in measures) if m.level != "order"]
+            rows = level_rows(WAREHOUSE, level, [*cols, days]) + "".join(
+                f" LEFT JOIN (SELECT order_id, {', '.join(parts)} FROM {TABLE[lv]} GROUP BY 1) t_{lv} "
+                f"ON t_{lv}.order_id = o.order_id" for lv, parts in totals)
         else:
+            rows = level_rows(WAREHOUSE, level, [*cols, days])
             parts = [f"{_total(c.measures[k], k)} AS {k}" for k in measures
                      if c.measures[k].level == level and not c.measures[k].per_order]
             if parts:
