@@ -8,8 +8,8 @@ need no grouping) and `repeat_buyer_orders` (the other people's orders, ~6% of o
 the person's first and second order dates, so no question needs a window over all history). The
 one-order people's counts come from the daily rollups' `single_buyer_orders`, and their
 lifetime-value tiers from `agg_daily_single_ltv`, where those answer the filters; a category's
-one-order people are one range of `order_categories`. The "facts" source answers the same from
-`fact_orders` and `dim_customers` with window functions, for the property tests.
+one-order people are one range of `order_categories`. The tests compare every answer with the
+same questions asked of these tables defined straight over the facts (tests/oracle.py).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from data.filters import Filters
 from data.metrics import ratio
-from data.queries import (GRAINS, SOURCES, W, _period, _rollup_where, _state, customer_orders, customers,
-                          finer, holding, holds_any, only_categories, order_categories, orders, repeat)
+from data.queries import (GRAINS, W, _period, _rollup_where, customer_orders, finer, holding, holds_any,
+                          only_categories, order_categories, repeat)
 from data.semantic.answer import statement
 from data.semantic.model import Query
 from etl.rollups import LTV_BANDS  # lifetime value tiers: upper bounds in R$ (exclusive); the last is open
@@ -49,53 +49,21 @@ def money(cents) -> Decimal:
     return Decimal(int(cents)) / 100
 
 
-def _fast(source: str) -> bool:
-    """True for the ETL's tables ("auto", "rollup"), False for the fact tables ("facts")."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}")
-    return source != "facts"
-
-
-def _facts_person_orders():
-    """Every order of a known person from `fact_orders` and `dim_customers`, with what the ETL stores
-    beside it: one-order person or not, the person's first and second order dates (any status)."""
-    o, c = orders.c, customers.c
-    person = {"partition_by": c.customer_unique_id}
-    ranked = {**person, "order_by": (o.purchase_date, o.order_id), "rows": (None, None)}
-    return (sa.select(o.order_id, c.customer_unique_id, o.purchase_date,
-                      _state(c.customer_state).label("customer_state"), o.order_status,
-                      sa.cast(o.order_value * 100, sa.BigInteger).label("order_cents"),
-                      (sa.func.count().over(**person) == 1).label("single"),
-                      sa.func.min(o.purchase_date).over(**person).label("first_date"),
-                      sa.func.nth_value(o.purchase_date, 2).over(**ranked).label("second_date"))
-            .select_from(orders.join(customers, o.customer_id == c.customer_id))
-            .where(c.customer_unique_id.is_not(None)).subquery("person_orders"))
-
-
-def _single_orders(f: Filters, source: str):
+def _single_orders(f: Filters):
     """The selected orders of one-order people (each is one person): customer_unique_id,
     purchase_date, order_cents. A filter of categories alone reads `order_categories` (one range of
     its index per category; an order holding two chosen categories once); otherwise
     `customer_orders`, matching the finer filters through the items, payments and reviews."""
-    if _fast(source) and only_categories(f):
+    if only_categories(f):
         b = order_categories.c
         q = sa.select(b.customer_unique_id, b.purchase_date, b.order_cents).where(b.single, *_rollup_where(b, f))
         return (q.distinct() if len(f.categories) > 1 else q).subquery("single_orders")
-    p = customer_orders if _fast(source) else _facts_person_orders()
+    p = customer_orders
     return (sa.select(p.c.customer_unique_id, p.c.purchase_date, p.c.order_cents)
-            .where(p.c.single, _selected(p, f, source)).subquery("single_orders"))
+            .where(p.c.single, _selected(p, f)).subquery("single_orders"))
 
 
-def _repeats(source: str):
-    """The orders of people with two or more orders (all history), each with the person's
-    `first_date` and `second_date`: `repeat_buyer_orders`, about 6% of orders."""
-    if _fast(source):
-        return repeat
-    p = _facts_person_orders()
-    return sa.select(p).where(sa.not_(p.c.single)).subquery("repeat_orders")
-
-
-def _selected(p, f: Filters, source: str):
+def _selected(p, f: Filters):
     """The orders of `p` the filters select (an order matches a category, seller or payment type
     through any of its items or payments; the repeat buyers' orders list their categories)."""
     where = [p.c.purchase_date.between(f.start, f.end), p.c.order_status.in_(f.statuses)]
@@ -108,23 +76,18 @@ def _selected(p, f: Filters, source: str):
     return sa.and_(*where)
 
 
-def _single_days(conn, f: Filters, source: str):
+def _single_days(conn, f: Filters):
     """Selected orders of one-order people (each is one person) per purchase day, as a subquery
-    (day, n): the semantic layer's one-time customers by day (a daily rollup where one answers the
-    filters), or counted in `_single_orders` for the facts."""
-    if _fast(source):
-        st = statement(conn, Query(("one_time_customers",), f.start, f.end, ("date",), "day", f.by_dimension()))
-        d = st.subquery("semantic_single_days", "date", "one_time_customers")
-        return sa.select(d.c.date.label("day"), d.c.one_time_customers.label("n")).subquery("single_days")
-    p = _single_orders(f, source)
-    return (sa.select(p.c.purchase_date.label("day"), sa.func.count().label("n"))
-            .group_by(p.c.purchase_date).subquery("single_days"))
+    (day, n): the semantic layer's one-time customers by day."""
+    st = statement(conn, Query(("one_time_customers",), f.start, f.end, ("date",), "day", f.by_dimension()))
+    d = st.subquery("semantic_single_days", "date", "one_time_customers")
+    return sa.select(d.c.date.label("day"), d.c.one_time_customers.label("n")).subquery("single_days")
 
 
-def _singles(conn, f: Filters, source: str, grain: str | None = None):
+def _singles(conn, f: Filters, grain: str | None = None):
     """Selected orders of one-order people (each is one person, new in its period): their number, or
     per period of `grain` ({period: n}, periods with none left out)."""
-    d = _single_days(conn, f, source)
+    d = _single_days(conn, f)
     n = sa.func.sum(d.c.n)
     if grain is None:
         return int(conn.execute(sa.select(sa.func.coalesce(n, 0))).scalar_one())
@@ -141,20 +104,20 @@ def _offset(r):
     return _month_index(r.c.purchase_date) - _month_index(r.c.first_date)
 
 
-def _newcomers(r, f: Filters, source: str):
+def _newcomers(r, f: Filters):
     """The selected orders of repeat buyers whose first order is in the range. Such a person is
     acquired in the view when one of these orders falls in the first order's month (offset 0), so
     that a cohort's size bounds each of its cells."""
-    return sa.and_(_selected(r, f, source), r.c.first_date >= f.start)
+    return sa.and_(_selected(r, f), r.c.first_date >= f.start)
 
 
-def summary(conn, f: Filters, source: str = "auto") -> dict:
+def summary(conn, f: Filters) -> dict:
     """Customers in the view, how many are new (first order in the range) or returning, and how
     many are repeat customers (two or more orders in all history)."""
-    singles = _singles(conn, f, source)
-    r = _repeats(source)
+    singles = _singles(conn, f)
+    r = repeat
     per = (sa.select(r.c.customer_unique_id, sa.func.min(r.c.first_date).label("first_date"))
-           .where(_selected(r, f, source)).group_by(r.c.customer_unique_id).subquery())
+           .where(_selected(r, f)).group_by(r.c.customer_unique_id).subquery())
     repeat_people, repeat_new = conn.execute(
         sa.select(sa.func.count(), sa.func.count().filter(per.c.first_date >= f.start))).one()
     people = singles + repeat_people
@@ -162,15 +125,15 @@ def summary(conn, f: Filters, source: str = "auto") -> dict:
             "repeat_customers": repeat_people, "repeat_rate": ratio(repeat_people, people)}
 
 
-def new_returning(conn, f: Filters, grain: str, source: str = "auto") -> list[dict]:
+def new_returning(conn, f: Filters, grain: str) -> list[dict]:
     """Per period: people whose first order falls in it (and in the range), and people who came back."""
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
-    out = {day: {"period": day, "new": n, "returning": 0} for day, n in _singles(conn, f, source, grain).items()}
-    r = _repeats(source)
+    out = {day: {"period": day, "new": n, "returning": 0} for day, n in _singles(conn, f, grain).items()}
+    r = repeat
     is_new = sa.and_(_period(grain, r.c.first_date) == _period(grain, r.c.purchase_date), r.c.first_date >= f.start)
     per = (sa.select(r.c.customer_unique_id, _period(grain, r.c.purchase_date), is_new.label("new"))
-           .where(_selected(r, f, source)).distinct().subquery())
+           .where(_selected(r, f)).distinct().subquery())
     q = (sa.select(per.c.period, sa.func.count().filter(per.c.new), sa.func.count().filter(sa.not_(per.c.new)))
          .group_by(per.c.period))
     for day, new, back in conn.execute(q):
@@ -180,14 +143,14 @@ def new_returning(conn, f: Filters, grain: str, source: str = "auto") -> list[di
     return [out[k] for k in sorted(out)]
 
 
-def cohorts(conn, f: Filters, source: str = "auto") -> list[dict]:
+def cohorts(conn, f: Filters) -> list[dict]:
     """Monthly cohorts of the people acquired in the range: cohort month, months since, people
     with a selected order that month. Offset 0 is the cohort's size."""
-    cells = {(cohort, 0): n for cohort, n in _singles(conn, f, source, "month").items()}
-    r = _repeats(source)
+    cells = {(cohort, 0): n for cohort, n in _singles(conn, f, "month").items()}
+    r = repeat
     cohort, offset = _period("month", r.c.first_date), _offset(r)
     per = (sa.select(r.c.customer_unique_id, cohort.label("cohort"), offset.label("offset"))
-           .where(_newcomers(r, f, source)).group_by(r.c.customer_unique_id, cohort, offset).subquery())
+           .where(_newcomers(r, f)).group_by(r.c.customer_unique_id, cohort, offset).subquery())
     acquired = sa.func.bool_or(per.c.offset == 0).over(partition_by=per.c.customer_unique_id)
     active = sa.select(per, acquired.label("acquired")).subquery()
     q = (sa.select(active.c.cohort, active.c.offset, sa.func.count()).where(active.c.acquired)
@@ -197,17 +160,17 @@ def cohorts(conn, f: Filters, source: str = "auto") -> list[dict]:
     return [{"cohort": c, "offset": k, "customers": n} for (c, k), n in sorted(cells.items())]
 
 
-def _people(f: Filters, source: str):
+def _people(f: Filters):
     """Per person in the view, as two selects (one-order people; repeat buyers): days from their
     last selected order to the range's end, selected orders, and those orders' revenue in cents."""
     end = sa.literal(f.end, sa.Date)
-    p, r = _single_orders(f, source), _repeats(source)
+    p, r = _single_orders(f), repeat
     singles = sa.select(p.c.customer_unique_id, (end - p.c.purchase_date).label("recency"),
                         sa.literal(1).label("frequency"), p.c.order_cents.label("monetary"))
     repeats = (sa.select(r.c.customer_unique_id, (end - sa.func.max(r.c.purchase_date)).label("recency"),
                          sa.func.count().label("frequency"),
                          sa.cast(sa.func.sum(r.c.order_cents), sa.BigInteger).label("monetary"))
-               .where(_selected(r, f, source)).group_by(r.c.customer_unique_id))
+               .where(_selected(r, f)).group_by(r.c.customer_unique_id))
     return singles, repeats
 
 
@@ -235,7 +198,7 @@ def _histogram(*parts):
     return sa.select(u.c.value, sa.func.sum(u.c.n).label("n")).group_by(u.c.value).subquery()
 
 
-def rfm(conn, f: Filters, source: str = "auto") -> dict:
+def rfm(conn, f: Filters) -> dict:
     """The view's RFM scoring: quintile thresholds of recency (days) and monetary (cents), four
     each, and the people per (R, M, two or more orders in the view) cell with their spend in
     cents, recency and orders summed.
@@ -245,9 +208,9 @@ def rfm(conn, f: Filters, source: str = "auto") -> dict:
     the one-order people's orders groups them by (spend, R score), a few hundred thousand groups
     at most; the spend histogram, its thresholds and the cells all come from that grouping and
     from the repeat buyers (a few percent of people)."""
-    singles, repeats = _people(f, source)
+    singles, repeats = _people(f)
     s, per_repeat = singles.subquery(), repeats.cte("repeat_people").prefix_with("MATERIALIZED")
-    d = _single_days(conn, f, source)  # a one-order person's recency is their order's day
+    d = _single_days(conn, f)  # a one-order person's recency is their order's day
     recency = _histogram(sa.select((sa.literal(f.end, sa.Date) - d.c.day).label("value"), d.c.n),
                          sa.select(per_repeat.c.recency.label("value"), sa.func.count().label("n"))
                          .group_by(per_repeat.c.recency))
@@ -294,7 +257,7 @@ CELLS = {name: [(r, m, rep) for r in range(1, 6) for m in range(1, 6) for rep in
                 if segment_of(r, m, rep) == name] for name in SEGMENT_NAMES}
 
 
-def _scored(f: Filters, source: str, thresholds: dict):
+def _scored(f: Filters, thresholds: dict):
     """Every person in the view with their R and M scores (1 to 5) and whether they ordered twice
     or more in the view, as two selects (one-order people; repeat buyers); the segment follows
     from those three (`segment_of`)."""
@@ -303,15 +266,15 @@ def _scored(f: Filters, source: str, thresholds: dict):
         return sa.select(q, (5 - _reached(q.c.recency, thresholds["recency"])).label("r"),  # recent is good
                          (1 + _reached(q.c.monetary, thresholds["monetary"])).label("m"),
                          (q.c.frequency >= 2).label("repeat"))  # two or more orders in the view
-    singles, repeats = _people(f, source)
+    singles, repeats = _people(f)
     return scored(singles), scored(repeats)
 
 
-def rfm_segments(conn, f: Filters, source: str = "auto", scored: dict | None = None) -> list[dict]:
+def rfm_segments(conn, f: Filters, scored: dict | None = None) -> list[dict]:
     """The RFM segments of the people in the view: size, revenue, shares, mean recency / orders / spend.
     `scored`: the view's `rfm`, when the caller has it (the Warehouse caches it)."""
     found: dict[str, list] = {}
-    for r, m, several, n, cents, recency, frequency in (scored or rfm(conn, f, source))["cells"]:
+    for r, m, several, n, cents, recency, frequency in (scored or rfm(conn, f))["cells"]:
         acc = found.setdefault(segment_of(r, m, several), [0, Decimal(0), 0, 0])
         acc[0] += n
         acc[1] += money(cents)
@@ -325,14 +288,13 @@ def rfm_segments(conn, f: Filters, source: str = "auto", scored: dict | None = N
             for name in SEGMENT_NAMES if (a := found.get(name))]
 
 
-def segment_members(conn, f: Filters, segment: str, limit: int = 500, source: str = "auto",
-                    scored: dict | None = None) -> list[dict]:
+def segment_members(conn, f: Filters, segment: str, limit: int = 500, scored: dict | None = None) -> list[dict]:
     """The people of one RFM segment, largest spend first (an unknown segment has none).
     `scored`: the view's `rfm`, when the caller has it (its thresholds score the people)."""
     if segment not in SEGMENT_NAMES:
         return []
     parts = []
-    for part in _scored(f, source, scored or rfm(conn, f, source)):
+    for part in _scored(f, scored or rfm(conn, f)):
         s = part.subquery()
         parts.append(sa.select(s).where(sa.tuple_(s.c.r, s.c.m, s.c.repeat).in_(CELLS[segment])))
     members = sa.union_all(*parts).subquery()
@@ -343,24 +305,24 @@ def segment_members(conn, f: Filters, segment: str, limit: int = 500, source: st
             for r in conn.execute(q).mappings()]
 
 
-def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
+def ltv_tiers(conn, f: Filters) -> list[dict]:
     """The people in the view by lifetime value: revenue of all their orders in all history with
     the selected statuses. Tier k covers [LTV_BANDS[k-1], LTV_BANDS[k]) in R$.
 
     A one-order person's lifetime value is their selected order's: counted per tier by the
     `agg_daily_single_ltv` rollup where no category or seller is chosen. Repeat buyers' values
     are summed over their orders in `repeat_buyer_orders`."""
-    r = _repeats(source)
+    r = repeat
     bands = sa.literal([b * 100 for b in LTV_BANDS], sa.ARRAY(sa.BigInteger))
-    if _fast(source) and not finer(f):
+    if not finer(f):
         t = agg_single_ltv.c
         singles = (sa.select(t.tier, sa.func.sum(t.orders), sa.func.sum(t.order_cents))
                    .where(*_rollup_where(t, f)).group_by(t.tier))
     else:
-        p = _single_orders(f, source)
+        p = _single_orders(f)
         tier = sa.func.width_bucket(p.c.order_cents, bands)
         singles = sa.select(tier, sa.func.count(), sa.func.sum(p.c.order_cents)).group_by(tier)
-    in_view = sa.select(r.c.customer_unique_id).where(_selected(r, f, source))
+    in_view = sa.select(r.c.customer_unique_id).where(_selected(r, f))
     per_person = (sa.select(sa.cast(sa.func.sum(r.c.order_cents), sa.BigInteger).label("ltv"))
                   .where(r.c.order_status.in_(f.statuses), r.c.customer_unique_id.in_(in_view))
                   .group_by(r.c.customer_unique_id).subquery())
@@ -385,13 +347,13 @@ def ltv_tiers(conn, f: Filters, source: str = "auto") -> list[dict]:
     return out if total else []
 
 
-def second_order(conn, f: Filters, source: str = "auto") -> dict:
+def second_order(conn, f: Filters) -> dict:
     """Of the people acquired in the range, how many ordered again, and the days from their first
     to their second order (any status, any later date): median, mean and a histogram."""
-    singles = _singles(conn, f, source)
-    r = _repeats(source)
+    singles = _singles(conn, f)
+    r = repeat
     gaps = (sa.select(sa.func.min(r.c.second_date - r.c.first_date).label("days"))
-            .where(_newcomers(r, f, source)).group_by(r.c.customer_unique_id)
+            .where(_newcomers(r, f)).group_by(r.c.customer_unique_id)
             .having(sa.func.bool_or(_offset(r) == 0)).subquery())
     days = gaps.c.days
     bins = [sa.func.count().filter(days >= lo if hi is None else days.between(lo, hi)) for lo, hi in GAP_BINS]

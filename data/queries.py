@@ -50,8 +50,6 @@ customer_orders = sa.Table("customer_orders", W, *(sa.Column(c) for c in (
     "order_id", "customer_unique_id", "purchase_date", "customer_state", "order_status", "order_cents", "single",
     "customer_city")))
 
-SOURCES = ("auto", "rollup", "facts")
-
 
 def finer(f: Filters) -> dict[str, tuple]:
     """The chosen values of the dimensions finer than an order (categories, sellers, payment types ...):
@@ -92,18 +90,18 @@ def _rollup_where(c, f: Filters, statuses: bool = True) -> list:
     return where
 
 
-def _matched_orders(f: Filters, source: str = "auto"):
+def _matched_orders(f: Filters):
     """The orders the filters select (an order matches a category or seller through any of its items).
 
     Categories without a seller are looked up in `order_categories`, one range of its index per
     category, instead of in every item. Known states read `customer_orders`, which has every
     order whose customer has a state (only unknown customers lack a person), instead of joining
-    every order of the range to its customer. source="facts" does neither: the tests compare."""
-    if only_categories(f) and source != "facts":
+    every order of the range to its customer. The tests compare all three ways with the items'."""
+    if only_categories(f):
         b = order_categories.c
         q = sa.select(b.order_id).where(*_rollup_where(b, f))
         return q.distinct() if len(f.categories) > 1 else q
-    if f.states and "??" not in f.states and source != "facts":
+    if f.states and "??" not in f.states:
         p = customer_orders.c
         q = sa.select(p.order_id).where(*_rollup_where(p, f))
         return q.where(p.order_id.in_(holding(f))) if finer(f) else q

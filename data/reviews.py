@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from data.filters import ALL_STATUSES, Filters
-from data.queries import W, _rollup_where, _state, customers, finer, holding, holds_any, only_categories, orders
+from data.queries import W, _rollup_where, finer, holding, holds_any, only_categories
 
 KPIS = ("review_score", "reviews", "low_score_share", "comment_share")
 # The reviews scoring 1 or 2, with their order's day, state and status (etl/rollups.py LOW_REVIEWS).
@@ -66,34 +66,21 @@ def low_scores(conn, f: Filters, limit: int = 100, plan: str = "orders") -> list
     order's day, state and status): "walk" follows it newest first, testing each row against the
     filters, and stops after `limit` matches: cheap for a broad view, but it first passes the low
     reviews of orders bought after the range; "orders" takes the range's low reviews by order day,
-    then sorts: cheap for a narrow view; `cheaper_low_scores_plan` picks between them. "facts"
-    joins `fact_reviews` to the orders and customers: the tests' reference. Only the `limit`
-    rows found fetch their text."""
+    then sorts: cheap for a narrow view; `cheaper_low_scores_plan` picks between them. Only the
+    `limit` rows found fetch their text."""
     r = reviews.c
-    if plan == "facts":
-        o, c = orders.c, customers.c
-        keys = (sa.select(r.review_creation_date, r.review_id, r.order_id, r.review_score,
-                          _state(c.customer_state).label("customer_state"))
-                .select_from(reviews.join(orders, o.order_id == r.order_id)
-                             .outerjoin(customers, o.customer_id == c.customer_id))
-                .where(r.review_score <= 2, o.purchase_date.between(f.start, f.end), o.order_status.in_(f.statuses)))
-        if f.states:
-            keys = keys.where(_state(c.customer_state).in_(f.states))
-        if finer(f):
-            keys = keys.where(o.order_id.in_(holding(f)))
-    elif plan in ("walk", "orders"):
-        where = _rollup_where(low.c, f)
-        if finer(f) and not only_categories(f):  # e.g. a seller's orders by the items' seller index, then
-            where.append(low.c.order_id.in_(holding(f)))  # their low reviews by order id
-        elif f.categories:
-            where.append(holds_any(low.c.categories, f.categories))
-        rows = low
-        if plan == "orders" and not f.sellers:  # filter by the order day's index first, then sort what is left
-            rows, where = sa.select(low).where(*where).cte("in_range").prefix_with("MATERIALIZED"), []
-        keys = sa.select(rows.c.review_creation_date, rows.c.review_id, rows.c.order_id, rows.c.review_score,
-                         rows.c.customer_state).where(*where)
-    else:
+    if plan not in ("walk", "orders"):
         raise ValueError(f"unknown plan {plan!r}")
+    where = _rollup_where(low.c, f)
+    if finer(f) and not only_categories(f):  # e.g. a seller's orders by the items' seller index, then
+        where.append(low.c.order_id.in_(holding(f)))  # their low reviews by order id
+    elif f.categories:
+        where.append(holds_any(low.c.categories, f.categories))
+    rows = low
+    if plan == "orders" and not f.sellers:  # filter by the order day's index first, then sort what is left
+        rows, where = sa.select(low).where(*where).cte("in_range").prefix_with("MATERIALIZED"), []
+    keys = sa.select(rows.c.review_creation_date, rows.c.review_id, rows.c.order_id, rows.c.review_score,
+                     rows.c.customer_state).where(*where)
     k = keys.selected_columns
     top = keys.order_by(k.review_creation_date.desc().nulls_last(), k.review_id, k.order_id).limit(limit).subquery()
     q = (sa.select(top, r.review_comment_title, r.review_comment_message)

@@ -186,9 +186,17 @@ FEW_DAYS = 31  # up to a month of days touched (a daily or monthly delta): its o
 ALL_REVIEWS = "warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)"
 EACH_ORDERS_REVIEWS = ("rollup_orders o CROSS JOIN LATERAL (SELECT * FROM warehouse.fact_reviews x "
                        "WHERE x.order_id = o.order_id) r")
+
+
+def low_reviews(days: int) -> str:
+    """LOW_REVIEWS for a load that touched `days` days."""
+    return LOW_REVIEWS.replace("{reviews}", EACH_ORDERS_REVIEWS if days <= FEW_DAYS else ALL_REVIEWS)
+
+
+# Each table with its SQL, or a function of the number of days touched that gives it.
 ROLLUPS = (("unreconciled_orders", UNRECONCILED), ("customer_orders", CUSTOMER_ORDERS),
            ("order_categories", ORDER_CATEGORIES), ("agg_daily_single_ltv", DAILY_SINGLE_LTV),
-           ("low_reviews", LOW_REVIEWS))
+           ("low_reviews", low_reviews))
 
 
 def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
@@ -216,7 +224,7 @@ def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
         began = time.monotonic()
         empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
         with rebuilt(cur, table, empty):
-            cur.execute(sql.replace("{reviews}", EACH_ORDERS_REVIEWS if days <= FEW_DAYS else ALL_REVIEWS))
+            cur.execute(sql(days) if callable(sql) else sql)
         if step is not None:
             step(f"rollup {k}/{len(ROLLUPS)}: {table} ({time.monotonic() - began:.1f}s)")
     cur.execute("DROP TABLE rollup_orders, rollup_items")

@@ -107,14 +107,14 @@ def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -
     if r.overlap:
         return sql.overlap_fill(c, r, days, star)
     st = Statement("")
-    inner = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st, star)
+    branches = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st, star)
     assert not st.params, "a rollup's rows take no parameters"
     picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
-    if "\nUNION ALL\n" not in inner:  # one level's rows, already one per group: nothing to add up
-        return f"SELECT {picked}, {', '.join(f'coalesce(x.m_{m}, 0)' for m in r.measures)} FROM (\n{inner}\n) x"
+    if len(branches) == 1:  # one level's rows, already one per group: nothing to add up
+        return f"SELECT {picked}, {', '.join(f'coalesce(x.m_{m}, 0)' for m in r.measures)} FROM (\n{branches[0]}\n) x"
     sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
     group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
-    return f"SELECT {picked}, {sums} FROM (\n{inner}\n) x GROUP BY {group}"
+    return f"SELECT {picked}, {sums} FROM (\n{sql.union(branches)}\n) x GROUP BY {group}"
 
 
 def people_ddl(c: Catalogue) -> str:

@@ -25,6 +25,7 @@ from data.semantic.model import Query
 from data.semantic.planner import plan
 from etl.load import load
 from tests.conftest import write
+from tests.oracle import assert_hand_tables_are_the_facts
 
 VIEW = Filters(date(2018, 1, 1), date(2018, 4, 30))
 ORDERS = [  # person, day, value, status, product
@@ -82,57 +83,50 @@ def person(n):
         "-" + f"a{n:031d}"[20:]
 
 
-SOURCES = ("rollup", "facts")
-
-
-@pytest.mark.parametrize("source", SOURCES)
-def test_new_returning_and_repeat_customers(people, source):
+def test_new_returning_and_repeat_customers(people):
     conn = people[0]
-    assert customers.summary(conn, VIEW, source) == {
+    assert customers.summary(conn, VIEW) == {
         "customers": 6, "new": 5, "returning": 1, "repeat_customers": 4, "repeat_rate": 4 / 6}  # P4 returns
-    months = customers.new_returning(conn, VIEW, "month", source)
+    months = customers.new_returning(conn, VIEW, "month")
     assert [(r["period"].month, r["new"], r["returning"]) for r in months] == [
         (1, 2, 0), (2, 1, 1), (3, 1, 2), (4, 0, 1)]  # P6's first order (Jan, canceled) makes March a return
 
 
-@pytest.mark.parametrize("source", SOURCES)
-def test_cohort_cells(people, source):
-    cells = customers.cohorts(people[0], VIEW, source)
+def test_cohort_cells(people):
+    cells = customers.cohorts(people[0], VIEW)
     # January: P1 and P2 (P6's January order is canceled); P1 again in February and April.
     assert [(c["cohort"].month, c["offset"], c["customers"]) for c in cells] == [
         (1, 0, 2), (1, 1, 1), (1, 3, 1), (2, 0, 1), (3, 0, 1)]
-    sp = customers.cohorts(people[0], Filters(VIEW.start, VIEW.end, states=("SP",)), source)
+    sp = customers.cohorts(people[0], Filters(VIEW.start, VIEW.end, states=("SP",)))
     assert [(c["cohort"].month, c["offset"], c["customers"]) for c in sp] == [(1, 0, 2), (1, 1, 1), (1, 3, 1), (2, 0, 1)]
 
 
-@pytest.mark.parametrize("source", SOURCES)
-def test_rfm_scores_and_segments(people, source):
+def test_rfm_scores_and_segments(people):
     conn = people[0]
     # Recency to 30 Apr: P1 29, P5 41, P4 51, P6 60, P3 84, P2 95 -> R 5 5 4 3 2 1 (quintiles of six people);
     # spend: P6 1, P4 20, P1 180, P2 210, P3 400, P5 800 -> M 1 1 2 3 4 5.
-    found = {r["segment"]: r for r in customers.rfm_segments(conn, VIEW, source)}
+    found = {r["segment"]: r for r in customers.rfm_segments(conn, VIEW)}
     assert {k: v["customers"] for k, v in found.items()} == {
         "Loyal": 1, "At risk": 1, "Promising": 1, "New": 1, "Need attention": 1, "Hibernating": 1}
     assert found["Promising"]["revenue"] == D("800.00") and found["Loyal"]["revenue"] == D("180.00")
     assert found["Promising"]["revenue_share"] == D("800.00") / D("1611.00")
     assert found["Loyal"]["frequency"] == 3 and found["At risk"]["recency"] == 95
-    members = {s: customers.segment_members(conn, VIEW, s, source=source) for s in found}
+    members = {s: customers.segment_members(conn, VIEW, s) for s in found}
     assert [(m["customer_unique_id"], m["r"], m["f"], m["m"], m["orders"], m["revenue"]) for m in members["Loyal"]] == [
         (person(1), 5, 3, 2, 3, D("180.00"))]
     assert [(m["customer_unique_id"], m["r"], m["m"], m["recency"]) for m in members["New"]] == [(person(4), 4, 1, 51)]
     assert [(m["r"], m["m"]) for m in members["Hibernating"]] == [(2, 4)]
-    assert customers.segment_members(conn, VIEW, "Champions", source=source) == []
-    assert customers.segment_members(conn, VIEW, "'; DROP TABLE x; --", source=source) == []
+    assert customers.segment_members(conn, VIEW, "Champions") == []
+    assert customers.segment_members(conn, VIEW, "'; DROP TABLE x; --") == []
 
 
-@pytest.mark.parametrize("source", SOURCES)
-def test_lifetime_value_tiers_and_second_orders(people, source):
+def test_lifetime_value_tiers_and_second_orders(people):
     conn = people[0]
-    tiers = {t["tier"]: (t["customers"], t["revenue"]) for t in customers.ltv_tiers(conn, VIEW, source)}
+    tiers = {t["tier"]: (t["customers"], t["revenue"]) for t in customers.ltv_tiers(conn, VIEW)}
     # Lifetime: P1 180, P2 210, P3 400, P4 100 (80 + 20), P5 800, P6 1 (the canceled order left out).
     assert tiers == {"R$ 0-50": (1, D("1.00")), "R$ 50-100": (0, D("0")), "R$ 100-250": (3, D("490.00")),
                      "R$ 250-500": (1, D("400.00")), "R$ 500-1,000": (1, D("800.00")), "R$ 1,000+": (0, D("0"))}
-    gap = customers.second_order(conn, VIEW, source)
+    gap = customers.second_order(conn, VIEW)
     # Acquired in the range: P1, P2 (who came back after 36 and 5 days), P3 and P5 (who did not).
     assert (gap["acquired"], gap["returned"], gap["median_days"], gap["mean_days"]) == (4, 2, 5, 20.5)
     assert [b["customers"] for b in gap["bins"]] == [1, 0, 1, 0, 0, 0, 0]
@@ -148,13 +142,12 @@ def test_a_later_order_makes_a_one_time_buyer_a_repeat_customer(people):
     assert board == star and board[0]["orders"] == 10
     q = CATALOGUE.prepare(Query(sellers.LEADERBOARD, VIEW.start, VIEW.end, ("seller", "seller_state")))
     assert plan(state.current(conn, CATALOGUE), q).table == "monthly_sellers"
-    for source in SOURCES:
-        s = customers.summary(conn, VIEW, source)
-        assert (s["customers"], s["repeat_customers"]) == (6, 5), source
-        assert customers.second_order(conn, VIEW, source)["returned"] == 3
-        # P3's February cohort now comes back in April (two months later).
-        assert (2, 2, 1) in [(c["cohort"].month, c["offset"], c["customers"])
-                             for c in customers.cohorts(conn, VIEW, source)]
+    s = customers.summary(conn, VIEW)
+    assert (s["customers"], s["repeat_customers"]) == (6, 5)
+    assert customers.second_order(conn, VIEW)["returned"] == 3
+    # P3's February cohort now comes back in April (two months later).
+    assert (2, 2, 1) in [(c["cohort"].month, c["offset"], c["customers"]) for c in customers.cohorts(conn, VIEW)]
+    assert_hand_tables_are_the_facts(lambda query: conn.exec_driver_sql(query).all())
 
 
 def asker(conn, c):

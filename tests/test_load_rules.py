@@ -13,6 +13,7 @@ from data.version import data_version
 from etl import formats
 from etl.load import LOAD_LOCK, LoadError, load
 from tests.conftest import FIXTURES, assert_rollups_are_the_stars_rows, write
+from tests.oracle import assert_hand_tables_are_the_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 H = {k.key: ",".join(k.header) + "\n" for k in formats.KINDS}
@@ -187,6 +188,7 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     load(db_url, tmp_path / "day4")
     assert sql("SELECT status, orders FROM warehouse.rollup_monthly ORDER BY 1") == [("canceled", 1), ("shipped", 2)]
     assert_rollups_are_the_stars_rows(sql)
+    assert_hand_tables_are_the_facts(sql)
 
 
 def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(tmp_path, db_url, sql):
@@ -210,6 +212,7 @@ def test_a_delta_lists_again_only_its_people_and_ends_where_a_full_rebuild_does(
     write(tmp_path / "day2", "c.csv", H["customers"] + f"{C.format(5)},{people[0]},01037,sao paulo,SP\n")
     load(db_url, tmp_path / "day2")
     assert_rollups_are_the_stars_rows(sql)  # the delta's touched days and months, refreshed in place
+    assert_hand_tables_are_the_facts(sql)
     after_delta = sql(table), sql("SELECT min(date_key), max(date_key), count(*) FROM warehouse.dim_date")
     assert after_delta[1][0][1] >= datetime(2018, 3, 1).date()
     sql("UPDATE etl.rollup_state SET version = 0")  # everything again, from the facts

@@ -20,6 +20,7 @@ from data.semantic.sql import compile_query
 from data.warehouse import Warehouse
 from etl.load import load
 from tests.conftest import FIXTURES, generated_warehouse
+from tests.oracle import assert_hand_tables_are_the_facts, oracle_connection
 
 FIRST, LAST = date(2017, 10, 2), date(2018, 1, 15)
 
@@ -100,6 +101,17 @@ def demo_conn(server_url, template_db, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def oracle_conn(demo_conn):
+    """The demo warehouse with its hand-written tables replaced by their definitions over the facts."""
+    with oracle_connection(demo_conn.engine) as conn:
+        yield conn
+
+
+def test_the_hand_written_tables_hold_their_definitions_over_the_facts(demo_conn):
+    assert_hand_tables_are_the_facts(lambda query: demo_conn.exec_driver_sql(query).all())
+
+
+@pytest.fixture(scope="module")
 def demo_warehouse(demo_conn, tmp_path_factory):
     return Warehouse(lambda: demo_conn.engine, tmp_path_factory.mktemp("demo-cache"))
 
@@ -111,11 +123,10 @@ def _no_zero_cells(rows):
     return [r for r in rows if r.get("orders", 1) or r.get("revenue", 1)]
 
 
-QUESTIONS = {  # with categories: order_categories against the facts
+QUESTIONS = {  # the hand-written analyses over the loader's tables
     "customers_summary": customers.summary, "cohorts": customers.cohorts, "rfm": customers.rfm_segments,
-    "new_returning": lambda conn, f, source: customers.new_returning(conn, f, "week", source=source),
-    "rfm_members": lambda conn, f, source: {s: customers.segment_members(conn, f, s, 50, source=source)
-                                            for s in customers.SEGMENT_NAMES},
+    "new_returning": lambda conn, f: customers.new_returning(conn, f, "week"),
+    "rfm_members": lambda conn, f: {s: customers.segment_members(conn, f, s, 50) for s in customers.SEGMENT_NAMES},
     "ltv_tiers": customers.ltv_tiers, "second_order": customers.second_order,
 }
 
@@ -125,12 +136,13 @@ QUESTIONS = {  # with categories: order_categories against the facts
        statuses=st.lists(st.sampled_from(filters.ALL_STATUSES), min_size=1, max_size=8, unique=True),
        category=st.one_of(st.none(), st.sampled_from(["bed_bath_table", "health_beauty", "toys", "watches_gifts",
                                                       "sports_leisure", "unknown"])))
-def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, category):
-    """Every question the rollups answer, on random filters, equals the answer from the fact tables."""
+def test_hand_written_answers_equal_those_from_the_facts(demo_conn, oracle_conn, a, b, states, statuses, category):
+    """Every hand-written analysis, on random filters, answers from the loader's tables what it
+    answers from their definitions over the facts."""
     f = Filters(min(a, b), max(a, b), states=tuple(states), categories=(category,) if category else (),
                 statuses=tuple(statuses))
     for name, ask in QUESTIONS.items():
-        rollup, facts = ask(demo_conn, f, source="rollup"), ask(demo_conn, f, source="facts")
+        rollup, facts = ask(demo_conn, f), ask(oracle_conn, f)
         if isinstance(rollup, list):
             rollup, facts = _no_zero_cells(rollup), _no_zero_cells(facts)
         assert rollup == facts, name
@@ -148,8 +160,25 @@ def test_rollup_answers_equal_fact_answers(demo_conn, a, b, states, statuses, ca
 def test_orders_matched_through_order_categories_equal_those_found_in_the_items(demo_conn, a, b, states, statuses,
                                                                                  categories):
     f = Filters(min(a, b), max(a, b), states=tuple(states), categories=tuple(categories), statuses=tuple(statuses))
-    fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
-    assert fast == slow
+    assert set(demo_conn.execute(queries._matched_orders(f)).scalars()) == _naive_matched(demo_conn, f)
+
+
+def _naive_matched(conn, f: Filters) -> set:
+    """The orders the filters select, found the naive way (bench/naive.py): each order tested
+    against its customer and its items, payments and sellers."""
+    return set(conn.exec_driver_sql(f"SELECT o.order_id FROM {naive.ORDERS} WHERE {naive.SELECTED}",
+                                    naive.params(f)).scalars())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=days, b=days, categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys", "watches_gifts",
+                                                           "unknown"]), min_size=1, max_size=3, unique=True))
+def test_repeat_orders_matched_by_their_category_lists_equal_those_found_in_the_items(demo_conn, a, b, categories):
+    f = Filters(min(a, b), max(a, b), categories=tuple(categories))
+    r = queries.repeat.c
+    listed = demo_conn.execute(sa.select(r.order_id).where(queries.holds_any(r.categories, f.categories))).scalars()
+    found = demo_conn.execute(sa.select(r.order_id).where(r.order_id.in_(queries.holding(f)))).scalars()
+    assert set(listed) == set(found)
 
 
 def _top_seller(conn) -> tuple[str]:
@@ -167,8 +196,7 @@ def test_orders_matched_by_state_through_customer_orders_equal_those_of_the_cust
     sellers = _top_seller(demo_conn)
     sellers = sellers if by_seller else ()
     f = Filters(min(a, b), max(a, b), states=tuple(states), sellers=sellers, statuses=tuple(statuses))
-    fast, slow = (set(demo_conn.execute(queries._matched_orders(f, source)).scalars()) for source in ("auto", "facts"))
-    assert fast == slow
+    assert set(demo_conn.execute(queries._matched_orders(f)).scalars()) == _naive_matched(demo_conn, f)
 
 
 def test_orders_holding_several_categories_count_once_in_delivery_answers(demo_conn, demo_warehouse):
@@ -220,13 +248,14 @@ CUSTOMERS = ("customers_summary", "cohorts", "rfm", "new_returning", "rfm_member
 
 @pytest.mark.parametrize("categories, by_seller", [(("bed_bath_table", "health_beauty", "unknown"), False),
                                                     ((), True), (("bed_bath_table", "toys"), True)])
-def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(demo_conn, categories, by_seller):
+def test_customers_answers_for_several_categories_or_a_seller_equal_the_facts(demo_conn, oracle_conn, categories,
+                                                                              by_seller):
     """The repeat buyers' orders match several categories through their category lists, one-order
     people through order_categories; a seller through the items: the same people as the facts find."""
     sellers = _top_seller(demo_conn)
     f = Filters(date(2017, 1, 1), date(2018, 6, 30), categories=categories, sellers=sellers if by_seller else ())
     for name in CUSTOMERS:
-        fast, facts = QUESTIONS[name](demo_conn, f, source="auto"), QUESTIONS[name](demo_conn, f, source="facts")
+        fast, facts = QUESTIONS[name](demo_conn, f), QUESTIONS[name](oracle_conn, f)
         assert fast == facts, name
     assert customers.summary(demo_conn, f)["repeat_customers"] > 0  # the view holds repeat buyers to match
 
@@ -305,8 +334,9 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     with engine.connect() as conn:
         f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
         beauty = replace(f, categories=("health_beauty",))
-        assert customers.summary(conn, beauty, source="auto") == customers.summary(conn, beauty, source="facts")
+        assert customers.summary(conn, beauty)["customers"] == 1
         assert sql("SELECT count(*) FROM warehouse.order_categories")[0][0] > 0
+    assert_hand_tables_are_the_facts(sql)
     engine.dispose()
 
 
@@ -460,14 +490,14 @@ def test_the_benchmarks_naive_sql_runs_and_agrees_with_the_product(demo_conn, de
 @given(a=days, b=days, states=st.lists(st.sampled_from(filters.STATES[:8] + ("??",)), max_size=2, unique=True),
        categories=st.lists(st.sampled_from(["bed_bath_table", "health_beauty", "toys"]), max_size=2, unique=True),
        limit=st.sampled_from([5, 100]), by_seller=st.booleans())
-def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, demo_warehouse, a, b, states, categories, limit,
-                                                                   by_seller):
+def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, oracle_conn, demo_warehouse, a, b, states,
+                                                                   categories, limit, by_seller):
     sellers = _top_seller(demo_conn)
     f = Filters(min(a, b), max(a, b), states=tuple(states), categories=tuple(categories),
                 sellers=sellers if by_seller else ())
     walked = reviews.low_scores(demo_conn, f, limit, plan="walk")
     assert walked == reviews.low_scores(demo_conn, f, limit, plan="orders")
-    assert walked == reviews.low_scores(demo_conn, f, limit, plan="facts")  # low_reviews holds what the facts do
+    assert walked == reviews.low_scores(oracle_conn, f, limit, plan="orders")  # low_reviews holds what the facts do
     assert demo_warehouse.low_scores(f, limit) == walked
 
 
@@ -477,19 +507,19 @@ def test_every_plan_for_the_latest_low_scores_gives_the_same_rows(demo_conn, dem
                               unique=True),
        seller_states=st.lists(st.sampled_from(("SP", "PR", "MG", "RJ")), max_size=2, unique=True),
        category=st.sampled_from([(), ("bed_bath_table",), ("health_beauty", "toys")]))
-def test_payment_type_and_seller_state_filters_reach_the_hand_written_analyses(demo_conn, demo_warehouse, a, b,
-                                                                               states, payment_types, seller_states,
-                                                                               category):
+def test_payment_type_and_seller_state_filters_reach_the_hand_written_analyses(demo_conn, oracle_conn, demo_warehouse,
+                                                                               a, b, states, payment_types,
+                                                                               seller_states, category):
     """The two filters added as declarations select the same orders in the hand-written analyses
     (people, low scores, reconciliation) as in the semantic layer's answers (checked against the star)."""
     f = Filters(min(a, b), max(a, b), states=tuple(states), payment_types=tuple(payment_types),
                 seller_states=tuple(seller_states), categories=category)
     asked = demo_warehouse.ask(f, ("customers", "low_reviews", "orders"))[0]
-    for source in ("rollup", "facts"):
-        assert customers.summary(demo_conn, f, source)["customers"] == asked["customers"], source
+    for conn in (demo_conn, oracle_conn):
+        assert customers.summary(conn, f)["customers"] == asked["customers"]
     low = reviews.low_scores(demo_conn, f, 100_000, plan="walk")
     assert low == reviews.low_scores(demo_conn, f, 100_000, plan="orders") == reviews.low_scores(
-        demo_conn, f, 100_000, plan="facts")
+        oracle_conn, f, 100_000, plan="walk")
     assert len(low) == asked["low_reviews"]
     differ = payments.reconciliation(demo_conn, f, D("0"), 100_000)
     def any_of(column, name):  # no values: every row

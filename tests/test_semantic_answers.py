@@ -20,6 +20,7 @@ from data.semantic.planner import STAR, UnknownName, _split_by, plan
 from data.semantic.sql import compile_query
 from etl.load import load
 from tests.conftest import FIXTURES, assert_rollups_are_the_stars_rows, generated_warehouse, write
+from tests.oracle import assert_hand_tables_are_the_facts
 
 U = "{:032x}".format  # ids as the export writes them
 ORDERS = [  # order, customer, status, purchased, delivered, estimated
@@ -321,3 +322,4 @@ def test_each_rollup_holds_the_rows_its_declaration_gives_over_the_star(demo):
     conn, _ = demo
     assert conn.exec_driver_sql("SELECT count(*) FROM warehouse.rollup_daily_categories").scalar() > 0
     assert_rollups_are_the_stars_rows(lambda query: conn.exec_driver_sql(query).all())
+    assert_hand_tables_are_the_facts(lambda query: conn.exec_driver_sql(query).all())

@@ -145,10 +145,11 @@ def level_rows(star: Star, level: str, sql: list[str]) -> str:
 
 
 def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], grain: str, filters: dict,
-                 days: str, st: Statement, star: Star = WAREHOUSE) -> str:
-    """A SELECT of columns d_<dimension> for `by` and m_<measure> for `measures`, one branch per
-    level, over the orders `days` (SQL over `o`) selects, restricted by `filters` (dimension key
-    to a non-empty tuple of values). Rows of different branches are summed by the caller."""
+                 days: str, st: Statement, star: Star = WAREHOUSE) -> list[str]:
+    """SELECTs of columns d_<dimension> for `by` and m_<measure> for `measures`, one per level (its
+    branch), over the orders `days` (SQL over `o`) selects, restricted by `filters` (dimension key
+    to a non-empty tuple of values). Each branch has one row per group; the caller stacks the
+    branches (`union`) and sums them where there are several."""
     dims = {k: c.dimensions[k] for k in (*by, *filters)}
     group = {k: _date_expr(grain, "o.purchase_date") if k == "date" else c.dimensions[k].expr for k in by}
     where_of = {k: _kept(c, k, v, st) for k, v in filters.items()}
@@ -205,7 +206,12 @@ def measure_rows(c: Catalogue, measures: tuple[str, ...], by: tuple[str, ...], g
         branches.append(f"SELECT {', '.join(selects + aggs)} FROM {rows} {' '.join(joins)} "
                         f"WHERE {' AND '.join(where)}"
                         + (f" GROUP BY {', '.join(str(n) for n in range(1, len(by) + 1))}" if by else ""))
-    return "\nUNION ALL\n".join(branches)
+    return branches
+
+
+def union(selects) -> str:
+    """The SELECTs' rows stacked."""
+    return "\nUNION ALL\n".join(selects)
 
 
 def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filters: dict, st: Statement) -> str:
@@ -307,8 +313,8 @@ def overlap_fill(c: Catalogue, r: Rollup, days: str, star: Star = WAREHOUSE) -> 
                f"WHERE {days} GROUP BY 1 HAVING count(DISTINCT {d.expr}) > 1)")
     keyed = replace(c, dimensions={**c.dimensions, ORDER_KEY.key: ORDER_KEY})
     st = Statement("")
-    inner = measure_rows(keyed, r.measures, ("date", ORDER_KEY.key, *r.dimensions), "day", {},
-                         f"{days} AND {several}", st, star)
+    inner = union(measure_rows(keyed, r.measures, ("date", ORDER_KEY.key, *r.dimensions), "day", {},
+                               f"{days} AND {several}", st, star))
     assert not st.params, "an overlap table's rows take no parameters"
     group = ["x.d_date", *(f"x.d_{k}" for k in r.dimensions)]
     sums = [f"coalesce(sum(x.m_{m}), 0)" for m in r.measures]
@@ -332,10 +338,10 @@ def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> State
     measures = c.measures_of(q)
     filters = q.filtered()
     if p.table == STAR:
-        inner = measure_rows(c, measures, q.by, q.grain, filters, "o.purchase_date BETWEEN :start AND :end", st)
+        inner = union(measure_rows(c, measures, q.by, q.grain, filters, "o.purchase_date BETWEEN :start AND :end", st))
     else:
         by_name = {r.name: r for r in c.rollups}
-        inner = "\nUNION ALL\n".join(
+        inner = union(
             _people_rows(c, part, k, q, measures, filters, st) if c.people and part.table == c.people.name
             else (_overlap_rows if by_name[part.table].overlap else _rollup_rows)(
                 c, by_name[part.table], part, k, q, measures, filters, st)
