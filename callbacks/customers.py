@@ -29,8 +29,7 @@ def kpis(data):
 
 def _kpi_values(f) -> dict:
     w = warehouse()  # three questions, each cached on its own (the last two shared with the charts)
-    s, gap, tiers = together(lambda: w.customers("summary", f), lambda: w.customers("second_order", f),
-                             lambda: w.customers("ltv_tiers", f))
+    s, gap, tiers = together(lambda: w.customer_summary(f), lambda: w.second_order(f), lambda: w.ltv_tiers(f))
     lifetime = sum((t["revenue"] for t in tiers), Decimal(0))
     return {"customers": s["customers"], "new": s["new"], "returning": s["returning"], "repeat_rate": s["repeat_rate"],
             "second_order": gap["median_days"], "ltv": ratio(lifetime, sum(t["customers"] for t in tiers))}
@@ -40,7 +39,7 @@ def _kpi_values(f) -> dict:
 @guarded
 def new_returning(data, theme):
     f = filters_from(data)
-    rows = warehouse().customers("new_returning", f, queries.auto_grain(f)) if f else []
+    rows = warehouse().new_returning(f, queries.auto_grain(f)) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -56,7 +55,7 @@ def new_returning(data, theme):
 @guarded
 def second_order(data, theme):
     f = filters_from(data)
-    gap = warehouse().customers("second_order", f) if f else None
+    gap = warehouse().second_order(f) if f else None
     if not gap or not gap["returned"]:
         return figures.empty(theme, "Nobody whose first order is in the range ordered again.")
     fig = figures.base(theme)
@@ -75,7 +74,7 @@ def second_order(data, theme):
 @guarded
 def cohorts(data, measure, theme):
     f = filters_from(data)
-    cells = warehouse().customers("cohorts", f) if f else []
+    cells = warehouse().cohorts(f) if f else []
     sizes = {c["cohort"]: c["customers"] for c in cells if c["offset"] == 0}
     if not sizes:
         return figures.empty(theme)
@@ -115,7 +114,7 @@ def cohorts(data, measure, theme):
 @guarded
 def rfm(data, theme):
     f = filters_from(data)
-    rows = warehouse().customers("rfm_segments", f) if f else []
+    rows = warehouse().rfm_segments(f) if f else []
     if not rows:
         return figures.empty(theme)
     rows = rows[::-1]
@@ -147,7 +146,7 @@ def _segment(f, chosen):
     """The clicked segment, or the first one of the view (Champions when there are any)."""
     if chosen in SEGMENT_NAMES:
         return chosen
-    rows = warehouse().customers("rfm_segments", f)
+    rows = warehouse().rfm_segments(f)
     return rows[0]["segment"] if rows else None
 
 
@@ -159,7 +158,7 @@ def members(data, chosen):
     segment = _segment(f, chosen) if f else None
     if segment is None:
         return [], "No customers match the filters."
-    rows = warehouse().customers("segment_members", f, segment, 500)
+    rows = warehouse().segment_members(f, segment, 500)
     shown = ("no customers in this view" if not rows else "1 customer" if len(rows) == 1 else
              f"the {len(rows):,} customers with the largest spend" if len(rows) == 500 else
              f"{len(rows):,} customers, largest spend first")
@@ -170,7 +169,7 @@ def members(data, chosen):
 @guarded
 def ltv(data, theme):
     f = filters_from(data)
-    rows = warehouse().customers("ltv_tiers", f) if f else []
+    rows = warehouse().ltv_tiers(f) if f else []
     if not rows:
         return figures.empty(theme)
     fig = figures.base(theme)
@@ -185,7 +184,7 @@ def ltv(data, theme):
 
 def _members_export(f, chosen):
     segment = _segment(f, chosen)
-    return warehouse().customers("segment_members", f, segment, 100_000) if segment else []
+    return warehouse().segment_members(f, segment, 100_000) if segment else []
 
 
 table_export("customers-members", _members_export, lambda f: "customers",

@@ -179,14 +179,15 @@ def product_reviews(data, product_id):
 
 
 def _product_rows(question):
-    """Export rows of one of the product page's tables (none for an unknown product)."""
+    """Export rows of one of the product page's tables (`question(warehouse, f, product_id)`; none
+    for an unknown product)."""
     def rows(f, product_id):
         found = warehouse().product(product_id or "")
-        return getattr(warehouse(), question)(f, found["product_id"]) if found else []
+        return question(warehouse(), f, found["product_id"]) if found else []
     return rows
 
 
-table_export("product-sellers", _product_rows("product_sellers"), lambda f: "product-sellers", "Sellers",
-             State("product-id", "data"))
-table_export("product-reviews", _product_rows("product_reviews"), lambda f: "product-reviews", "Reviews",
-             State("product-id", "data"))
+table_export("product-sellers", _product_rows(lambda w, f, pid: w.product_sellers(f, pid)),
+             lambda f: "product-sellers", "Sellers", State("product-id", "data"))
+table_export("product-reviews", _product_rows(lambda w, f, pid: w.product_reviews(f, pid)),
+             lambda f: "product-reviews", "Reviews", State("product-id", "data"))

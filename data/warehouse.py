@@ -128,11 +128,11 @@ class Warehouse:
 
     def product_sellers(self, f: Filters, product_id: str) -> list[dict]:
         f = self.scope.apply(f)
-        return self._page(products, "product_sellers", f, (product_id,))
+        return self._page(products.product_sellers, f, (product_id,))
 
     def product_reviews(self, f: Filters, product_id: str) -> list[dict]:
         f = self.scope.apply(f)
-        return self._page(products, "product_reviews", f, (product_id,))
+        return self._page(products.product_reviews, f, (product_id,))
 
     def state_metrics(self, f: Filters) -> list[dict]:
         """Per customer state, the map's metrics, largest revenue first."""
@@ -197,7 +197,7 @@ class Warehouse:
     def reconciliation(self, f: Filters, tolerance, limit: int = 500) -> dict:
         """Orders whose payments differ from their value by more than `tolerance` (data/payments.py)."""
         f = self.scope.apply(f)
-        return self._page(payments, "reconciliation", f, (tolerance, limit))
+        return self._page(payments.reconciliation, f, (tolerance, limit))
 
     def leaderboard(self, f: Filters, limit: int = 500) -> list[dict]:
         """Sellers by revenue with their share, reviews, delivery and cancellations (data/sellers.py)."""
@@ -217,24 +217,39 @@ class Warehouse:
 
     def worst_reviews(self, f: Filters, limit: int = 20) -> list[dict]:
         f = self.scope.apply(f)
-        return self._page(sellers, "worst_reviews", f, (limit,))
+        return self._page(sellers.worst_reviews, f, (limit,))
 
-    def customers(self, name: str, f: Filters, *args):
-        """One of data/customers.py's questions (summary, new_returning, cohorts, rfm_segments, ...).
+    def customer_summary(self, f: Filters) -> dict:
+        """People in the view: new, returning, repeat customers (data/customers.py)."""
+        return self._page(customers.summary, self.scope.apply(f), ())
 
-        The RFM questions share the view's scoring (`customers.rfm`: thresholds and cells, the
-        costly part), cached as a question of their own: the segments chart and the members table
-        that a page fires together compute it once."""
-        f = self.scope.apply(f)
-        if name in ("rfm_segments", "segment_members"):
-            ask = getattr(customers, name)
+    def new_returning(self, f: Filters, grain: str) -> list[dict]:
+        return self._page(customers.new_returning, self.scope.apply(f), (grain,))
 
-            def compute():  # the scoring is looked up only when this answer is not cached
-                scored = self._page(customers, "rfm", f, ())
-                with self.engine().connect() as conn:
-                    return ask(conn, f, *args, scored=scored)
-            return self.cache.answer(f"{customers.__name__}.{name}", (f.key(), args), compute)
-        return self._page(customers, name, f, args)
+    def second_order(self, f: Filters) -> dict:
+        return self._page(customers.second_order, self.scope.apply(f), ())
+
+    def cohorts(self, f: Filters) -> list[dict]:
+        return self._page(customers.cohorts, self.scope.apply(f), ())
+
+    def ltv_tiers(self, f: Filters) -> list[dict]:
+        return self._page(customers.ltv_tiers, self.scope.apply(f), ())
+
+    def rfm_segments(self, f: Filters) -> list[dict]:
+        return self._scored(customers.rfm_segments, self.scope.apply(f), ())
+
+    def segment_members(self, f: Filters, segment: str, limit: int = 500) -> list[dict]:
+        return self._scored(customers.segment_members, self.scope.apply(f), (segment, limit))
+
+    def _scored(self, ask, f: Filters, args: tuple):
+        """An RFM question. They share the view's scoring (`customers.rfm`: thresholds and cells, the
+        costly part), cached as a question of its own: the segments chart and the members table that
+        a page fires together compute it once."""
+        def compute():  # the scoring is looked up only when this answer is not cached
+            scored = self._page(customers.rfm, f, ())
+            with self.engine().connect() as conn:
+                return ask(conn, f, *args, scored=scored)
+        return self.cache.answer(f"{ask.__module__}.{ask.__name__}", (f.key(), args), compute)
 
     def product(self, product_id: str) -> dict | None:
         return self._ask("product", product_id.lower()[:40], lambda conn: products.find(conn, product_id))
@@ -261,6 +276,6 @@ class Warehouse:
         f = self.scope.apply(f)
         return self._ask("forecast.demand", (f.key(), weeks), lambda conn: forecast.demand_after(conn, f, weeks))
 
-    def _page(self, module, name: str, f: Filters, args: tuple):
-        ask = getattr(module, name)
-        return self._ask(f"{module.__name__}.{name}", (f.key(), args), lambda conn: ask(conn, f, *args))
+    def _page(self, ask, f: Filters, args: tuple):
+        """`ask(conn, f, *args)`, one of data/'s hand-written analyses, cached under its module and name."""
+        return self._ask(f"{ask.__module__}.{ask.__name__}", (f.key(), args), lambda conn: ask(conn, f, *args))

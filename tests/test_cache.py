@@ -80,12 +80,12 @@ def test_the_rfm_chart_and_members_share_one_scoring(tmp_path, db_url):
     engine = make_engine(db_url)
     w = Warehouse(lambda: engine, tmp_path)
     f = Filters(date(2017, 1, 1), date(2018, 12, 31))
-    segments = w.customers("rfm_segments", f)
+    segments = w.rfm_segments(f)
     assert w.cache.computed == 2  # the scoring, then the segments
-    members = w.customers("segment_members", f, segments[0]["segment"], 500)
+    members = w.segment_members(f, segments[0]["segment"], 500)
     assert w.cache.computed == 3 and members  # the members reuse the scoring
-    w.customers("rfm_segments", f)
-    w.customers("segment_members", f, segments[0]["segment"], 500)
+    w.rfm_segments(f)
+    w.segment_members(f, segments[0]["segment"], 500)
     assert w.cache.computed == 3
     w.cache.close()
     engine.dispose()
