@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from data import names
 from data.filters import ALL_STATUSES, DIMENSIONS, Filters
-from data.semantic.answer import answer, domain
+from data.semantic.answer import answer
 from data.semantic.catalogue import CATALOGUE
 from data.semantic.sql import chosen_items, orders_holding
 from data.semantic.model import Query
@@ -148,14 +148,28 @@ def period_end(grain: str, day):
 
 def bounds(conn) -> dict:
     """What the filter bar offers: the data's first and last purchase dates, the values each listed
-    filter dimension takes in the data ("values": key to sorted values, from the catalogue's
-    domains) and the last day the data fully covers."""
+    filter dimension takes ("values": key to sorted values) and the last day the data fully covers.
+
+    A dimension declared with its list of values (the states) offers that list; the others offer
+    the values the data holds, every status included, found by the semantic layer (a rollup of a
+    few thousand rows, not a scan of the facts: every page's first callback after a load asks)."""
     o = orders.c
     first, last = conn.execute(sa.select(sa.func.min(o.purchase_date), sa.func.max(o.purchase_date))).one()
-    values = {"status": conn.execute(sa.select(o.order_status).distinct().order_by(o.order_status)).scalars().all()}
+    values = {}
     for dim in DIMENSIONS:
-        if dim.listed and dim.key not in values:
-            values[dim.key] = sorted(v for v in domain(conn, CATALOGUE, dim.key) if v is not None)
+        if not dim.listed:
+            continue
+        declared = CATALOGUE.dimensions[dim.key].domain
+        if isinstance(declared, tuple) and dim.key != "status":
+            values[dim.key] = sorted(declared)
+        elif first is None:
+            values[dim.key] = []
+        else:
+            rows = CATALOGUE.row_count(CATALOGUE.dimensions[dim.key].level)
+            counted = next(m.key for m in CATALOGUE.metrics.values()
+                           if m.numerator == rows and not m.denominator and not m.plus)
+            found = answer(conn, Query((counted,), first, last, (dim.key,), filters={"status": ALL_STATUSES}))
+            values[dim.key] = sorted(v for v, n in found.rows if v is not None)
     return {"first": first, "last": last, "values": values, "complete": complete_through(conn, last)}
 
 

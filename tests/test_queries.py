@@ -340,6 +340,26 @@ def test_rollups_from_an_older_definition_are_rebuilt_on_migrating(db_url, sql):
     engine.dispose()
 
 
+def test_the_filter_bar_offers_the_values_the_data_holds(demo_conn):
+    """Statuses, categories, payment types and seller states as the facts hold them (every status,
+    whether or not the default view shows it); the states as declared."""
+    b = queries.bounds(demo_conn)
+
+    def distinct(sql):
+        return sorted(v for (v,) in demo_conn.exec_driver_sql(sql) if v is not None)
+    assert b["values"] == {
+        "state": sorted((*filters.STATES, "??")),
+        "status": distinct("SELECT DISTINCT order_status FROM warehouse.fact_orders"),
+        "category": distinct("SELECT DISTINCT p.product_category_name_english FROM warehouse.fact_order_items i "
+                             "JOIN warehouse.dim_products p USING (product_id)"),
+        "payment_type": distinct("SELECT DISTINCT payment_type FROM warehouse.fact_payments"),
+        "seller_state": distinct("SELECT DISTINCT coalesce(s.seller_state, '??') FROM warehouse.fact_order_items i "
+                                 "LEFT JOIN warehouse.dim_sellers s USING (seller_id)")}
+    assert "canceled" in b["values"]["status"]
+    assert (b["first"], b["last"]) == demo_conn.exec_driver_sql(
+        "SELECT min(purchase_date), max(purchase_date) FROM warehouse.fact_orders").one()
+
+
 def test_geography_queries_on_the_fixture(tiny, tiny_warehouse):
     f = Filters(FIRST, LAST, statuses=filters.ALL_STATUSES)
     sp, rj = tiny_warehouse.state_metrics(f)
