@@ -50,7 +50,7 @@ def ordered(c: Catalogue) -> list[Rollup]:
 def ddl(c: Catalogue, r: Rollup) -> str:
     cols = (["period date NOT NULL"] + [f'"{d}" {TYPES[c.dimensions[d].type]}' for d in r.dimensions]
             + ([f'"{r.overlap}" {LIST_TYPES[c.dimensions[r.overlap].type]} NOT NULL'] if r.overlap else [])
-            + [f'"{m}" {"bigint" if c.measures[m].agg == "count" else "numeric"} NOT NULL' for m in r.measures])
+            + [f'"{m}" bigint NOT NULL' for m in r.measures])  # sums in hundredths (sql.stored)
     return f"CREATE TABLE {r.table} ({', '.join(cols)})"
 
 
@@ -111,8 +111,9 @@ def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -
     assert not st.params, "a rollup's rows take no parameters"
     picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
     if len(branches) == 1:  # one level's rows, already one per group: nothing to add up
-        return f"SELECT {picked}, {', '.join(f'coalesce(x.m_{m}, 0)' for m in r.measures)} FROM (\n{branches[0]}\n) x"
-    sums = ", ".join(f"coalesce(sum(x.m_{m}), 0)" for m in r.measures)
+        kept = ", ".join(sql.stored(c, m, f"coalesce(x.m_{m}, 0)") for m in r.measures)
+        return f"SELECT {picked}, {kept} FROM (\n{branches[0]}\n) x"
+    sums = ", ".join(sql.stored(c, m, f"coalesce(sum(x.m_{m}), 0)") for m in r.measures)
     group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
     return f"SELECT {picked}, {sums} FROM (\n{sql.union(branches)}\n) x GROUP BY {group}"
 

@@ -54,14 +54,14 @@ def test_fixture_loads_to_the_expected_warehouse(db_url, sql):
         (datetime(2018, 1, 15, 9, 0), None),
     ]
 
-    assert sql("SELECT period, state, status, orders, orders_with_items, items, revenue, "
-               "payments, delivered, on_time, late, reviews, review_score_sum "
+    assert sql("SELECT period, state, status, orders, orders_with_items, items, revenue * 0.01, "  # hundredths
+               "payments * 0.01, delivered, on_time, late, reviews, review_score_sum / 100 "
                "FROM warehouse.rollup_daily ORDER BY 1") == [
         (date(2017, 10, 2), "SP", "delivered", 1, 1, 2, D("77.42"), D("77.42"), 1, 1, 0, 1, 5),
         (date(2017, 11, 24), "SP", "delivered", 1, 1, 1, D("141.46"), D("141.46"), 1, 0, 1, 1, 1),
         (date(2018, 1, 15), "RJ", "canceled", 1, 0, 0, D("0"), D("0.00"), 0, 0, 0, 0, 0),
     ]
-    assert sql("SELECT period, category, orders, items, product_revenue, revenue "
+    assert sql("SELECT period, category, orders, items, product_revenue * 0.01, revenue * 0.01 "
                "FROM warehouse.rollup_daily_categories ORDER BY 1") == [
         (date(2017, 10, 2), "health_beauty", 1, 2, D("59.98"), D("77.42")),
         (date(2017, 11, 24), "unknown", 1, 1, D("118.70"), D("141.46")),

@@ -33,8 +33,8 @@ def customer_row(i, zip_="01037", state="SP"):
 
 def assert_rollups_match_facts(sql):
     """Every rollup row equals the same aggregate computed from the fact tables."""
-    assert sql("SELECT period, state, status, orders, items, revenue, payments, "
-               "reviews, review_score_sum FROM warehouse.rollup_daily ORDER BY 1, 2, 3") == sql(
+    assert sql("SELECT period, state, status, orders, items, revenue * 0.01, payments * 0.01, "  # hundredths
+               "reviews, review_score_sum / 100 FROM warehouse.rollup_daily ORDER BY 1, 2, 3") == sql(
         "SELECT o.purchase_date, coalesce(c.customer_state, '??'), o.order_status, count(*)::int, "
         "sum(o.items_count)::int, sum(o.order_value), sum(o.payment_value), coalesce(sum(r.n), 0)::int, "
         "coalesce(sum(r.s), 0)::int "
@@ -42,7 +42,7 @@ def assert_rollups_match_facts(sql):
         "LEFT JOIN (SELECT order_id, count(*) AS n, sum(review_score) AS s FROM warehouse.fact_reviews "
         "GROUP BY 1) r USING (order_id) "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-    assert sql("SELECT period, category, sum(items)::int, sum(revenue) "
+    assert sql("SELECT period, category, sum(items)::int, sum(revenue) * 0.01 "
                "FROM warehouse.rollup_daily_categories GROUP BY 1, 2 ORDER BY 1, 2") == sql(
         "SELECT o.purchase_date, p.product_category_name_english, count(*)::int, sum(i.item_value) "
         "FROM warehouse.fact_order_items i JOIN warehouse.fact_orders o USING (order_id) "
@@ -140,7 +140,7 @@ def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
     assert result.tables["dim_products"].unknown_members == 1
     assert result.tables["dim_sellers"].unknown_members == 1
     assert sql("SELECT order_value::float FROM warehouse.fact_orders") == [(12.5,)]
-    assert sql("SELECT state, revenue::float FROM warehouse.rollup_daily") == [("??", 12.5)]
+    assert sql("SELECT state, revenue FROM warehouse.rollup_daily") == [("??", 1250)]  # hundredths
     assert sql("SELECT category FROM warehouse.rollup_daily_categories") == [("unknown",)]
 
     # The real customer arrives later: the unknown member becomes a known one, the rollup follows.
@@ -149,7 +149,7 @@ def test_unknown_members_keep_the_revenue(tmp_path, db_url, sql):
     again = load(db_url, later)
     assert again.tables["dim_customers"].updated == 1
     assert sql("SELECT customer_state, is_unknown FROM warehouse.dim_customers") == [("RJ", False)]
-    assert sql("SELECT state, revenue::float FROM warehouse.rollup_daily") == [("RJ", 12.5)]
+    assert sql("SELECT state, revenue FROM warehouse.rollup_daily") == [("RJ", 1250)]
     assert_rollups_match_facts(sql)
 
 
@@ -168,7 +168,7 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
         ("d1000000-0000-0000-0000-000000000002", "canceled", 0, 0.0, 0.0),
         ("d1000000-0000-0000-0000-000000000003", "delivered", 0, 0.0, 0.0),
     ]
-    assert sql("SELECT status, orders, revenue::float FROM warehouse.rollup_daily ORDER BY 1") == [
+    assert sql("SELECT status, orders, revenue * 0.01 FROM warehouse.rollup_daily ORDER BY 1") == [
         ("canceled", 1, 0.0), ("delivered", 2, 12.5)]
     assert_rollups_match_facts(sql)
 

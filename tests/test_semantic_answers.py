@@ -305,7 +305,7 @@ def test_each_rollup_table_is_its_declaration(powers):
         expected = [("period", "date"), *((d, TYPES[CATALOGUE.dimensions[d].type])
                                           for d in r.dimensions),
                     *([(r.overlap, "ARRAY")] if r.overlap else []),
-                    *((m, "bigint" if CATALOGUE.measures[m].agg == "count" else "numeric") for m in r.measures)]
+                    *((m, "bigint") for m in r.measures)]
         assert columns == expected, r.name
         indexed = {row[0] for row in powers.execute(sa.text(
             "SELECT regexp_replace(indexdef, '^.*USING btree ', '') FROM pg_indexes WHERE schemaname = 'warehouse' "

@@ -21,6 +21,7 @@ from data.semantic.planner import Catalogue
 # What writes a rollup's rows: the star's compiler and the SQL it leans on (not the query-time code);
 # the overlap tables and the people table also hash their own fill.
 COMPILER = "".join([inspect.getsource(sql.measure_rows), inspect.getsource(sql._kept), sql.FIRST_ORDER,
+                    inspect.getsource(sql.stored), str(sql.HUNDREDTHS),
                     repr(sql.WAREHOUSE), inspect.getsource(base)]).encode()
 OVERLAP_FILL = (inspect.getsource(sql.overlap_fill) + inspect.getsource(sql._values)).encode()
 PEOPLE_FILL = (inspect.getsource(sql.people_fill) + inspect.getsource(sql._values)).encode()
