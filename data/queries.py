@@ -150,19 +150,16 @@ def bounds(conn) -> dict:
     """What the filter bar offers: the data's first and last purchase dates, the values each listed
     filter dimension takes ("values": key to sorted values) and the last day the data fully covers.
 
-    A dimension declared with its list of values (the states) offers that list; the others offer
-    the values the data holds, every status included, found by the semantic layer (a rollup of a
-    few thousand rows, not a scan of the facts: every page's first callback after a load asks)."""
+    Each offers the values the data holds, every status included, found by the semantic layer (a
+    rollup of a few thousand rows, not a scan of the facts: every page's first callback after a
+    load asks). A bookmarked state or status the data lacks still parses (`filters.parse`)."""
     o = orders.c
     first, last = conn.execute(sa.select(sa.func.min(o.purchase_date), sa.func.max(o.purchase_date))).one()
     values = {}
     for dim in DIMENSIONS:
         if not dim.listed:
             continue
-        declared = CATALOGUE.dimensions[dim.key].domain
-        if isinstance(declared, tuple) and dim.key != "status":
-            values[dim.key] = sorted(declared)
-        elif first is None:
+        if first is None:
             values[dim.key] = []
         else:
             rows = CATALOGUE.row_count(CATALOGUE.dimensions[dim.key].level)
