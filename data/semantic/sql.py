@@ -343,12 +343,12 @@ def _metric(c: Catalogue, key: str, stored_units: bool) -> str:
     in hundredths)."""
     m = c.metrics[key]
 
-    def total(n: str, empty: str) -> str:
-        found = f"coalesce(sum(x.m_{n}), {empty})"
+    def total(n: str) -> str:  # no rows: zero
+        found = f"coalesce(sum(x.m_{n}), 0)"
         return _in_units(c, n, found) if stored_units else found
-    value = " + ".join(total(n, "0") for n in (m.numerator, *m.plus))  # no rows: zero
+    value = " + ".join(total(n) for n in (m.numerator, *m.plus))
     if m.denominator:
-        value = f"{value} / nullif({total(m.denominator, '0')}, 0)"  # nothing to divide by: null
+        value = f"{value} / nullif({total(m.denominator)}, 0)"  # nothing to divide by: null
     return f"({value})::bigint" if m.fmt == "count" else value
 
 
