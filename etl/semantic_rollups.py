@@ -1,6 +1,7 @@
 """Build and refresh the catalogue's rollups (`data/semantic/catalogue.ROLLUPS`) from their declarations.
 
-Each rollup's table, `warehouse.rollup_<name>`, is generated: a `period` (the first day of its
+Each rollup's table, `warehouse.rollup_<name>`, and the SQL filling it are generated
+(`data/semantic/rollup_sql.py`): a `period` (the first day of its
 date grain), a column per dimension and one per measure. Its rows are the star schema's answer
 to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), computed
 from the shared input every rollup of a load reads (`data/semantic/base.py`), or a finer rollup's
@@ -14,16 +15,11 @@ from __future__ import annotations
 
 import time
 
-from data.semantic import base, sql, state
+from data.semantic import base, state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue, source_refusal
-from data.semantic.sql import Statement, measure_rows
+from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days, touched_periods
 from etl.rollups import REBUILD_LOCK
-
-TYPES = {"text": "text", "int": "integer", "uuid": "text"}
-LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
-STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
-
 
 def ordered(c: Catalogue) -> list[Rollup]:
     """The rollups, each after the one it is summed from; ValueError when a declared source could
@@ -47,92 +43,6 @@ def ordered(c: Catalogue) -> list[Rollup]:
     return out
 
 
-def ddl(c: Catalogue, r: Rollup) -> str:
-    cols = (["period date NOT NULL"] + [f'"{d}" {TYPES[c.dimensions[d].type]}' for d in r.dimensions]
-            + ([f'"{r.overlap}" {LIST_TYPES[c.dimensions[r.overlap].type]} NOT NULL'] if r.overlap else [])
-            + [f'"{m}" bigint NOT NULL' for m in r.measures])  # sums in hundredths (sql.stored)
-    return f"CREATE TABLE {r.table} ({', '.join(cols)})"
-
-
-def indexes(c: Catalogue, r: Rollup) -> list[str]:
-    """The period, and a selective dimension with the period (made after the rows are in)."""
-    return [f"CREATE INDEX ON {r.table} (period)",
-            *(f'CREATE INDEX ON {r.table} ("{d}", period)' for d in r.dimensions if c.dimensions[d].selective)]
-
-
-def _touched_periods(grain: str) -> str:
-    return f"(SELECT DISTINCT date_trunc('{grain}', purchase_date)::date FROM touched_dates)"
-
-
-def _touched_days(grain: str) -> str:
-    """Every day of the `grain` periods holding a touched day."""
-    if grain == "day":
-        return "(SELECT purchase_date FROM touched_dates)"
-    return (f"(SELECT gs::date FROM {_touched_periods(grain)} t(p), "
-            f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
-
-
-def _within_touched(grain: str) -> str:
-    """SQL keeping a source's rows (by `period`) in the `grain` periods holding touched days, as a
-    range its index can read (the planner cannot size a list of days made by generate_series)."""
-    return (f"period >= (SELECT min(date_trunc('{grain}', purchase_date))::date FROM touched_dates) "
-            f"AND period < (SELECT max(date_trunc('{grain}', purchase_date)) + interval '{STEP[grain]}' "
-            f"FROM touched_dates) AND date_trunc('{grain}', period)::date IN {_touched_periods(grain)}")
-
-
-def fill(c: Catalogue, r: Rollup, touched: bool, into: str | None = None) -> str:
-    """The INSERT of `r`'s rows (into its table, or a table `into` of its shape): of the periods
-    holding touched days, or of all history; from the rollup it is summed from, or from the shared
-    input (`base_tables`, made first)."""
-    cols = ["period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures]
-    days = f"o.purchase_date IN {_touched_days(r.grain)}" if touched else "true"
-    if r.source:
-        src = next(s for s in c.rollups if s.name == r.source)
-        where = f"WHERE {_within_touched(r.grain)}" if touched else ""
-        dims = "".join(f', "{d}"' for d in r.dimensions)
-        sums = ", ".join(f'sum("{m}")' for m in r.measures)
-        group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
-        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums} FROM {src.table} {where} "
-                f"GROUP BY {group}")
-    else:
-        rows = select(base.catalogue(c), r, days, base.BASE)
-    quoted = ", ".join(f'"{x}"' for x in cols)
-    # In period order: a range of periods (a page's dates, a month summed up) lies in a few blocks.
-    return f"INSERT INTO {into or r.table} ({quoted}) {rows}{'' if touched else ' ORDER BY 1'}"
-
-
-def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -> str:
-    """The SELECT of the rows of a rollup filled from a star (`star`: the warehouse's, or the
-    shared input's with `base.catalogue`) for the orders `days` (SQL over `o`) selects."""
-    if r.overlap:
-        return sql.overlap_fill(c, r, days, star)
-    st = Statement("")
-    branches = measure_rows(c, r.measures, ("date", *r.dimensions), r.grain, {}, days, st, star)
-    assert not st.params, "a rollup's rows take no parameters"
-    picked = ", ".join(["x.d_date", *(f"x.d_{d}" for d in r.dimensions)])
-    if len(branches) == 1:  # one level's rows, already one per group: nothing to add up
-        kept = ", ".join(sql.stored(c, m, f"coalesce(x.m_{m}, 0)") for m in r.measures)
-        return f"SELECT {picked}, {kept} FROM (\n{branches[0]}\n) x"
-    sums = ", ".join(sql.stored(c, m, f"coalesce(sum(x.m_{m}), 0)") for m in r.measures)
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
-    return f"SELECT {picked}, {sums} FROM (\n{sql.union(branches)}\n) x GROUP BY {group}"
-
-
-def people_ddl(c: Catalogue) -> str:
-    p = c.people
-    cols = (["period date NOT NULL", "person uuid NOT NULL", "first_date date"]
-            + [f'"{k}" {TYPES[c.dimensions[k].type]}' for k in p.dimensions]
-            + [f'"{k}" {LIST_TYPES[c.dimensions[k].type]} NOT NULL' for k in p.lists])
-    return f"CREATE TABLE {p.table} ({', '.join(cols)}); CREATE INDEX ON {p.table} (period)"
-
-
-def people_fill(c: Catalogue, touched: bool) -> str:
-    p = c.people
-    cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
-    days = "o.purchase_date IN (SELECT purchase_date FROM touched_dates)" if touched else "true"
-    return f"INSERT INTO {p.table} ({cols}) {sql.people_fill(c, days)}"
-
-
 def build_people(cur, c: Catalogue) -> tuple[int, float]:
     """Drop and build the people table from all history; return its rows and seconds."""
     began = time.monotonic()
@@ -143,7 +53,7 @@ def build_people(cur, c: Catalogue) -> tuple[int, float]:
     rows = cur.rowcount
     cur.execute(f"ANALYZE {p.table}")
     seconds = time.monotonic() - began
-    _record_as(cur, p.name, state.people_definition(c), rows, seconds)
+    _record_as(cur, p.name, state.definitions(c)[c.people.name], rows, seconds)
     return rows, seconds
 
 
@@ -154,7 +64,7 @@ def _people(cur, c: Catalogue, built: dict, touched: bool, everything: bool = Fa
     if c.people is None:
         return None
     found = built.get(c.people.name)
-    if everything or found is None or found[0] != state.people_definition(c) or (touched and not found[1]):
+    if everything or found is None or found[0] != state.definitions(c)[c.people.name] or (touched and not found[1]):
         rows, seconds = build_people(cur, c)
         return f"built, {rows:,} rows ({seconds:.1f}s)"
     if not touched:
@@ -172,7 +82,7 @@ def _built(cur) -> dict[str, tuple[str, int]]:
 
 
 def _record(cur, c: Catalogue, r: Rollup, rows: int, seconds: float) -> None:
-    _record_as(cur, r.name, state.definition(c, r), rows, seconds)
+    _record_as(cur, r.name, state.definitions(c)[r.name], rows, seconds)
 
 
 def _record_as(cur, name: str, definition: str, rows: int, seconds: float) -> None:
@@ -220,7 +130,7 @@ def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
     began = time.monotonic()
     if all(wanted.values()):
         grains = sorted({from_star[name].grain for name in wanted})
-        days = " OR ".join(f"o.purchase_date IN {_touched_days(g)}" for g in grains)
+        days = " OR ".join(f"o.purchase_date IN {touched_days(g)}" for g in grains)
     else:
         days = "true"
     for statement in base.tables(c, days):
@@ -230,7 +140,7 @@ def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
 
 def _replace_touched(cur, c: Catalogue, r: Rollup) -> int:
     """Delete and fill again the touched periods of `r`; return the change in its rows."""
-    cur.execute(f"DELETE FROM {r.table} WHERE period IN {_touched_periods(r.grain)}")
+    cur.execute(f"DELETE FROM {r.table} WHERE period IN {touched_periods(r.grain)}")
     deleted = cur.rowcount
     cur.execute(fill(c, r, touched=True))
     return cur.rowcount - deleted
@@ -243,7 +153,7 @@ def _resum(cur, c: Catalogue, r: Rollup) -> int:
     text), so a NULL dimension matches a NULL; return the change in `r`'s rows."""
     cur.execute(f"CREATE TEMP TABLE fresh_rows ON COMMIT DROP AS TABLE {r.table} WITH NO DATA")
     cur.execute(fill(c, r, touched=True, into="fresh_rows"))
-    periods = f"x.period IN {_touched_periods(r.grain)}"
+    periods = f"x.period IN {touched_periods(r.grain)}"
     cur.execute(f"DELETE FROM {r.table} x WHERE {periods} AND x::text NOT IN (SELECT f::text FROM fresh_rows f)")
     deleted = cur.rowcount
     cur.execute(f"INSERT INTO {r.table} SELECT * FROM fresh_rows f "
@@ -282,7 +192,7 @@ def refresh(cur, c: Catalogue, step=None) -> None:
     todo: dict[str, bool] = {}
     for r in ordered(c):
         found = built.get(r.name)
-        if (found is None or found[0] != state.definition(c, r) or todo.get(r.source) is False
+        if (found is None or found[0] != state.definitions(c)[r.name] or todo.get(r.source) is False
                 or (touched and not found[1])):
             todo[r.name] = False  # new, changed, summed from one rebuilt, or empty (a first load): in full
         elif touched:
@@ -311,7 +221,7 @@ def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = T
         todo: dict[str, bool] = {}
         for r in ordered(c):
             found = built.get(r.name)
-            stale = found is None or found[0] != state.definition(c, r)
+            stale = found is None or found[0] != state.definitions(c)[r.name]
             if everything or r.name in names or (not names and stale) or r.source in todo:
                 todo[r.name] = False
         _fill(cur, c, todo, built, step)

@@ -119,7 +119,7 @@ def assert_rollups_are_the_stars_rows(run) -> None:
     from collections import Counter
 
     from data.semantic.catalogue import CATALOGUE
-    from etl.semantic_rollups import select
+    from data.semantic.rollup_sql import select
 
     def rows(query):
         return Counter(tuple(tuple(sorted(v)) if isinstance(v, list) else v for v in r) for r in run(query))

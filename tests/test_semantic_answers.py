@@ -205,6 +205,19 @@ def test_a_rollup_whose_definition_changed_is_not_read(powers):
     assert "monthly" not in {r.name for r in state.current(powers, changed).rollups}  # summed from daily
 
 
+def test_a_changed_expression_stales_exactly_the_rollups_that_keep_it(powers):
+    """The hash is of the SQL that fills a rollup: a dimension's new expression (or a storage
+    rule's) stales the rollups keeping it, and the ones summed from them, and no other."""
+    keeping = {r.name for r in CATALOGUE.rollups if "hour" in r.dimensions}
+    keeping |= {r.name for r in CATALOGUE.rollups if r.source in keeping}
+    dims = dict(CATALOGUE.dimensions)
+    dims["hour"] = replace(dims["hour"], expr=dims["hour"].expr + " + 0")
+    changed = replace(CATALOGUE, dimensions=dims)
+    live = {r.name for r in state.current(powers, changed).rollups}
+    assert keeping and live == {r.name for r in CATALOGUE.rollups} - keeping
+    assert state.definitions(changed) != state.definitions(CATALOGUE)
+
+
 # The property: any query drawn from the catalogue, answered from any rollup the planner accepts,
 # equals the star schema's answer.
 @pytest.fixture(scope="module")
@@ -297,7 +310,7 @@ def test_several_values_of_a_multi_valued_dimension_are_exact_from_a_rollup_and_
 
 
 def test_each_rollup_table_is_its_declaration(powers):
-    from etl.semantic_rollups import TYPES
+    from data.semantic.rollup_sql import TYPES
     for r in CATALOGUE.rollups:
         columns = powers.execute(sa.text(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'warehouse' "

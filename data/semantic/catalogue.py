@@ -153,7 +153,7 @@ DIMENSIONS = {d.key: d for d in (
               type="int", domain=tuple(range(-30, 31))),
 )}
 
-# The rollups: what each keeps, declared; etl/semantic_rollups.py generates their tables and their
+# The rollups: what each keeps, declared; data/semantic/rollup_sql.py generates their tables and their
 # refresh from these, and the planner reads them by these names. Sums and counts only: a distinct
 # count (people) is answered by the star.
 ORDER_SUMS = ("orders", "orders_with_items", "single_buyers", "canceled", "delivered", "on_time", "late",

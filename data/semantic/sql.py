@@ -9,7 +9,7 @@ of the orders in the range:
   there (an order holding two categories counts once in each category's row), through a join to
   the distinct (order, value) pairs of the matching rows of that level.
 Each level is one branch; the branches are stacked (UNION ALL) and the metrics computed over
-their sums. A rollup is built by this same compiler (etl/semantic_rollups.py), which is why its
+their sums. A rollup is built by this same compiler (data/semantic/rollup_sql.py), which is why its
 rows add up to the star's answer whenever the planner's rules say they do.
 
 Dimension and measure SQL comes from the catalogue's declarations, never from a request; values

@@ -1,64 +1,71 @@
 """Which rollups and people table are current: each one's definition, hashed, against the hash it was built by.
 
-A rollup's definition is its declaration with the SQL of every dimension and measure it keeps,
-the definition of the rollup it is summed from, and the compiler that writes its refresh. A
-changed declaration (or compiler) changes the hash: that rollup, and those summed from it, stop
-being current; the planner stops reading them at once and `python -m etl rollups build` (the
-loader, `python app.py`) rebuilds them alone. The table `etl.rollups` records what was built.
+A rollup's definition is the SQL that makes and fills it (`rollup_sql`: its table, indexes, the
+fill of all history and of touched days, and the shared input it reads), with the definition of
+the rollup it is summed from. Anything that changes its rows (a declaration, a dimension's or a
+measure's expression, the compiler) changes that text, so the hash; a comment does not. A rollup
+whose hash changed, and those summed from it, stop being current: the planner stops reading them
+at once and `python -m etl rollups build` (the loader, `python app.py`) rebuilds them alone. The
+table `etl.rollups` records what was built.
 """
 from __future__ import annotations
 
 import hashlib
-import inspect
 from dataclasses import replace
 
 import sqlalchemy as sa
 
-from data.semantic import base, sql
+from data.semantic import base, rollup_sql
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue
 
-# What writes a rollup's rows: the star's compiler and the SQL it leans on (not the query-time code);
-# the overlap tables and the people table also hash their own fill.
-COMPILER = "".join([inspect.getsource(sql.measure_rows), inspect.getsource(sql._kept), sql.FIRST_ORDER,
-                    inspect.getsource(sql.stored), str(sql.HUNDREDTHS),
-                    repr(sql.WAREHOUSE), inspect.getsource(base)]).encode()
-OVERLAP_FILL = (inspect.getsource(sql.overlap_fill) + inspect.getsource(sql._values)).encode()
-PEOPLE_FILL = (inspect.getsource(sql.people_fill) + inspect.getsource(sql._values)).encode()
+
+def _hash(*texts: str) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    for text in texts:
+        h.update(text.encode() + b"\0")
+    return h.hexdigest()
 
 
-def definition(c: Catalogue, r: Rollup) -> str:
+_KNOWN: dict[int, tuple[Catalogue, dict[str, str]]] = {}
+
+
+def definitions(c: Catalogue) -> dict[str, str]:
+    """Every rollup's and the people table's hash, by name. Writing the SQL takes milliseconds and
+    the planner asks on every query, so each catalogue's are kept (catalogues are immutable)."""
+    known = _KNOWN.get(id(c))
+    if known is None or known[0] is not c:
+        hashes = {r.name: _definition(c, r) for r in c.rollups}
+        if c.people:
+            hashes[c.people.name] = _people_definition(c)
+        known = _KNOWN[id(c)] = (c, hashes)
+    return known[1]
+
+
+def _definition(c: Catalogue, r: Rollup) -> str:
     """The hash that names what `r`'s rows mean."""
-    h = hashlib.blake2b(digest_size=8)
-    h.update(COMPILER)
-    if r.overlap:
-        h.update(OVERLAP_FILL + repr(c.dimensions[r.overlap]).encode())
-    h.update(repr((r.name, r.grain, r.dimensions, r.measures, r.overlap)).encode())
-    for d in r.dimensions:
-        h.update(repr(c.dimensions[d]).encode())
-    for m in r.measures:
-        h.update(repr(c.measures[m]).encode())
+    made = [rollup_sql.ddl(c, r), *rollup_sql.indexes(c, r),
+            rollup_sql.fill(c, r, touched=False), rollup_sql.fill(c, r, touched=True)]
     if r.source:
-        h.update(definition(c, next(s for s in c.rollups if s.name == r.source)).encode())
-    return h.hexdigest()
+        made.append(_definition(c, next(s for s in c.rollups if s.name == r.source)))
+    else:  # the shared input as this rollup alone needs it (another rollup's columns are not its)
+        made += base.tables(replace(c, rollups=(r,)), "true")
+    return _hash(*made)
 
 
-def people_definition(c: Catalogue) -> str:
+def _people_definition(c: Catalogue) -> str:
     """The hash that names what the people table's rows mean."""
-    h = hashlib.blake2b(digest_size=8)
-    h.update(COMPILER + PEOPLE_FILL)
-    h.update(repr(c.people).encode())
-    for key in (*c.people.dimensions, *c.people.lists):
-        h.update(repr(c.dimensions[key]).encode())
-    return h.hexdigest()
+    return _hash(rollup_sql.people_ddl(c), rollup_sql.people_fill(c, touched=False),
+                 rollup_sql.people_fill(c, touched=True))
 
 
 def current(conn, c: Catalogue) -> Catalogue:
     """The catalogue with only the rollups built by their current definition, with their sizes."""
     found = recorded(conn)
+    hashes = definitions(c)
     keep = tuple(replace(r, rows=found[r.name][1]) for r in c.rollups
-                 if r.name in found and found[r.name][0] == definition(c, r))
-    people = c.people if c.people and found.get(c.people.name, ("",))[0] == people_definition(c) else None
+                 if r.name in found and found[r.name][0] == hashes[r.name])
+    people = c.people if c.people and found.get(c.people.name, ("",))[0] == hashes[c.people.name] else None
     return replace(c, rollups=keep, people=people)
 
 
@@ -79,8 +86,9 @@ def status(c: Catalogue, found: dict[str, tuple]) -> list[dict]:
         out.append({"name": name, "grain": grain, "dimensions": list(dims), "source": source, "state": verdict,
                     "rows": got[1] if got else None, "seconds": got[2] if got else None,
                     "built_at": got[3] if got else None})
+    hashes = definitions(c)
     for r in c.rollups:
-        row(r.name, r.grain, r.dimensions, r.source or "star", definition(c, r))
+        row(r.name, r.grain, r.dimensions, r.source or "star", hashes[r.name])
     if c.people:
-        row(c.people.name, "order", ("date", *c.people.dimensions, *c.people.lists), "star", people_definition(c))
+        row(c.people.name, "order", ("date", *c.people.dimensions, *c.people.lists), "star", hashes[c.people.name])
     return out
