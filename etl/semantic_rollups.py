@@ -5,9 +5,9 @@ Each rollup's table, `warehouse.rollup_<name>`, and the SQL filling it are gener
 date grain), a column per dimension and one per measure. Its rows are the star schema's answer
 to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), computed
 from the shared input every rollup of a load reads (`data/semantic/base.py`), or a finer rollup's
-rows summed to its grain when it declares a `source` (which must give them exactly). A load
-rebuilds only the periods holding the days it touched (`touched_dates`), and of a summed rollup
-writes only the rows that changed; a rollup whose definition changed (or that is new) is built in
+rows summed to its grain when it declares a `source` (which must give them exactly, and be filled
+from the star). A load rebuilds only the periods holding the days it touched (`touched_dates`),
+and adds to a summed rollup the change of its source's rows (new minus replaced), group by group; a rollup whose definition changed (or that is new) is built in
 full, alone with those summed from it; a rollup no longer declared is dropped.
 `etl.rollups` records each one's definition hash and size: the planner reads only current ones.
 """
@@ -18,7 +18,8 @@ import time
 from data.semantic import base, state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue, source_refusal
-from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days, touched_periods
+from data.semantic import rollup_sql
+from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days
 from etl.rollups import REBUILD_LOCK
 
 def ordered(c: Catalogue) -> list[Rollup]:
@@ -28,6 +29,8 @@ def ordered(c: Catalogue) -> list[Rollup]:
     for r in c.rollups:
         if r.source:
             why = source_refusal(c, r, by_name[r.source]) if r.source in by_name else "no such rollup"
+            if not why and by_name[r.source].source:
+                why = "it is summed itself (a load changes a summed rollup by its source's replaced rows)"
             if why:
                 raise ValueError(f"rollup {r.name} cannot be summed from {r.source}: {why}")
     out, names = [], set()
@@ -138,28 +141,27 @@ def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
     return time.monotonic() - began
 
 
-def _replace_touched(cur, c: Catalogue, r: Rollup) -> int:
-    """Delete and fill again the touched periods of `r`; return the change in its rows."""
-    cur.execute(f"DELETE FROM {r.table} WHERE period IN {touched_periods(r.grain)}")
+def _replace_touched(cur, c: Catalogue, r: Rollup, keep: bool) -> int:
+    """Delete and fill again the touched periods of `r` (filled from the star), keeping the rows it
+    replaced when a rollup summed from it needs them (`keep`); return the change in its rows."""
+    for statement in rollup_sql.replace_touched(r, keep):
+        cur.execute(statement)
     deleted = cur.rowcount
-    cur.execute(fill(c, r, touched=True))
+    cur.execute(rollup_sql.fill(c, r, touched=True))
     return cur.rowcount - deleted
 
 
-def _resum(cur, c: Catalogue, r: Rollup) -> int:
-    """Sum the touched periods of `r` (a month) from its source again, and write only the rows that
-    differ: a day's delta moves a few of a month's groups, and rewriting all of them (with their
-    indexes) is what made a delta's cost grow with the history. Rows compare as a whole (their
-    text), so a NULL dimension matches a NULL; return the change in `r`'s rows."""
-    cur.execute(f"CREATE TEMP TABLE fresh_rows ON COMMIT DROP AS TABLE {r.table} WITH NO DATA")
-    cur.execute(fill(c, r, touched=True, into="fresh_rows"))
-    periods = f"x.period IN {touched_periods(r.grain)}"
-    cur.execute(f"DELETE FROM {r.table} x WHERE {periods} AND x::text NOT IN (SELECT f::text FROM fresh_rows f)")
+def _add_change(cur, c: Catalogue, r: Rollup) -> int:
+    """Add to summed rollup `r` the change its source's touched periods made (new rows minus the
+    rows they replaced), group by group, and delete the groups left without source rows. A day's
+    delta moves a few of a month's groups; summing the month again (and comparing all its rows)
+    made a delta's cost grow with the history. Return the change in `r`'s rows."""
+    cur.execute(f"CREATE TEMP TABLE change_rows ON COMMIT DROP AS {rollup_sql.change_rows(c, r)}")
+    cur.execute("CREATE TEMP TABLE emptied_rows (row_id tid) ON COMMIT DROP")
+    inserted = cur.execute(rollup_sql.add_change(c, r, "change_rows", "emptied_rows")).fetchone()[0]
+    cur.execute(f"DELETE FROM {r.table} WHERE ctid = ANY (ARRAY(SELECT row_id FROM emptied_rows))")
     deleted = cur.rowcount
-    cur.execute(f"INSERT INTO {r.table} SELECT * FROM fresh_rows f "
-                f"WHERE f::text NOT IN (SELECT x::text FROM {r.table} x WHERE {periods})")
-    inserted = cur.rowcount
-    cur.execute("DROP TABLE fresh_rows")
+    cur.execute("DROP TABLE change_rows, emptied_rows")
     return inserted - deleted
 
 
@@ -176,7 +178,8 @@ def _fill(cur, c: Catalogue, todo: dict[str, bool], built: dict, step=None) -> N
             rows, _ = build_one(cur, c, r)
             what = f"built, {rows:,} rows"
         else:
-            rows = built[r.name][1] + (_resum(cur, c, r) if r.source else _replace_touched(cur, c, r))
+            keep = any(x.source == r.name and todo.get(x.name) is True for x in c.rollups)
+            rows = built[r.name][1] + (_add_change(cur, c, r) if r.source else _replace_touched(cur, c, r, keep))
             cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (rows, r.name))
             what = f"{rows:,} rows"
         if step is not None:

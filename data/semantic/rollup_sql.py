@@ -15,19 +15,33 @@ from data.semantic.sql import Statement, measure_rows
 TYPES = {"text": "text", "int": "integer", "uuid": "text"}
 LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
 STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+# A summed rollup's count of its source's rows in each group: a load adds and subtracts it with the
+# sums, and a group whose count reaches 0 has no rows left in its source, so it is deleted.
+SOURCE_ROWS = "source_rows"
+# What stands for NULL in a summed rollup's unique key (PostgreSQL 14 has no NULLS NOT DISTINCT):
+# values no dimension takes (text values are never blank; an int dimension is a small number).
+NULL_KEY = {"text": "E'\\x01'", "int": "-2147483648", "uuid": "E'\\x01'"}
 
 
 def ddl(c: Catalogue, r: Rollup) -> str:
     cols = (["period date NOT NULL"] + [f'"{d}" {TYPES[c.dimensions[d].type]}' for d in r.dimensions]
             + ([f'"{r.overlap}" {LIST_TYPES[c.dimensions[r.overlap].type]} NOT NULL'] if r.overlap else [])
-            + [f'"{m}" bigint NOT NULL' for m in r.measures])  # sums in hundredths (sql.stored)
+            + [f'"{m}" bigint NOT NULL' for m in r.measures]  # sums in hundredths (sql.stored)
+            + ([f'"{SOURCE_ROWS}" bigint NOT NULL'] if r.source else []))
     return f"CREATE TABLE {r.table} ({', '.join(cols)})"
 
 
 def indexes(c: Catalogue, r: Rollup) -> list[str]:
-    """The period, and a selective dimension with the period (made after the rows are in)."""
+    """The period, and a selective dimension with the period (made after the rows are in); a summed
+    rollup's groups are unique, so a load adds its change to them in place."""
     return [f"CREATE INDEX ON {r.table} (period)",
-            *(f'CREATE INDEX ON {r.table} ("{d}", period)' for d in r.dimensions if c.dimensions[d].selective)]
+            *(f'CREATE INDEX ON {r.table} ("{d}", period)' for d in r.dimensions if c.dimensions[d].selective),
+            *([f"CREATE UNIQUE INDEX ON {r.table} ({', '.join(group_key(c, r))})"] if r.source else [])]
+
+
+def group_key(c: Catalogue, r: Rollup) -> list[str]:
+    """A summed rollup's group: the period and each dimension, NULL as a value no dimension takes."""
+    return ["period", *(f'coalesce("{d}", {NULL_KEY[c.dimensions[d].type]})' for d in r.dimensions)]
 
 
 def touched_periods(grain: str) -> str:
@@ -42,33 +56,75 @@ def touched_days(grain: str) -> str:
             f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
 
 
-def _within_touched(grain: str) -> str:
-    """SQL keeping a source's rows (by `period`) in the `grain` periods holding touched days, as a
-    range its index can read (the planner cannot size a list of days made by generate_series)."""
-    return (f"period >= (SELECT min(date_trunc('{grain}', purchase_date))::date FROM touched_dates) "
-            f"AND period < (SELECT max(date_trunc('{grain}', purchase_date)) + interval '{STEP[grain]}' "
-            f"FROM touched_dates) AND date_trunc('{grain}', period)::date IN {touched_periods(grain)}")
+def _columns(r: Rollup) -> str:
+    return ", ".join(f'"{x}"' for x in ("period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures,
+                                        *((SOURCE_ROWS,) if r.source else ())))
 
 
-def fill(c: Catalogue, r: Rollup, touched: bool, into: str | None = None) -> str:
-    """The INSERT of `r`'s rows (into its table, or a table `into` of its shape): of the periods
-    holding touched days, or of all history; from the rollup it is summed from, or from the shared
-    input (`base_tables`, made first)."""
-    cols = ["period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures]
-    days = f"o.purchase_date IN {touched_days(r.grain)}" if touched else "true"
+def fill(c: Catalogue, r: Rollup, touched: bool = False) -> str:
+    """The INSERT of `r`'s rows: of all history, or (`touched`, a rollup filled from the star) of
+    the periods holding touched days; from the rollup it is summed from, or from the shared input
+    (`base_tables`, made first). A summed rollup's touched periods change by `change_rows`."""
     if r.source:
-        src = next(s for s in c.rollups if s.name == r.source)
-        where = f"WHERE {_within_touched(r.grain)}" if touched else ""
+        assert not touched, "a summed rollup's touched periods are changed in place (change_rows)"
         dims = "".join(f', "{d}"' for d in r.dimensions)
         sums = ", ".join(f'sum("{m}")' for m in r.measures)
         group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
-        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums} FROM {src.table} {where} "
+        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums}, count(*) FROM {_source(c, r).table} "
                 f"GROUP BY {group}")
     else:
-        rows = select(base.catalogue(c), r, days, base.BASE)
-    quoted = ", ".join(f'"{x}"' for x in cols)
+        rows = select(base.catalogue(c), r, f"o.purchase_date IN {touched_days(r.grain)}" if touched else "true",
+                      base.BASE)
     # In period order: a range of periods (a page's dates, a month summed up) lies in a few blocks.
-    return f"INSERT INTO {into or r.table} ({quoted}) {rows}{'' if touched else ' ORDER BY 1'}"
+    return f"INSERT INTO {r.table} ({_columns(r)}) {rows}{'' if touched else ' ORDER BY 1'}"
+
+
+def _source(c: Catalogue, r: Rollup) -> Rollup:
+    return next(s for s in c.rollups if s.name == r.source)
+
+
+def replaced(r: Rollup) -> str:
+    """The temporary table keeping the rows a load replaced in rollup `r` (read by those summed from it)."""
+    return f"replaced_{r.name}"
+
+
+def replace_touched(r: Rollup, keep: bool) -> list[str]:
+    """Delete `r`'s rows of the periods holding touched days (a rollup filled from the star, before
+    `fill(touched=True)`); `keep` them in `replaced(r)` for the rollups summed from it."""
+    gone = f"DELETE FROM {r.table} WHERE period IN {touched_periods(r.grain)}"
+    if not keep:
+        return [gone]
+    return [f"CREATE TEMP TABLE {replaced(r)} ON COMMIT DROP AS TABLE {r.table} WITH NO DATA",
+            f"WITH gone AS ({gone} RETURNING *) INSERT INTO {replaced(r)} SELECT * FROM gone"]
+
+
+def change_rows(c: Catalogue, r: Rollup) -> str:
+    """The change a load made to summed rollup `r`, per group: its source's new rows of the touched
+    periods minus the rows they replaced (`replaced`), summed to `r`'s grain, with the change in
+    source rows; groups whose change is nothing left out. Its cost follows the load, not the history."""
+    src = _source(c, r)
+    dims = "".join(f', "{d}"' for d in r.dimensions)
+    signed = "".join(f', -"{m}"' for m in r.measures)
+    plain = "".join(f', "{m}"' for m in r.measures)
+    sums = [f'sum("{m}") AS "{m}"' for m in (*r.measures, SOURCE_ROWS)]
+    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    return (f"SELECT date_trunc('{r.grain}', period)::date AS period{dims}, {', '.join(sums)} FROM ("
+            f"SELECT period{dims}{plain}, 1 AS {SOURCE_ROWS} FROM {src.table} "
+            f"WHERE period IN {touched_periods(src.grain)} "
+            f"UNION ALL SELECT period{dims}{signed}, -1 FROM {replaced(src)}) y GROUP BY {group} "
+            f"HAVING " + " OR ".join(f'sum("{m}") <> 0' for m in (*r.measures, SOURCE_ROWS)))
+
+
+def add_change(c: Catalogue, r: Rollup, change: str, emptied: str) -> str:
+    """Add the rows of table `change` (`change_rows`) to summed rollup `r`: a new group is inserted,
+    a known one adds the change to its sums. The row of a group left with no source rows goes into
+    table `emptied` (its ctid), and whether each row was new comes back (`xmax = 0`)."""
+    sets = ", ".join(f'"{m}" = x."{m}" + EXCLUDED."{m}"' for m in (*r.measures, SOURCE_ROWS))
+    return (f"WITH added AS (INSERT INTO {r.table} AS x ({_columns(r)}) SELECT {_columns(r)} FROM {change} "
+            f"ON CONFLICT ({', '.join(group_key(c, r))}) DO UPDATE SET {sets} "
+            f'RETURNING x.ctid, x."{SOURCE_ROWS}", (x.xmax = 0) AS new), '
+            f'kept AS (INSERT INTO {emptied} SELECT ctid FROM added WHERE "{SOURCE_ROWS}" = 0) '
+            f"SELECT count(*) FILTER (WHERE new) FROM added")
 
 
 def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -> str:

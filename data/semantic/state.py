@@ -44,12 +44,13 @@ def definitions(c: Catalogue) -> dict[str, str]:
 
 def _definition(c: Catalogue, r: Rollup) -> str:
     """The hash that names what `r`'s rows mean."""
-    made = [rollup_sql.ddl(c, r), *rollup_sql.indexes(c, r),
-            rollup_sql.fill(c, r, touched=False), rollup_sql.fill(c, r, touched=True)]
+    made = [rollup_sql.ddl(c, r), *rollup_sql.indexes(c, r), rollup_sql.fill(c, r)]
     if r.source:
-        made.append(_definition(c, next(s for s in c.rollups if s.name == r.source)))
+        made += [rollup_sql.change_rows(c, r), rollup_sql.add_change(c, r, "change", "emptied"),
+                 _definition(c, next(s for s in c.rollups if s.name == r.source))]
     else:  # the shared input as this rollup alone needs it (another rollup's columns are not its)
-        made += base.tables(replace(c, rollups=(r,)), "true")
+        made += [rollup_sql.fill(c, r, touched=True), *rollup_sql.replace_touched(r, keep=True),
+                 *base.tables(replace(c, rollups=(r,)), "true")]
     return _hash(*made)
 
 
