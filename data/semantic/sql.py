@@ -355,7 +355,9 @@ def _metric(c: Catalogue, key: str, stored_units: bool) -> str:
 def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> Statement:
     """The statement answering `q` as `p` plans it: columns are the `by` keys then the metric keys.
     Capped, it returns at most MAX_ROWS + 1 rows (one more tells the caller the answer is too long);
-    uncapped, only the query's own limit applies (for SQL that consumes the answer itself)."""
+    uncapped, only the query's own limit applies (for SQL that consumes the answer itself), and
+    without a limit it is not ordered: the consumer aggregates it, and sorting 100,000 products or
+    sellers for nothing cost a quarter of the answer."""
     st = Statement("", {"start": q.start, "end": q.end})
     measures = c.measures_of(q)
     filters = q.filtered()
@@ -380,7 +382,7 @@ def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> State
         name = key.lstrip("-")
         position = [*q.by, *q.metrics].index(name) + 1
         order.append(f"{position} DESC NULLS LAST" if key.startswith("-") else f"{position} ASC NULLS LAST")
-    if order:
+    if order and (capped or q.limit):
         sql += " ORDER BY " + ", ".join(order)
     if capped or q.limit:
         st.params["limit"] = min(q.limit or MAX_ROWS + 1, MAX_ROWS + 1) if capped else q.limit
