@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from dash import Output
 
 from callbacks import _format as fmt
-from callbacks._context import filters_from, warehouse
+from callbacks._context import filters_from, together, warehouse
 
 COMPARE = ("previous", "year")
 
@@ -36,19 +36,22 @@ def compared_to(data) -> str:
 
 
 def answer(data, kpis, values_of) -> list:
-    """What `outputs` needs: `values_of(filters)` gives the raw value of each KPI key for a range."""
+    """What `outputs` needs: `values_of(filters)` gives the raw value of each KPI key for a range.
+    The range, its complete days and the compared range are asked at once (a cold page waits for
+    the slowest, not for the three in turn)."""
     f = filters_from(data)
     if f is None:
         return ["no data"] * len(kpis) + [""] * len(kpis) * 2
     to = compared_to(data)
-    now = values_of(f)
     complete = warehouse().bounds()["complete"]
     if complete is None or f.end <= complete or f.start > complete:
-        part, span, note = now, f, ""
+        span, note = f, ""
+        now, before = together(lambda: values_of(f), lambda: values_of(f.compared(to)))
+        part = now
     else:
-        span = replace(f, end=complete)
-        part, note = values_of(span), f", complete days to {complete:%d %b}"
-    before = values_of(span.compared(to))
+        span, note = replace(f, end=complete), f", complete days to {complete:%d %b}"
+        now, part, before = together(lambda: values_of(f), lambda: values_of(span),
+                                     lambda: values_of(span.compared(to)))
     shown = [fmt.BY_FORMAT[k.fmt](now.get(k.key)) for k in kpis]
     changes = [fmt.change(part.get(k.key), before.get(k.key), k.fmt, k.better, to) for k in kpis]
     return shown + [text + note for text, _ in changes] + [f"small {cls}" for _, cls in changes]
