@@ -184,6 +184,9 @@ ROLLUPS = (
     Rollup("daily_sellers", "day", ("state", "status", "seller", "seller_state"), SELLER_SUMS),
     Rollup("monthly_sellers", "month", ("status", "seller", "seller_state"), SELLER_SUMS, source="daily_sellers"),
     Rollup("daily_seller_categories", "day", ("state", "status", "category", "seller", "seller_state"), SELLER_SUMS),
+    # A category by seller state without the sellers (summing sellers over would count an order of
+    # two sellers twice): the flows between states for a category, a category mix for a seller state.
+    Rollup("daily_category_seller_states", "day", ("state", "status", "category", "seller_state"), SELLER_SUMS),
     # One category with a breakdown the rollups above keep without it (indexed by category, so a
     # category's rows are read alone): the pages' mixes, histograms and heatmap for a category.
     Rollup("daily_category_orders", "day", ("state", "status", "category", "hour", "delivery_days", "days_late"),
