@@ -1,24 +1,24 @@
 """Build and refresh the catalogue's rollups (`data/semantic/catalogue.ROLLUPS`) from their declarations.
 
 Each rollup's table, `warehouse.rollup_<name>`, and the SQL filling it are generated
-(`data/semantic/rollup_sql.py`): a `period` (the first day of its
-date grain), a column per dimension and one per measure. Its rows are the star schema's answer
-to "these measures by these dimensions, per period, every status" (`data.semantic.sql`), computed
-from the shared input every rollup of a load reads (`data/semantic/base.py`), or a finer rollup's
-rows summed to its grain when it declares a `source` (which must give them exactly, and be filled
-from the star). A load rebuilds only the periods holding the days it touched (`touched_dates`),
-and adds to a summed rollup the change of its source's rows (new minus replaced), group by group; a rollup whose definition changed (or that is new) is built in
-full, alone with those summed from it; a rollup no longer declared is dropped.
+(`data/semantic/rollup_sql.py`): a `period` (the first day of its date grain), a column per
+dimension and one per measure. Its rows are the star schema's answer to "these measures by these
+dimensions, per period, every status" (`data.semantic.sql`), computed from the shared input every
+rollup of a load reads (`data/semantic/base.py`), or a finer rollup's rows summed to its grain
+when it declares a `source` (which must give them exactly, and be filled from the star). A load
+rebuilds only the periods holding the days it touched (`touched_dates`), and adds to a summed
+rollup the change of its source's rows (new minus replaced), group by group; a rollup whose
+definition changed (or that is new) is built in full, alone with those summed from it; a rollup
+no longer declared is dropped.
 `etl.rollups` records each one's definition hash and size: the planner reads only current ones.
 """
 from __future__ import annotations
 
 import time
 
-from data.semantic import base, state
+from data.semantic import base, rollup_sql, state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue, source_refusal
-from data.semantic import rollup_sql
 from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days
 from etl.rollups import REBUILD_LOCK
 

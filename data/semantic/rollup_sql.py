@@ -19,7 +19,7 @@ STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 mont
 # sums, and a group whose count reaches 0 has no rows left in its source, so it is deleted.
 SOURCE_ROWS = "source_rows"
 # What stands for NULL in a summed rollup's unique key (PostgreSQL 14 has no NULLS NOT DISTINCT):
-# values no dimension takes (text values are never blank; an int dimension is a small number).
+# values no dimension takes (a control character no name holds; the smallest integer).
 NULL_KEY = {"text": "E'\\x01'", "int": "-2147483648", "uuid": "E'\\x01'"}
 
 
