@@ -123,7 +123,7 @@ def add_change(c: Catalogue, r: Rollup, change: str, emptied: str) -> str:
     return (f"WITH added AS (INSERT INTO {r.table} AS x ({_columns(r)}) SELECT {_columns(r)} FROM {change} "
             f"ON CONFLICT ({', '.join(group_key(c, r))}) DO UPDATE SET {sets} "
             f'RETURNING x.ctid, x."{SOURCE_ROWS}", (x.xmax = 0) AS new), '
-            f'kept AS (INSERT INTO {emptied} SELECT ctid FROM added WHERE "{SOURCE_ROWS}" = 0) '
+            f'emptied AS (INSERT INTO {emptied} SELECT ctid FROM added WHERE "{SOURCE_ROWS}" = 0) '
             f"SELECT count(*) FILTER (WHERE new) FROM added")
 
 
