@@ -70,7 +70,7 @@ def fill(c: Catalogue, r: Rollup, touched: bool = False) -> str:
         dims = "".join(f', "{d}"' for d in r.dimensions)
         sums = ", ".join(f'sum("{m}")' for m in r.measures)
         group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
-        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums}, count(*) FROM {_source(c, r).table} "
+        rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums}, count(*) FROM {source_of(c, r).table} "
                 f"GROUP BY {group}")
     else:
         rows = select(base.catalogue(c), r, f"o.purchase_date IN {touched_days(r.grain)}" if touched else "true",
@@ -79,7 +79,8 @@ def fill(c: Catalogue, r: Rollup, touched: bool = False) -> str:
     return f"INSERT INTO {r.table} ({_columns(r)}) {rows}{'' if touched else ' ORDER BY 1'}"
 
 
-def _source(c: Catalogue, r: Rollup) -> Rollup:
+def source_of(c: Catalogue, r: Rollup) -> Rollup:
+    """The rollup `r` is summed from."""
     return next(s for s in c.rollups if s.name == r.source)
 
 
@@ -102,7 +103,7 @@ def change_rows(c: Catalogue, r: Rollup) -> str:
     """The change a load made to summed rollup `r`, per group: its source's new rows of the touched
     periods minus the rows they replaced (`replaced`), summed to `r`'s grain, with the change in
     source rows; groups whose change is nothing left out. Its cost follows the load, not the history."""
-    src = _source(c, r)
+    src = source_of(c, r)
     dims = "".join(f', "{d}"' for d in r.dimensions)
     signed = "".join(f', -"{m}"' for m in r.measures)
     plain = "".join(f', "{m}"' for m in r.measures)
@@ -155,5 +156,5 @@ def people_ddl(c: Catalogue) -> str:
 def people_fill(c: Catalogue, touched: bool) -> str:
     p = c.people
     cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
-    days = "o.purchase_date IN (SELECT purchase_date FROM touched_dates)" if touched else "true"
+    days = f"o.purchase_date IN {touched_days('day')}" if touched else "true"
     return f"INSERT INTO {p.table} ({cols}) {sql.people_fill(c, days)}"
