@@ -174,18 +174,19 @@ def test_products_questions(people, star):
     bands = {b["band"]: b["items"] for b in products.price_bands(ask, VIEW)}
     assert bands == {"R$ 0-25": 3, "R$ 25-50": 1, "R$ 50-100": 1, "R$ 100-200": 1, "R$ 200-500": 2,
                      "R$ 500-1,000": 1, "R$ 1,000+": 0}
-    per_product = statement(conn, Query(*products.PRODUCT_REVENUE[:1], VIEW.start, VIEW.end,
-                                        products.PRODUCT_REVENUE[1], filters=VIEW.by_dimension()), EVERYTHING, c)
-    shape = products.pareto(conn, per_product)
+    per_product = statement(conn, Query(*products.PRODUCTS[:1], VIEW.start, VIEW.end,
+                                        products.PRODUCTS[1], filters=VIEW.by_dimension()), EVERYTHING, c)
+    shape = products.ranked(conn, per_product)
     assert shape["products"] == 2 and shape["top20_share"] == pytest.approx(1050 / 1611)
     assert shape["curve"] == [(0.0, 0.0), (0.5, pytest.approx(1050 / 1611)), (1.0, 1.0)]
     trend = products.category_trends(ask, VIEW, "month")
     assert [(r["category"], r["period"].month, r["revenue"]) for r in trend][:3] == [
         ("bed_bath_table", 1, D("200.00")), ("bed_bath_table", 2, D("50.00")), ("bed_bath_table", 3, D("800.00"))]
-    top = products.top_products(ask, VIEW)
+    top = shape["top"]
     assert [(r["category"], r["revenue"], r["items"], r["orders"]) for r in top] == [
         ("bed_bath_table", D("1050.00"), 3, 3), ("health_beauty", D("561.00"), 6, 6)]
     assert top[1]["average_price"] == D("93.50")
+    assert products.ranked(conn, per_product, top=1)["top"] == top[:1]
 
 
 def test_one_product(people):
