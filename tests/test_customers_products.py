@@ -10,7 +10,9 @@ Six people, P1 to P6, one item an order; the view is Jan to Apr 2018 with the de
 """
 from datetime import date
 from decimal import Decimal as D
+import random
 
+import numpy as np
 import pytest
 
 
@@ -118,6 +120,19 @@ def test_rfm_scores_and_segments(people):
     assert [(m["r"], m["m"]) for m in members["Hibernating"]] == [(2, 4)]
     assert customers.segment_members(conn, VIEW, "Champions") == []
     assert customers.segment_members(conn, VIEW, "'; DROP TABLE x; --") == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quintile_thresholds_are_the_definition(seed):
+    """t_k is the smallest value that at least k fifths of the people lie strictly below: the
+    numpy version against the definition read literally, on values with many ties."""
+    rng = random.Random(seed)
+    values = [rng.choice([rng.randrange(10), rng.randrange(10_000)]) for _ in range(rng.randrange(1, 60))]
+    expected = [min((v for v in values if 5 * sum(w < v for w in values) >= k * len(values)), default=None)
+                for k in range(1, 5)]
+    assert customers.quintile_thresholds(np.array(values, np.int64)) == expected
+    scores = customers.reached(np.array(values, np.int64), expected)
+    assert list(scores) == [sum(t is not None and v >= t for t in expected) for v in values]
 
 
 def test_lifetime_value_tiers_and_second_orders(people):
