@@ -43,8 +43,12 @@ def answer(data, kpis, values_of) -> list:
     if f is None:
         return ["no data"] * len(kpis) + [""] * len(kpis) * 2
     to = compared_to(data)
-    complete = warehouse().bounds()["complete"]
-    if complete is None or f.end <= complete or f.start > complete:
+    bounds = warehouse().bounds()
+    complete = bounds["complete"]
+    if bounds["first"] is None or f.compared(to).end < bounds["first"]:
+        # Nothing to compare with (all history, say): the range alone, not its complete days as well.
+        now, part, before, note = values_of(f), {}, {}, ""
+    elif complete is None or f.end <= complete or f.start > complete:
         span, note = f, ""
         now, before = together(lambda: values_of(f), lambda: values_of(f.compared(to)))
         part = now
