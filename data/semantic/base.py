@@ -41,7 +41,7 @@ def catalogue(c: Catalogue) -> Catalogue:
     dimensions = dict(c.dimensions)
     for k in dims:
         d = c.dimensions[k]
-        dimensions[k] = replace(d, expr=f'{ALIAS[d.level]}."d_{k}"')
+        dimensions[k] = replace(d, expr=f'{ALIAS[d.level]}."d_{k}"', star_filter=None)
     sums = dict(c.measures)
     for k in measures:
         m = c.measures[k]

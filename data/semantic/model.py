@@ -65,6 +65,8 @@ class Dimension:
     # then every daily rollup has it
     default: tuple = ()  # the values an absent filter keeps (() keeps everything)
     domain: tuple | str | None = None  # the values it can take, or SQL that lists them; None: not checked
+    star_filter: str | None = None  # what a filter compares on the star, when not `expr` (an indexed
+    # uuid column rather than its text: a seller's items are found by the index)
     selective: bool = False  # one value picks a small share of the rows (a category, a seller): every
     # rollup keeping it is indexed by it and the period, so such a filter reads only its rows
 

@@ -12,16 +12,15 @@ from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue
 from data.semantic.sql import Statement, measure_rows
 
-TYPES = {"text": "text", "int": "integer", "uuid": "uuid"}  # ids as uuids: 16 bytes, hashed and compared
-LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "uuid[]"}  # faster than their 36 characters
+TYPES = {"text": "text", "int": "integer", "uuid": "text"}
+LIST_TYPES = {"text": "text[]", "int": "integer[]", "uuid": "text[]"}
 STEP = {"day": "1 day", "week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
 # A summed rollup's count of its source's rows in each group: a load adds and subtracts it with the
 # sums, and a group whose count reaches 0 has no rows left in its source, so it is deleted.
 SOURCE_ROWS = "source_rows"
 # What stands for NULL in a summed rollup's unique key (PostgreSQL 14 has no NULLS NOT DISTINCT):
-# values no dimension takes (a control character no name holds; the smallest integer; the nil
-# uuid, which no generated or exported id is).
-NULL_KEY = {"text": "E'\\x01'", "int": "-2147483648", "uuid": "'00000000-0000-0000-0000-000000000000'::uuid"}
+# values no dimension takes (a control character no name holds; the smallest integer).
+NULL_KEY = {"text": "E'\\x01'", "int": "-2147483648", "uuid": "E'\\x01'"}
 
 
 def ddl(c: Catalogue, r: Rollup) -> str:

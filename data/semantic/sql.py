@@ -93,17 +93,19 @@ def _date_expr(grain: str, day: str) -> str:
     return day if grain == "day" else f"date_trunc('{grain}', {day})::date"
 
 
-def _bind(c: Catalogue, st: Statement, key: str, values) -> str:
-    """A bound list of dimension `key`'s values (ids as uuids: they compare with uuid columns)."""
+def _bind(st: Statement, key: str, values) -> str:
     name = f"f_{key}"
-    st.params[name] = [uuid.UUID(v) for v in values] if c.dimensions[key].type == "uuid" else list(values)
+    st.params[name] = list(values)
     st.expanding.add(name)
     return f":{name}"
 
 
 def _kept(c: Catalogue, key: str, values, st: Statement) -> str:
     """The star's test that a row holds one of `values` of dimension `key` (over its level's aliases)."""
-    return f"{c.dimensions[key].expr} IN {_bind(c, st, key, values)}"
+    d = c.dimensions[key]
+    if d.star_filter:
+        return f"{d.star_filter} IN {_bind(st, key, [uuid.UUID(x) for x in values])}"
+    return f"{d.expr} IN {_bind(st, key, values)}"
 
 
 def orders_holding(c: Catalogue, filters: dict) -> Statement:
@@ -239,7 +241,7 @@ def _rollup_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, filt
     cols += [f'ru."{m}" AS m_{m}' if m in part.measures else f"NULL::bigint AS m_{m}" for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
     where = [f"ru.period BETWEEN :p{k}_start AND :p{k}_end"]
-    where += [f"{_column(c, r, q, key, 'ru.')} IN {_bind(c, st, key, values)}" for key, values in filters.items()]
+    where += [f"{_column(c, r, q, key, 'ru.')} IN {_bind(st, key, values)}" for key, values in filters.items()]
     return f"SELECT {', '.join(cols)} FROM {r.table} ru WHERE {' AND '.join(where)}"
 
 
@@ -258,13 +260,13 @@ def _overlap_rows(c: Catalogue, r: Rollup, part, k: int, q: Query, measures, fil
     measure_rows' columns: each order holding n >= 2 of the values was counted n times, so n - 1
     times its totals come off."""
     d = r.overlap
-    matches = f'(SELECT count(*) FROM unnest(ov."{d}") AS v(x) WHERE v.x IN {_bind(c, st, d, filters[d])})'
+    matches = f'(SELECT count(*) FROM unnest(ov."{d}") AS v(x) WHERE v.x IN {_bind(st, d, filters[d])})'
     cols = [f"{_column(c, r, q, key, 'ov.')} AS d_{key}" for key in q.by]
     cols += [f'(1 - {matches}) * ov."{m}" AS m_{m}' if m in part.measures else f"NULL::bigint AS m_{m}"
              for m in measures]
     st.params[f"p{k}_start"], st.params[f"p{k}_end"] = part.start, part.end
     where = [f"ov.period BETWEEN :p{k}_start AND :p{k}_end", f"{matches} > 1"]
-    where += [f"{_column(c, r, q, key, 'ov.')} IN {_bind(c, st, key, values)}" for key, values in filters.items()
+    where += [f"{_column(c, r, q, key, 'ov.')} IN {_bind(st, key, values)}" for key, values in filters.items()
               if key != d]
     return f"SELECT {', '.join(cols)} FROM {r.table} ov WHERE {' AND '.join(where)}"
 
@@ -289,7 +291,7 @@ def _people_rows(c: Catalogue, part, k: int, q: Query, measures, filters: dict, 
                                           for key in people.lists if key in q.by)
     where = [f"rb.period BETWEEN :p{k}_start AND :p{k}_end"]
     for key, values in filters.items():
-        test = f"{column(key)} IN {_bind(c, st, key, values)}"
+        test = f"{column(key)} IN {_bind(st, key, values)}"
         if key in people.lists and key not in q.by:  # any of the order's values matches
             test = f'EXISTS (SELECT 1 FROM unnest(rb."{key}") AS u_{key}(v) WHERE {test})'
         where.append(test)
@@ -373,13 +375,10 @@ def compile_query(c: Catalogue, q: Query, p: Plan, capped: bool = True) -> State
             else (_overlap_rows if by_name[part.table].overlap else _rollup_rows)(
                 c, by_name[part.table], part, k, q, measures, filters, st)
             for k, part in enumerate(p.parts))
-    # Ids are grouped as uuids and answered as text, as every caller and the API show them.
-    cols = [f"x.d_{k}::text AS {k}" if k != "date" and c.dimensions[k].type == "uuid" else f"x.d_{k} AS {k}"
-            for k in q.by]
-    cols += [f"{_metric(c, m, p.table != STAR)} AS {m}" for m in q.metrics]
+    cols = [f"x.d_{k} AS {k}" for k in q.by] + [f"{_metric(c, m, p.table != STAR)} AS {m}" for m in q.metrics]
     sql = f"SELECT {', '.join(cols)} FROM (\n{inner}\n) x"
     if q.by:
-        sql += f" GROUP BY {', '.join(f'x.d_{k}' for k in q.by)}"
+        sql += f" GROUP BY {', '.join(str(n) for n in range(1, len(q.by) + 1))}"
         counts = c.row_counts_of(q)
         if counts:  # the groups holding rows of an asked level, as the star's branches find them
             sql += " HAVING " + " + ".join(f"coalesce(sum(x.m_{n}), 0)" for n in counts) + " > 0"
