@@ -210,6 +210,8 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=20, help="random filter sets (at least 20 for the README)")
     parser.add_argument("--json", action="store_true", help="also print the raw timings as JSON")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to time (default: all)")
+    parser.add_argument("--no-naive", action="store_true",
+                        help="skip the naive SQL (most of a full run's time); the ratios are then not printed")
     args = parser.parse_args()
     pages = tuple(p for p in PAGES if p in args.pages.split(","))
 
@@ -237,7 +239,7 @@ def main() -> None:
                     cold.setdefault(client.name_of(dep), []).append(client.call(dep, f, seller))
                 for dep in client.callbacks:
                     warm.setdefault(client.name_of(dep), []).append(client.call(dep, f, seller))
-                for page, deps in by_page.items():
+                for page, deps in by_page.items() if not args.no_naive else ():
                     total = 0.0
                     for dep in deps:
                         started = time.perf_counter()
@@ -263,23 +265,31 @@ def main() -> None:
           "callbacks over HTTP with a logged-in session (milliseconds)\n")
     print(f"{'callback':<26}{'cold p50':>9}{'cold p95':>9}{'warm p50':>9}{'warm p95':>9}"
           f"{'naive p50':>10}{'naive p95':>10}{'naive/cold':>11}")
+
+    def naive_cols(times: list[float], width: int = 10) -> str:
+        return (f"{pct(times, .5) * ms:>{width}.1f}{pct(times, .95) * ms:>{width}.1f}" if times
+                else f"{'-':>{width}}{'-':>{width}}")
+
+    def ratio(names: list[str]) -> str:
+        if not all(naive_s.get(k) for k in names):
+            return f"{'-':>10} "
+        return f"{min(sum(naive_s[k]) / sum(cold[k]) for k in names):>10.1f}x"
+
     for name in cold:
-        ratio = sum(naive_s[name]) / sum(cold[name])
         print(f"{name:<26}{pct(cold[name], .5) * ms:>9.1f}{pct(cold[name], .95) * ms:>9.1f}"
               f"{pct(warm[name], .5) * ms:>9.1f}{pct(warm[name], .95) * ms:>9.1f}"
-              f"{pct(naive_s[name], .5) * ms:>10.1f}{pct(naive_s[name], .95) * ms:>10.1f}{ratio:>10.1f}x")
+              f"{naive_cols(naive_s.get(name, []))}{ratio([name])}")
     print(f"\n{'page (all callbacks at once)':<30}{'cold p50':>9}{'cold p95':>9}{'naive p50':>10}{'naive p95':>10}")
     for page in pages:
         print(f"{page:<30}{pct(page_cold[page], .5) * ms:>9.1f}{pct(page_cold[page], .95) * ms:>9.1f}"
-              f"{pct(page_naive[page], .5) * ms:>10.1f}{pct(page_naive[page], .95) * ms:>10.1f}")
+              f"{naive_cols(page_naive[page])}")
     print(f"\n{'goals per page':<14}{'warm p95':>10}{'cold p95':>10}{'page p95':>10}{'naive/cold':>12}"
           f"   (goals: < 30 ms, < 250 ms, < 1000 ms, >= 10x)")
     for page in pages:
         names = [k for k in cold if k.split("-")[0] == page]
-        lowest = min(sum(naive_s[k]) / sum(cold[k]) for k in names)
         print(f"{page:<14}{pct([t for k in names for t in warm[k]], .95) * ms:>10.1f}"
               f"{pct([t for k in names for t in cold[k]], .95) * ms:>10.1f}"
-              f"{pct(page_cold[page], .95) * ms:>10.1f}{lowest:>11.1f}x")
+              f"{pct(page_cold[page], .95) * ms:>10.1f} {ratio(names)}")
     print("\nrollup reads (index and table scans) by the app's page and cold passes, over all sets:")
     for table, n in sorted(hits.items(), key=lambda x: (-x[1], x[0])):
         print(f"  {table:<40}{n:>8,}")
