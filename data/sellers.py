@@ -34,8 +34,10 @@ def leaderboard(ask, city_of, f: Filters, limit: int = 500) -> list[dict]:
         return []
     ids = [r["seller"] for r in rows]
     total = ask(f, ("revenue",))[0]["revenue"]
+    # Every seller of the view, not only the listed ones: naming 500 ids made the question slower
+    # (80 to 100 ms against 20 to 65 at 1M) and its answer is shared by every limit.
     canceled = {r["seller"]: r["cancellation_rate"] for r in ask(
-        replace(f, statuses=ALL_STATUSES), ("cancellation_rate",), ("seller",), filters={"seller": ids})}
+        replace(f, statuses=ALL_STATUSES), ("cancellation_rate",), ("seller",))}
     city = city_of(tuple(ids))
     return [{"seller_id": r["seller"], "city": city.get(r["seller"], ""), "state": r["seller_state"],
              "revenue": r["revenue"], "orders": r["orders"], "items": r["items"], "share": ratio(r["revenue"], total),
