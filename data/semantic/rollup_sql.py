@@ -75,8 +75,17 @@ def fill(c: Catalogue, r: Rollup, touched: bool = False) -> str:
     else:
         rows = select(base.catalogue(c), r, f"o.purchase_date IN {touched_days(r.grain)}" if touched else "true",
                       base.BASE)
-    # In period order: a range of periods (a page's dates, a month summed up) lies in a few blocks.
-    return f"INSERT INTO {r.table} ({_columns(r)}) {rows}{'' if touched else ' ORDER BY 1'}"
+    return f"INSERT INTO {r.table} ({_columns(r)}) {rows}{'' if touched else ' ORDER BY ' + _order(c, r)}"
+
+
+def _order(c: Catalogue, r: Rollup) -> str:
+    """How a full build lays out `r`'s rows: in period order, so that a range of periods (a page's
+    dates, a month summed up) lies in a few blocks; first by its first selective dimension where it
+    has one, since such a rollup is read for one value of it (a category's 35,000 rows of all history
+    lay in 19,000 of `daily_seller_categories`' blocks in period order, and each page question read
+    them all)."""
+    first = next((n for n, d in enumerate(r.dimensions, 2) if c.dimensions[d].selective), None)
+    return "1" if first is None else f"{first}, 1"
 
 
 def source_of(c: Catalogue, r: Rollup) -> Rollup:
