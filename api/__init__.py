@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
-from data.semantic.answer import answer, check_values, domain
+from data.semantic.answer import answer, check_values
 from data.semantic.catalogue import CATALOGUE
 from data.semantic.model import Query
 from data.semantic.planner import UnknownName
@@ -112,8 +112,7 @@ def blueprint() -> Blueprint:
             raise BadRequest("send the query as JSON (Content-Type: application/json)")
         warehouse = current_app.extensions["warehouse"]()
         q = CATALOGUE.prepare(parse(request.get_json(silent=True), warehouse.bounds))
-        checked = {k: warehouse.cache.answer("semantic.domain", k, lambda k=k: _domain(warehouse, k))
-                   for k in q.filters}
+        checked = {k: warehouse.domain(k) for k in q.filters}
         check_values(q, checked)
         scope = current_user.scope
         timeout = current_app.extensions["settings"].query_timeout_s
@@ -147,11 +146,6 @@ def blueprint() -> Blueprint:
                                   "/api/v1/query)", 404)
 
     return bp
-
-
-def _domain(warehouse, key: str) -> tuple:
-    with warehouse.engine().connect() as conn:
-        return domain(conn, CATALOGUE, key)
 
 
 def init_app(server) -> None:

@@ -14,7 +14,8 @@ from data.cache import QueryCache
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import KPIS
 from data.scope import EVERYTHING, Scope
-from data.semantic.answer import answer, statement
+from data.semantic.answer import Answer, answer, domain, statement
+from data.semantic.catalogue import CATALOGUE
 from data.semantic.model import Query
 
 
@@ -45,9 +46,18 @@ class Warehouse:
         """Metrics by dimensions over the filters, answered by the semantic layer (the smallest rollup
         that is exact, else the star), as rows of dicts keyed by the dimension and metric keys.
         `filters` (dimension key to values) adds to the filter bar's, or narrows one of them."""
-        q = self._query(f, metrics, by, grain, order_by, limit, filters)
-        found = self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope))
+        found = self.answer(f, metrics, by, grain, order_by, limit, filters)
         return [dict(zip(found.columns, row)) for row in found.rows]
+
+    def answer(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit: int | None = None,
+               filters: dict | None = None) -> Answer:
+        """`ask`'s answer as the semantic layer gives it: columns, rows, and which table answered how."""
+        q = self._query(f, metrics, by, grain, order_by, limit, filters)
+        return self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope))
+
+    def domain(self, key: str) -> tuple:
+        """The values dimension `key` can take (its declared list, or what the data holds)."""
+        return self._ask("semantic.domain", key, lambda conn: domain(conn, CATALOGUE, key))
 
     def _query(self, f: Filters, metrics, by=(), grain: str = "day", order_by=(), limit=None, filters=None) -> Query:
         f = self.scope.apply(f)
