@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dash
 import diskcache
+from dash import State
 from flask import jsonify
 
 import api
@@ -49,7 +50,9 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
                                      cache_by=[current_version, jobs.scope_key], expire=7 * 86400)
     app = dash.Dash(__name__, title="Olist Analytics", use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), external_stylesheets=[], serve_locally=True,
-                    suppress_callback_exceptions=True, background_callback_manager=manager)
+                    suppress_callback_exceptions=True, background_callback_manager=manager,
+                    # Explore's layout is told which question it shows, so as not to draw it again
+                    routing_callback_inputs={"explore_shown": State("explore-shown", "data")})
     server = app.server
     server.config["DATABASE_URL"] = database_url
 

@@ -13,6 +13,7 @@ MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 # A legend above the plot that grows upwards as it wraps (on a phone), pushing the plot down instead of covering it.
 LEGEND_ON_TOP = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 NO_DATA = "No data matches the filters."
+GEOJSON = "/assets/brazil-states.geojson"  # fetched once by the browser, not sent with every answer
 
 
 def _template(name: str) -> dict:

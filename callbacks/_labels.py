@@ -29,7 +29,7 @@ def labelled(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def _text(label: str) -> str:
+def link_text(label: str) -> str:
     """A label as markdown link text: a city is the export's free text, so its brackets, backslashes
     and the like are escaped and cannot end the link or start another."""
     return "".join("\\" + ch if ch in "\\[]()*_`<>!#" else ch for ch in label)
@@ -41,8 +41,8 @@ def linked(rows: list[dict], f: Filters) -> list[dict]:
     out = []
     for r in labelled(rows):
         if "seller" in r:
-            r = {**r, "link": f"[{_text(r['seller'])}](/sellers/{r['seller_id']}{query})"}
+            r = {**r, "link": f"[{link_text(r['seller'])}](/sellers/{r['seller_id']}{query})"}
         elif "product" in r:
-            r = {**r, "link": f"[{_text(r['product'])}](/products/{r['product_id']}{query})"}
+            r = {**r, "link": f"[{link_text(r['product'])}](/products/{r['product_id']}{query})"}
         out.append(r)
     return out

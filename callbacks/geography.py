@@ -15,7 +15,6 @@ from callbacks._urls import cross_filter
 from data import names
 from data.metrics import METRICS
 
-GEOJSON = "/assets/brazil-states.geojson"  # fetched once by the browser, not sent with every answer
 HOVER = {"money": "R$ %{z:,.2f}", "count": "%{z:,}", "pct": "%{z:.1%}", "score": "%{z:.2f}"}
 
 
@@ -43,7 +42,7 @@ def state_map(data, metric, theme):
     elif m.fmt == "pct":
         colorbar["tickformat"] = ".0%"
     fig = figures.base(theme)
-    fig.add_choropleth(geojson=GEOJSON, featureidkey="properties.sigla", locations=[r["state"] for r in rows],
+    fig.add_choropleth(geojson=figures.GEOJSON, featureidkey="properties.sigla", locations=[r["state"] for r in rows],
                        z=z, colorscale=figures.sequential(theme), zmin=min(z), zmax=max(z),
                        marker={"line": {"width": 0.6, "color": "#8a94a6" if theme == "dark" else "#ffffff"}},
                        selectedpoints=[k for k, r in enumerate(rows) if r["state"] in f.states] or None,

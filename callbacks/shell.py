@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
+from flask import current_app
 from flask_login import current_user
 
 from callbacks._context import current_scope, database_ok, guarded, seller_choices, warehouse
-from data import filters as flt, names
+from data import exploration, filters as flt, names, questions
 
 
 def _bounds():
@@ -34,6 +35,29 @@ FILTER = {"type": "filter", "key": ALL}
 # A page that needs a longer default range than the last 90 complete days: a forecast learns from a year.
 PAGE_DEFAULTS = {"/forecast": "365c"}
 NAV = {"type": "nav", "path": ALL}
+
+
+def explores(path: str | None) -> bool:
+    """Whether the page is Explore's: Explore itself or a saved question."""
+    return path == "/explore" or (path or "").startswith("/questions/")
+
+
+def page_parameters(path: str | None, search: str | None) -> dict[str, str]:
+    """The page's own query values in `search` (Explore's question), which a change in the filter
+    bar keeps; none on other pages."""
+    own = exploration.OWN if explores(path) else ()
+    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items() if k in own}
+
+
+def saved_filters(path: str | None) -> dict[str, list[str]]:
+    """On a saved question opened by a link without filters, the filters it was saved with."""
+    if not (path or "").startswith("/questions/"):
+        return {}
+    try:
+        q = questions.get(current_app.extensions["engine"](), current_user, path.split("/")[2])
+    except questions.QuestionError:
+        return {}
+    return {k: [v] for k, v in q.query.items() if k in ("start", "end", "compare") or k in flt.BY_KEY}
 
 
 @callback(
@@ -65,6 +89,8 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     from_url = trigger in (None, "url", "db-ok")
     if from_url:
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+        if not any(k in args for k in ("start", "end", "compare", *flt.BY_KEY)):
+            args.update(saved_filters(path))
         compare = "year" if args.get("compare") == ["year"] else "previous"
     else:
         args = {k: v or [] for k, v in zip(keys, values)}
@@ -84,7 +110,8 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     query = flt.to_query(f)
     if compare == "year":  # not a filter: what the KPI cards compare with; the default is left out
         query["compare"] = "year"
-    written = "?" + urlencode(query, safe=",")
+    own = page_parameters(path, search)
+    written = "?" + urlencode({**query, **own}, safe=",")
     # Opened from a URL with no filters in it: keep it bare (the default range follows the data).
     canonical = written if (not from_url or search not in (None, "", "?")) else ""
     excluded = [names.status(s) for s in b["values"]["status"] if s not in f.statuses]
@@ -102,7 +129,8 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     return (written if not from_url and written != search else dash.no_update,
             _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
             [_shown(f, k) for k in keys], [options[k] for k in keys],
-            {**flt.to_store(f), "compare": compare}, text, _chips(f, query, path, labels) + _drill(f, query, path, labels),
+            {**flt.to_store(f), "compare": compare}, text,
+            _chips(f, {**query, **own}, path, labels) + _drill(f, query, path, labels),
             alerts,
             first.isoformat(), last.isoformat(), [_href(p, canonical) for p in paths], nav[1], compare)
 
@@ -254,10 +282,31 @@ clientside_callback(
 )
 
 
-# The filter bar means nothing on Admin: hide it there.
+# Explore's layout is not drawn again for the question it shows (pages/explore.py); once another page
+# is shown, it is drawn again on return.
 clientside_callback(
-    """function(path) { return (path || "").startsWith("/admin") ? {display: "none"} : {}; }""",
+    """function(path, shown) {
+        return (shown && shown.page === path) ? window.dash_clientside.no_update : null;
+    }""",
+    Output("explore-shown", "data"), Input("url", "pathname"), State("explore-shown", "data"),
+)
+
+
+# The filter bar means nothing on Admin and the list of questions: hide it there.
+clientside_callback(
+    """function(path) {
+        return ((path || "").startsWith("/admin") || path === "/questions") ? {display: "none"} : {};
+    }""",
     Output("filter-bar", "style"), Input("url", "pathname"),
+)
+
+
+# The KPI cards' comparison means nothing on Explore, whose question chooses its own.
+clientside_callback(
+    """function(path) {
+        return ((path || "") === "/explore" || (path || "").startsWith("/questions/")) ? {display: "none"} : {};
+    }""",
+    Output("filter-compare-col", "style"), Input("url", "pathname"),
 )
 
 

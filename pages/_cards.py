@@ -27,6 +27,8 @@ RATE = {"type": "numericColumn", "valueFormatter": {"function": "pct(params.valu
 
 # The chart tools show when the pointer is on the chart: always shown, they covered the top of it.
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+# A map draws no base map: Plotly reads an empty one from assets/, never from its CDN.
+MAP_CONFIG = {**GRAPH_CONFIG, "scrollZoom": False, "topojsonURL": "/assets/topojson/"}
 
 
 def card_title(text: str, definition: str):

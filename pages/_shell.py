@@ -20,10 +20,21 @@ def navbar():
     """Links from the page registry (Admin for admins only); on a phone they fold behind a toggler.
     The shell keeps each link's query equal to the current filters, so moving between pages keeps them."""
     is_admin = current_user.is_authenticated and current_user.role == "admin"
-    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id={"type": "nav", "path": p["path"]}))
-             for p in dash.page_registry.values()
+    pages = [p for p in dash.page_registry.values()
              if not p["module"].endswith("not_found_404") and not p.get("path_template")
              and (is_admin or p["path"] != "/admin")]
+    links, groups = [], {}
+    for p in pages:
+        group = p.get("group")  # pages that belong together share one menu (Analyze: Explore, Questions)
+        if group is None:
+            links.append(dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"],
+                                                 id={"type": "nav", "path": p["path"]})))
+            continue
+        if group not in groups:
+            groups[group] = dbc.DropdownMenu([], label=group, nav=True, in_navbar=True, id=f"nav-{group.lower()}")
+            links.append(groups[group])
+        groups[group].children.append(dbc.DropdownMenuItem(p["name"], href=p["relative_path"],
+                                                           id={"type": "nav", "path": p["path"]}))
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Olist Analytics", href="/"),
         dbc.NavbarToggler(id="navbar-toggler", n_clicks=0),
@@ -73,7 +84,8 @@ def filter_bar():
         dbc.Col([dbc.Label("Compare with", html_for="filter-compare", className="small mb-0"),
                  dcc.Dropdown(id="filter-compare", clearable=False, searchable=False, value="previous",
                               options=[{"label": "Previous period", "value": "previous"},
-                                       {"label": "Same period last year", "value": "year"}])], md=4, lg=2),
+                                       {"label": "Same period last year", "value": "year"}])], md=4, lg=2,
+                id="filter-compare-col"),
         *dims,
     ], className="g-2")
     return html.Div(dbc.Container([
@@ -92,6 +104,7 @@ def shell():
         dcc.Store(id="filters"),
         dcc.Store(id="theme", storage_type="local"),
         dcc.Store(id="db-ok", data=True),
+        dcc.Store(id="explore-shown"),  # the question Explore shows (callbacks/explore.py)
         dcc.Store(id="viewport"),  # the window's width class ("phone" or "wide"), for charts laid out by it
         dcc.Interval(id="health-poll", interval=5_000),
         navbar(),

@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data.metrics import METRICS
-from pages._cards import GRAPH_CONFIG, RATE, card_title, grid, table_card, table_tools
+from pages._cards import MAP_CONFIG, RATE, card_title, grid, table_card, table_tools
 
 dash.register_page(__name__, path="/geography", name="Geography", order=7, title="Geography · Olist Analytics")
 
@@ -54,10 +54,7 @@ def layout(**_query):
                                          options=[{"label": METRICS[m].label, "value": m} for m in MAP_METRICS],
                                          style={"minWidth": "190px"}), width="auto"),
                 ]),
-                dcc.Loading(dcc.Graph(id="geography-map", config={**GRAPH_CONFIG, "scrollZoom": False,
-                                              # no base map: an empty one from assets/, not the CDN
-                                              "topojsonURL": "/assets/topojson/"},
-                                      style={"height": "520px"})),
+                dcc.Loading(dcc.Graph(id="geography-map", config=MAP_CONFIG, style={"height": "520px"})),
                 html.Div(["State outlines: ", html.A("click_that_hood", href="/assets/LICENSE-brazil-states.txt"),
                           " (Code for America, MIT), from CodeGeo's shapefiles; simplified."],
                          className="small text-body-secondary"),

@@ -31,6 +31,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -225,7 +226,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
     assert nav == ["Overview", "Sales", "Customers", "Products", "Sellers", "Payments", "Delivery", "Reviews",
-                   "Geography", "Forecast"]  # no Admin
+                   "Geography", "Forecast", "Analyze"]  # no Admin; Analyze holds Explore and Questions
     assert errors(browser) == []
 
 
@@ -493,7 +494,7 @@ def test_forecast_runs_in_the_background_and_draws_a_forecast_with_its_backtest(
 
 
 PAGES = ["/", "/sales", "/customers", "/products", "/sellers", "/payments", "/delivery", "/reviews", "/geography",
-         "/forecast?start=2017-01-01&end=2018-08-31", "/admin", "/account/two-factor"]
+         "/forecast?start=2017-01-01&end=2018-08-31", "/explore?metrics=revenue,aov&by=state&chart=map", "/questions", "/admin", "/account/two-factor"]
 
 
 def test_no_page_breaks_the_content_security_policy_and_it_is_enforced(live_app, browser):
@@ -735,4 +736,98 @@ def test_the_column_chooser_hides_a_column_and_remembers_it(live_app, browser):
     browser.refresh()
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#geography-flows .ag-row"))
     wait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, header))  # remembered
+    assert errors(browser) == []
+
+
+def pick(driver, dropdown_id, label, close=True):
+    """Open an Explore picker, click the option named `label` (its name, over its definition), and
+    close it: a multiple picker sends its choice when it closes."""
+    dropdown = driver.find_element(By.ID, dropdown_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", dropdown)
+    option = wait(driver, 10).until(EC.presence_of_element_located(
+        (By.XPATH, f"//*[@role='option'][.//div[normalize-space()='{label}'] or normalize-space()='{label}']")))
+    driver.execute_script("arguments[0].click();", option)
+    if close:
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def answered(driver) -> str:
+    wait(driver, 30).until(lambda d: "answered from" in d.find_element(By.ID, "explore-answered").text)
+    return driver.find_element(By.ID, "explore-answered").text
+
+
+def test_explore_composes_a_question_step_by_step_and_its_link_reopens_it(live_app, browser):
+    """The issue's question, built as a new user would: pickers, then the filter bar; every step is
+    one history entry, and the link reopens it."""
+    sign_in(browser, live_app, "/explore?state=RJ")
+    answered(browser)
+    assert browser.find_element(By.ID, "explore-title").text == "Revenue per week"  # 90 days: weekly
+    pick(browser, "explore-metrics", "AOV")
+    wait(browser, 20).until(lambda d: "metrics=revenue,aov" in d.current_url)
+    pick(browser, "explore-by", "Payment type")
+    wait(browser, 20).until(lambda d: "by=date,payment_type" in d.current_url)
+    pick(browser, "explore-grain", "Month", close=False)
+    pick(browser, "explore-vs", "The same period a year before", close=False)
+    wait(browser, 20).until(lambda d: "grain=month" in d.current_url and "vs=year" in d.current_url)
+    choose(browser, "filter-preset", "Last 365 days")
+    wait(browser, 20).until(lambda d: "start=" in d.current_url and "metrics=revenue,aov" in d.current_url)
+    assert "state=RJ" in browser.current_url
+    title = "Revenue and AOV by payment type per month, vs the same period a year before"
+    wait(browser, 20).until(lambda d: d.find_element(By.ID, "explore-title").text == title)
+    assert "answered from daily_payment_types" in answered(browser)
+    legend = browser.find_elements(By.CSS_SELECTOR, "#explore-chart-graph .legendtext")
+    assert "Credit card" in {e.text for e in legend}
+    link = browser.current_url
+    browser.get(link)  # a copied link reopens the same question with the same filters
+    assert "answered from daily_payment_types" in answered(browser)
+    assert browser.find_element(By.ID, "explore-title").text == title and browser.current_url == link
+    browser.back()  # steps out of the range change, the question kept
+    wait(browser, 20).until(lambda d: "start=" not in d.current_url and "vs=year" in d.current_url)
+    browser.back()
+    wait(browser, 20).until(lambda d: "vs=year" not in d.current_url)
+    wait(browser, 20).until(lambda d: d.find_element(By.ID, "explore-title").text ==
+                            "Revenue and AOV by payment type per month")
+    assert errors(browser) == []
+
+
+def test_explore_drops_what_a_link_gets_wrong_and_a_viewer_cannot_export(live_app, browser):
+    sign_in(browser, live_app, "/explore?metrics=revenue,<b>bold</b>&by=state&chart=radar", user="viewer")
+    answered(browser)
+    notices = browser.find_element(By.ID, "explore-notices").text
+    assert "dropped the metric '<b>bold</b>'" in notices and "dropped chart='radar'" in notices  # shown as typed
+    assert not browser.find_element(By.ID, "explore-csv").is_enabled()
+    assert browser.find_element(By.ID, "explore-png").is_enabled()  # a picture of what one sees
+    assert "Viewers cannot export" in browser.find_element(By.ID, "explore-export-note").text
+    assert errors(browser) == []
+
+
+def test_a_saved_question_is_shared_with_viewers_who_open_it_but_cannot_change_it(live_app, browser):
+    sign_in(browser, live_app, "/explore?state=RJ&metrics=revenue,aov&by=date,payment_type&grain=month&vs=year")
+    answered(browser)
+    browser.find_element(By.ID, "question-save").click()
+    name = wait(browser, 10).until(EC.visibility_of_element_located((By.ID, "question-name")))
+    assert name.get_attribute("value") == "Revenue and AOV by payment type per month, vs the same period a year before"
+    name.clear()
+    name.send_keys("<i>RJ</i> payments")
+    browser.find_element(By.XPATH, "//label[normalize-space()='These roles:']").click()
+    browser.find_element(By.XPATH, "//label[normalize-space()='Viewers']").click()
+    browser.find_element(By.ID, "question-submit").click()
+    wait(browser, 20).until(lambda d: "/questions/" in d.current_url)
+    link = browser.current_url
+    assert "answered from" in answered(browser)
+    assert browser.find_element(By.ID, "question-title").text == "<i>RJ</i> payments"  # as typed
+    assert "State: Rio de Janeiro (RJ)" in filter_chips(browser)  # its filters came with it
+    assert errors(browser) == []
+    browser.delete_all_cookies()
+    sign_in(browser, live_app, "/questions", user="viewer")
+    wait(browser, 30).until(lambda d: "<i>RJ</i> payments" in d.find_element(By.ID, "questions-list").text)
+    browser.find_element(By.LINK_TEXT, "<i>RJ</i> payments").click()
+    wait(browser, 20).until(lambda d: d.current_url == link)
+    assert "answered from daily_payment_types" in answered(browser)
+    assert not browser.find_element(By.ID, "question-save").is_enabled()
+    assert not browser.find_element(By.ID, "question-delete").is_enabled()
+    assert not browser.find_element(By.ID, "explore-csv").is_enabled()
+    choose(browser, "filter-preset", "All time")  # viewers change the filters of what they open
+    wait(browser, 20).until(lambda d: "start=" in d.current_url and d.current_url.startswith(link))
+    assert "answered from" in answered(browser)
     assert errors(browser) == []
