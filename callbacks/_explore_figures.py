@@ -84,12 +84,12 @@ def chart(e: ex.Exploration, rows: list[tuple], compared: dict | None, theme: st
         m = CATALOGUE.metrics[metric]
         suffix = "" if k == 0 else str(k + 1)
         top = 1 - k * (height + gap)
-        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "showticklabels": k == n - 1,
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "showticklabels": k == n - 1, "automargin": True,
                                     **({"matches": "x"} if k else {}),
                                     **(DATE_TICKS.get(e.grain, {}) if x_key == "date" else
                                        {"type": "category"} if x_key else {})}
         layout[f"yaxis{suffix}"] = {"domain": [max(top - height, 0), min(top, 1)], "anchor": f"x{suffix}",
-                                    "rangemode": "tozero", **AXIS[m.fmt], "nticks": 5}
+                                    "rangemode": "tozero", **AXIS[m.fmt], "nticks": 5, "automargin": True}
         if n > 1:
             layout["annotations"].append({"text": m.label, "x": 0, "y": top, "xref": "paper", "yref": "paper",
                                           "xanchor": "left", "yanchor": "bottom", "showarrow": False,
@@ -101,8 +101,9 @@ def chart(e: ex.Exploration, rows: list[tuple], compared: dict | None, theme: st
             y = [_number(r[column]) for r in picked]
             label = name_of(series_key, series, labels) if series_key else m.label
             colour = PALETTE[s % len(PALETTE)] if series_key else PALETTE[k % len(PALETTE)]
+            raw = {"customdata": [r[0] for r in picked]} if x_key and x_key != "date" else {}  # for click-to-filter
             traces.append(_trace(kind, x, y, label, colour, suffix, HOVER[m.fmt], legendgroup=label,
-                                 showlegend=(k == 0 and bool(series_key))))
+                                 showlegend=(k == 0 and bool(series_key)), **raw))
         if compared and not series_key:
             x = [_x(x_key, r[0], labels) for r in rows] if x_key else [m.label]
             y = [_number((compared.get(tuple(r[:width])) or [None] * n)[k]) for r in rows]

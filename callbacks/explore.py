@@ -117,9 +117,8 @@ class Answered:
     labels: dict
 
 
-def answered(e: ex.Exploration, data) -> Answered:
-    """Ask the semantic layer `e` over the bar's filters (and the compared period's, at once)."""
-    f = filters_from(data)
+def answered(e: ex.Exploration, f) -> Answered:
+    """Ask the semantic layer `e` over filters `f` (and the compared period's, at once)."""
     wh = warehouse()
 
     def ask(g):
@@ -137,27 +136,27 @@ def answered(e: ex.Exploration, data) -> Answered:
     return Answered(found, before, compared, labels)
 
 
-@callback(
-    Output("explore-chart-graph", "figure"), Output("explore-chart-graph", "style"), Output("explore-number", "children"),
-    Output("explore-table", "columnDefs"), Output("explore-table", "rowData"), Output("explore-answered", "children"),
-    Output("explore-title", "children"),
-    Input("explore-shown", "data"), Input("filters", "data"), Input("theme", "data"),
-)
-@guarded
-def answer(shown, data, theme):
-    """Draw the question's answer: its chart (or big numbers), the table, and which table answered."""
+@dataclass
+class Drawn:
+    """A question drawn: its chart (or, `flat`, none), big numbers, table, and where it came from."""
+    e: ex.Exploration
+    figure: object
+    flat: bool
+    number: list
+    columns: list
+    table: list
+    line: object
+
+
+def drawn(e: ex.Exploration, f, theme) -> Drawn:
+    """The one renderer of a question, for Explore and every dashboard card: answered under
+    filters `f` (an automatic grain by their range), drawn as the question says."""
     began = time.perf_counter()
-    if not shown or filters_from(data) is None:
-        raise PreventUpdate
-    e = question_of(shown)
-    e = replace(e, grain=e.grain or auto_grain(filters_from(data)))
-    title = ex.describe(e)
-    chart_style = {"height": "460px"}
+    e = replace(e, grain=e.grain or auto_grain(f))
     try:
-        a = answered(e, data)
+        a = answered(e, f)
     except UnknownName as exc:
-        return (figures.empty(theme, f"This question cannot be answered: {exc}."), chart_style, [], [], [], "",
-                title)
+        return Drawn(e, figures.empty(theme, f"This question cannot be answered: {exc}."), False, [], [], [], "")
     kind = e.shown
     flat = kind in ("number", "table")
     figure = figures.empty(theme) if flat else draw.chart(e, a.found.rows, a.compared, theme, a.labels)
@@ -168,7 +167,24 @@ def answer(shown, data, theme):
     line = html.Span(f"{len(table):,} rows, answered from {source} in {a.found.ms:,.1f} ms"
                      + (f" (the compared period from {a.before.answered_from})" if a.before else "")
                      + f"; drawn in {took:,.0f} ms", title=a.found.explain)
-    return (figure, {"display": "none"} if flat else chart_style, number, draw.columns(e), table, line, title)
+    return Drawn(e, figure, flat, number, draw.columns(e), table, line)
+
+
+@callback(
+    Output("explore-chart-graph", "figure"), Output("explore-chart-graph", "style"), Output("explore-number", "children"),
+    Output("explore-table", "columnDefs"), Output("explore-table", "rowData"), Output("explore-answered", "children"),
+    Output("explore-title", "children"),
+    Input("explore-shown", "data"), Input("filters", "data"), Input("theme", "data"),
+)
+@guarded
+def answer(shown, data, theme):
+    """Draw the question's answer: its chart (or big numbers), the table, and which table answered."""
+    f = filters_from(data)
+    if not shown or f is None:
+        raise PreventUpdate
+    d = drawn(question_of(shown), f, theme)
+    return (d.figure, {"display": "none"} if d.flat else {"height": "460px"}, d.number, d.columns, d.table, d.line,
+            ex.describe(d.e))
 
 
 @callback(Output("explore-csv", "disabled"), Output("explore-xlsx", "disabled"), Output("explore-export-note", "children"),
@@ -188,7 +204,7 @@ def export(_csv, _xlsx, shown, data):
         return no_update
     e = question_of(shown)
     e = replace(e, grain=e.grain or auto_grain(f))
-    a = answered(e, data)
+    a = answered(e, f)
     rows = draw.table_rows(e, a.found.rows, a.compared, a.labels)
     headers = {c["field"]: c["headerName"] for c in draw.columns(e)}
     return send([{headers[k]: v for k, v in r.items()} for r in rows], "explore_" + ex.file_name(e),

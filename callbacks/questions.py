@@ -15,6 +15,7 @@ from flask_login import current_user
 from callbacks._labels import link_text
 from data import exploration as ex, questions
 from data.filters import BY_KEY
+from pages._headers import question_header as header
 
 BAR_KEYS = ("start", "end", "compare", *BY_KEY)
 DIALOG = [Output("question-dialog", "is_open", allow_duplicate=True), Output("question-mode", "data"),
@@ -83,12 +84,13 @@ def cancel(clicks):
 
 @callback(Output("question-dialog", "is_open", allow_duplicate=True),
           Output("question-error", "children", allow_duplicate=True), Output("url", "href", allow_duplicate=True),
-          Input("question-submit", "n_clicks"), State("question-mode", "data"), State("question-id", "data"),
+          Output("question-header", "children"), Input("question-submit", "n_clicks"), State("question-mode", "data"), State("question-id", "data"),
           State("question-name", "value"), State("question-description", "value"), State("question-sharing", "value"),
           State("question-roles", "value"), State("url", "search"), State("explore-shown", "data"),
           prevent_initial_call=True)
 def submit(clicks, mode, question_id, name, description, sharing, roles, search, shown):
-    """The dialog's Save: a new question opens at its own address; changed details show at once."""
+    """The dialog's Save: a new question opens at its own address; changed details show at once.
+    (The header is drawn with the signed-in user: pages/question.py.)"""
     if not clicks:
         raise PreventUpdate
     user = _user()
@@ -100,8 +102,10 @@ def submit(clicks, mode, question_id, name, description, sharing, roles, search,
             q = questions.create(_engine(), user, name, description, current_query(search, shown), sharing,
                                  roles or [])
     except questions.QuestionError as exc:
-        return no_update, f"Not saved: {exc}.", no_update
-    return False, "", f"/questions/{q.question_id}"
+        return no_update, f"Not saved: {exc}.", no_update, no_update
+    if mode == "details":
+        return False, "", no_update, header(q)
+    return False, "", f"/questions/{q.question_id}", no_update
 
 
 @callback(Output("url", "href", allow_duplicate=True), Output("question-message", "children", allow_duplicate=True),

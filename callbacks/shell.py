@@ -16,7 +16,8 @@ from flask import current_app
 from flask_login import current_user
 
 from callbacks._context import current_scope, database_ok, guarded, seller_choices, warehouse
-from data import exploration, filters as flt, names, questions
+from data import dashboards, exploration, filters as flt, names, questions
+from data.sharing import SharingError
 
 
 def _bounds():
@@ -50,14 +51,17 @@ def page_parameters(path: str | None, search: str | None) -> dict[str, str]:
 
 
 def saved_filters(path: str | None) -> dict[str, list[str]]:
-    """On a saved question opened by a link without filters, the filters it was saved with."""
-    if not (path or "").startswith("/questions/"):
+    """On a saved question or a dashboard opened by a link without filters, the filters it keeps."""
+    parts = (path or "").split("/")
+    if len(parts) != 3 or parts[1] not in ("questions", "dashboards"):
         return {}
+    engine = current_app.extensions["engine"]()
     try:
-        q = questions.get(current_app.extensions["engine"](), current_user, path.split("/")[2])
-    except questions.QuestionError:
+        kept = (questions.get(engine, current_user, parts[2]).query if parts[1] == "questions"
+                else dashboards.get(engine, current_user, parts[2]).filters)
+    except SharingError:
         return {}
-    return {k: [v] for k, v in q.query.items() if k in ("start", "end", "compare") or k in flt.BY_KEY}
+    return {k: [v] for k, v in kept.items() if k in ("start", "end", "compare") or k in flt.BY_KEY}
 
 
 @callback(
@@ -292,19 +296,22 @@ clientside_callback(
 )
 
 
-# The filter bar means nothing on Admin and the list of questions: hide it there.
+# The filter bar means nothing on Admin and the lists of questions and dashboards: hide it there.
 clientside_callback(
     """function(path) {
-        return ((path || "").startsWith("/admin") || path === "/questions") ? {display: "none"} : {};
+        const lists = path === "/questions" || path === "/dashboards";
+        return ((path || "").startsWith("/admin") || lists) ? {display: "none"} : {};
     }""",
     Output("filter-bar", "style"), Input("url", "pathname"),
 )
 
 
-# The KPI cards' comparison means nothing on Explore, whose question chooses its own.
+# The KPI cards' comparison means nothing on Explore and dashboards, whose questions choose their own.
 clientside_callback(
     """function(path) {
-        return ((path || "") === "/explore" || (path || "").startsWith("/questions/")) ? {display: "none"} : {};
+        const parts = (path || "").split("/");
+        const own = path === "/explore" || (parts.length === 3 && ["questions", "dashboards"].includes(parts[1]));
+        return own ? {display: "none"} : {};
     }""",
     Output("filter-compare-col", "style"), Input("url", "pathname"),
 )

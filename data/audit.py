@@ -14,7 +14,7 @@ import sqlalchemy as sa
 ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_ended", "export", "user_created", "role_changed",
            "password_changed", "user_disabled", "user_enabled", "scope_changed", "two_factor_enrolled",
            "two_factor_reset", "two_factor_required", "recovery_code_used", "load", "job_refused", "question_saved",
-           "question_changed", "question_deleted")
+           "question_changed", "question_deleted", "dashboard_saved", "dashboard_changed", "dashboard_deleted")
 LIMIT = 1000  # entries sent to the browser for one selection; an export takes every match
 
 _INSERT = ("INSERT INTO app.audit_log (actor, action, target, detail, address) "

@@ -1,10 +1,8 @@
 """Saved questions: Explore states kept with a name, an owner and who may open them (`app.questions`).
 
-Who may do what is decided here, on the server, for every caller (pages, callbacks, the API):
-viewers open what is shared with them and save nothing; analysts create, share, and change their
-own; admins change everyone's. A question the user may not open is "not found", exactly as one
-that does not exist, so an id tells a stranger nothing. Names and descriptions are kept as typed;
-every page shows them as text.
+Who may do what is decided here, on the server, for every caller (pages, callbacks, the API), by
+the rules of data/sharing.py. Names and descriptions are kept as typed; every page shows them as
+text.
 """
 from __future__ import annotations
 
@@ -14,24 +12,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from data import audit
+from data import audit, sharing as share
 from data.exploration import OWN
 from data.filters import BY_KEY
+from data.sharing import NotFound, SharingError as QuestionError, can_create
 
-ROLES = ("viewer", "analyst", "admin")
-SHARING = ("private", "everyone", "roles")
-MAX_NAME, MAX_DESCRIPTION = 200, 2000
 MAX_QUERY_BYTES = 8_000
 # What a saved question may keep: the filter bar's keys and Explore's own.
 QUERY_KEYS = frozenset(("start", "end", "compare", *BY_KEY, *OWN))
-
-
-class QuestionError(ValueError):
-    """A refusal the user may read: what is wrong and what to do."""
-
-
-class NotFound(QuestionError):
-    """No question with that id that this user may open."""
 
 
 @dataclass(frozen=True)
@@ -49,32 +37,20 @@ class Question:
     updated_by: str | None
 
     def shared_text(self) -> str:
-        if self.sharing == "everyone":
-            return "everyone"
-        if self.sharing == "roles":
-            return "roles: " + ", ".join(self.shared_roles)
-        return "only the owner"
-
-
-def can_create(user) -> bool:
-    return user.role in ("analyst", "admin")
+        return share.shared_text(self.sharing, self.shared_roles)
 
 
 def can_edit(user, q: Question) -> bool:
-    """Admins change any question; analysts their own; viewers none."""
-    return user.role == "admin" or (user.role == "analyst" and q.owner_id == user.user_id)
+    return share.can_edit(user, q.owner_id)
 
 
-_SELECT = """
+_SELECT = f"""
 SELECT q.question_id, q.owner_id, u.username AS owner, q.name, q.description, q.query, q.sharing,
        q.shared_roles, q.created_at, q.updated_at, q.updated_by
 FROM app.questions q JOIN app.users u ON u.user_id = q.owner_id
-WHERE (:admin OR q.owner_id = :uid OR q.sharing = 'everyone' OR (q.sharing = 'roles' AND :role = ANY (q.shared_roles)))
+WHERE {share.visible("q")}
 """
-
-
-def _who(user) -> dict:
-    return {"admin": user.role == "admin", "uid": user.user_id, "role": user.role}
+_who = share.who
 
 
 def _question(row) -> Question:
@@ -99,7 +75,7 @@ def listed(engine, user, search: str = "") -> list[Question]:
 
 def get(engine, user, question_id) -> Question:
     """The question with this id, if `user` may open it; NotFound otherwise."""
-    qid = _id(question_id)
+    qid = share.an_id(question_id, "question")
     with engine.connect() as conn:
         row = conn.execute(sa.text(_SELECT + " AND q.question_id = :qid"), {**_who(user), "qid": qid}).first()
     if row is None:
@@ -107,11 +83,13 @@ def get(engine, user, question_id) -> Question:
     return _question(row)
 
 
-def _id(raw) -> int:
-    text = str(raw)
-    if not text.isdigit() or len(text) > 9:
-        raise NotFound(f"there is no question {text[:20]!r}")
-    return int(text)
+def read(engine, question_id: int) -> Question | None:
+    """A question read for a dashboard that shows it (the dashboard's rules decide who sees it);
+    None once it was deleted."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(_SELECT.replace(share.visible("q"), "true") + " AND q.question_id = :qid"),
+                           {"qid": int(question_id)}).first()
+    return None if row is None else _question(row)
 
 
 def clean_query(query) -> dict[str, str]:
@@ -129,31 +107,11 @@ def clean_query(query) -> dict[str, str]:
     return kept
 
 
-def _details(name, description, sharing, roles) -> tuple[str, str, str, list[str]]:
-    name = str(name or "").strip()
-    if not name:
-        raise QuestionError("give the question a name")
-    if len(name) > MAX_NAME:
-        raise QuestionError(f"the name is longer than {MAX_NAME} characters")
-    description = str(description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise QuestionError(f"the description is longer than {MAX_DESCRIPTION:,} characters")
-    if sharing not in SHARING:
-        raise QuestionError(f"share with one of {', '.join(SHARING)}, not {str(sharing)[:20]!r}")
-    roles = list(dict.fromkeys(roles or ()))
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown:
-        raise QuestionError(f"there is no role {str(unknown[0])[:20]!r} (roles: {', '.join(ROLES)})")
-    if sharing == "roles" and not roles:
-        raise QuestionError("choose the roles to share with, or share with everyone")
-    return name, description, sharing, (roles if sharing == "roles" else [])
-
-
 def create(engine, user, name, description, query, sharing="private", roles=()) -> Question:
     """Save a new question owned by `user` (an analyst or admin)."""
     if not can_create(user):
         raise QuestionError("viewers cannot save questions; ask an admin for the analyst role")
-    name, description, sharing, roles = _details(name, description, sharing, roles)
+    name, description, sharing, roles = share.details(name, description, sharing, roles)
     kept = clean_query(query)
     with engine.begin() as conn:
         qid = conn.execute(sa.text(
@@ -172,7 +130,7 @@ def update(engine, user, question_id, *, name=None, description=None, query=None
     q = get(engine, user, question_id)
     if not can_edit(user, q):
         raise QuestionError(f"only {q.owner} or an admin can change this question; duplicate it to keep your own")
-    name, description, sharing, roles = _details(
+    name, description, sharing, roles = share.details(
         q.name if name is None else name, q.description if description is None else description,
         q.sharing if sharing is None else sharing, q.shared_roles if roles is None else roles)
     kept = q.query if query is None else clean_query(query)
@@ -190,7 +148,7 @@ def update(engine, user, question_id, *, name=None, description=None, query=None
 def duplicate(engine, user, question_id) -> Question:
     """A private copy of a question the user may open, owned by them."""
     q = get(engine, user, question_id)
-    return create(engine, user, f"Copy of {q.name}"[:MAX_NAME], q.description, q.query)
+    return create(engine, user, f"Copy of {q.name}"[:share.MAX_NAME], q.description, q.query)
 
 
 def delete(engine, user, question_id) -> None:

@@ -12,6 +12,7 @@ from dash import dcc, html
 from data import exploration as ex
 from data.semantic.catalogue import CATALOGUE
 from pages._cards import MAP_CONFIG, card_title, grid
+from pages._sharing import details_dialog
 
 dash.register_page(__name__, path="/explore", name="Explore", group="Analyze", order=11, title="Explore · Olist Analytics")
 
@@ -145,7 +146,7 @@ def page(key: str, e: ex.Exploration, notices: list[str], shown, header=None, sa
             card_title("The answer as a table", "Every row of the answer, as the chart shows it."),
             dcc.Loading(grid("explore-table", [], page_size=20)),
         ]), className="mb-3"),
-        save_dialog(),
+        details_dialog("question", "Save the question"),
     ])
 
 
@@ -156,30 +157,3 @@ def save_buttons(saved_id: int | None) -> list:
     buttons.append(dbc.Button("Save as new", id="question-save-as", size="sm", color="primary", outline=True,
                               className="me-1", style=None if saved_id is not None else {"display": "none"}))
     return buttons
-
-
-def save_dialog():
-    """The dialog that names a question, describes it and says who may open it."""
-    return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle("Save the question", id="question-dialog-title")),
-        dbc.ModalBody([
-            dbc.Label("Name", html_for="question-name"),
-            dbc.Input(id="question-name", maxLength=200, placeholder="What the question asks"),
-            dbc.Label("Description", html_for="question-description", className="mt-2"),
-            dbc.Textarea(id="question-description", maxLength=2000, rows=3,
-                         placeholder="Optional: what it is for, how to read it"),
-            dbc.Label("Who may open it", className="mt-2"),
-            dbc.RadioItems(id="question-sharing", value="private", options=[
-                {"label": "Only me (and admins)", "value": "private"},
-                {"label": "Everyone", "value": "everyone"},
-                {"label": "These roles:", "value": "roles"}]),
-            dbc.Checklist(id="question-roles", inline=True, className="ms-4", value=[], options=[
-                {"label": r.capitalize() + "s", "value": r} for r in ("viewer", "analyst", "admin")]),
-            html.Div(id="question-error", className="text-danger small mt-2", role="alert"),
-        ]),
-        dbc.ModalFooter([
-            dbc.Button("Cancel", id="question-cancel", color="secondary", outline=True),
-            dbc.Button("Save", id="question-submit", color="primary"),
-        ]),
-        dcc.Store(id="question-mode"),  # "new", "changes" or "details": what Save in the dialog does
-    ], id="question-dialog", is_open=False)

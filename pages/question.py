@@ -5,13 +5,13 @@ those instead (a changed question not yet saved). What it used that the catalogu
 dropped with a notice, and the rest opens. A question the user may not open is "not found".
 """
 import dash
-import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
 from flask_login import current_user
 
 from data import exploration as ex, questions
 from data.db import OUTAGE
+from pages._headers import question_header as header
 from pages.explore import notice, page
 
 dash.register_page(__name__, path_template="/questions/<question_id>", name="Question",
@@ -32,29 +32,3 @@ def layout(question_id=None, explore_shown=None, **query):
     if not own:  # opened as saved: what it used and the catalogue lost is the question's, not the link's
         notices = [f"This question was saved with something the catalogue no longer has: {n}" for n in notices]
     return page(f"/questions/{q.question_id}", e, notices, explore_shown, header(q), q.question_id)
-
-
-def header(q: questions.Question):
-    """The question's name, description, owner, sharing and last change, and its tools."""
-    editable = questions.can_edit(current_user, q)
-    return dbc.Card(dbc.CardBody([
-        dbc.Row([
-            dbc.Col([html.H4(q.name, id="question-title", className="mb-1"),
-                     html.Div(q.description, id="question-text", className="text-body-secondary small",
-                              style={"whiteSpace": "pre-wrap"})]),
-            dbc.Col([
-                dbc.Button("Details…", id="question-details", size="sm", color="secondary", outline=True,
-                           className="me-1", disabled=not editable, title="Rename, describe, share"),
-                dbc.Button("Duplicate", id="question-duplicate", size="sm", color="secondary", outline=True,
-                           className="me-1", disabled=not questions.can_create(current_user),
-                           title="A private copy of your own"),
-                dbc.Button("Delete", id="question-delete", size="sm", color="danger", outline=True,
-                           disabled=not editable),
-                dcc.ConfirmDialog(id="question-delete-confirm",
-                                  message=f"Delete the question {q.name!r}? This cannot be undone."),
-            ], width="auto"),
-        ]),
-        html.Div([f"By {q.owner} · shared with {q.shared_text()} · changed {q.updated_at:%d %b %Y %H:%M}"
-                  + (f" by {q.updated_by}" if q.updated_by else ""), " · ",
-                  dcc.Link("All questions", href="/questions")], className="small text-body-secondary mt-1"),
-    ]), className="mb-3")

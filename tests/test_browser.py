@@ -32,6 +32,7 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -830,4 +831,56 @@ def test_a_saved_question_is_shared_with_viewers_who_open_it_but_cannot_change_i
     choose(browser, "filter-preset", "All time")  # viewers change the filters of what they open
     wait(browser, 20).until(lambda d: "start=" in d.current_url and d.current_url.startswith(link))
     assert "answered from" in answered(browser)
+    assert errors(browser) == []
+
+
+def test_a_dashboard_of_three_questions_is_built_arranged_shared_and_seen_by_a_viewer(live_app, browser, server_url):
+    from tests.conftest import _with_database
+    from data import questions
+    engine = make_engine(_with_database(server_url, database_name()))
+    tester = users.find(engine, "tester")
+    for name, query in (("Revenue by payment", {"metrics": "revenue,aov", "by": "date,payment_type", "grain": "month"}),
+                        ("Orders by state", {"metrics": "orders", "by": "state", "chart": "map"}),
+                        ("Service", {"metrics": "review_score,on_time_rate", "vs": "year"})):
+        questions.create(engine, tester, name, "", query)  # private: the dashboard shares what it shows
+    engine.dispose()
+    sign_in(browser, live_app, "/dashboards")
+    wait(browser, 20).until(EC.presence_of_element_located((By.ID, "dashboards-new-name"))).send_keys("Rio board")
+    browser.find_element(By.ID, "dashboards-new").click()
+    wait(browser, 20).until(lambda d: "/dashboards/" in d.current_url)
+    board = browser.current_url
+    for name in ("Revenue by payment", "Orders by state", "Service"):
+        choose(browser, "dashboard-question-choice", name)
+        browser.find_element(By.ID, "dashboard-add-question").click()
+        wait(browser, 20).until(lambda d, n=name: n in d.find_element(By.ID, "dashboard-body").text)
+    wait(browser, 30).until(lambda d: len([n for n in d.find_elements(By.CSS_SELECTOR, ".card-note")
+                                           if "answered from" in n.text]) == 3)
+    third = browser.find_element(By.ID, "card-c3")
+    assert third.rect["x"] < 100  # two a row: the third starts the second row
+    handle = browser.find_element(By.CSS_SELECTOR, "#card-c3 .card-handle")
+    ActionChains(browser).click_and_hold(handle).move_by_offset(100, 0).move_by_offset(450, -5).release().perform()
+    wait(browser, 20).until(lambda d: d.find_element(By.ID, "dashboard-message").text == "Arranged.")
+    browser.get(board)  # the place was kept on the server
+    wait(browser, 30).until(lambda d: d.find_element(By.ID, "card-c3").rect["x"] > 500)
+    browser.find_element(By.ID, "dashboard-details").click()
+    wait(browser, 10).until(EC.visibility_of_element_located((By.ID, "dashboard-name")))
+    browser.find_element(By.XPATH, "//label[normalize-space()='These roles:']").click()
+    browser.find_element(By.XPATH, "//label[normalize-space()='Viewers']").click()
+    browser.find_element(By.ID, "dashboard-submit").click()
+    wait(browser, 20).until(lambda d: "shared with roles: viewer" in d.find_element(By.ID, "dashboard-header").text)
+    assert errors(browser) == []
+    browser.delete_all_cookies()
+    sign_in(browser, live_app, "/dashboards", user="viewer")
+    wait(browser, 30).until(lambda d: "Rio board" in d.find_element(By.ID, "dashboards-list").text)
+    browser.find_element(By.LINK_TEXT, "Rio board").click()
+    wait(browser, 20).until(lambda d: d.current_url == board)
+    wait(browser, 30).until(lambda d: len([n for n in d.find_elements(By.CSS_SELECTOR, ".card-note")
+                                           if "answered from" in n.text]) == 3)
+    assert browser.find_elements(By.ID, "dashboard-add-question") == []  # no tools to change it
+    assert not browser.find_element(By.ID, "dashboard-details").is_enabled()
+    assert not browser.find_element(By.ID, "dashboard-delete").is_enabled()
+    # A click on a state of the map card filters the whole dashboard.
+    state = wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#card-c2 .choroplethlocation"))[0]
+    ActionChains(browser).move_to_element(state).click().perform()
+    wait(browser, 20).until(lambda d: "state=" in d.current_url)
     assert errors(browser) == []

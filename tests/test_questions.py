@@ -69,7 +69,7 @@ def test_owners_and_admins_change_and_delete_others_cannot(people):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"name": "  "}, "give the question a name"),
+    ({"name": "  "}, "give it a name"),
     ({"name": "x" * 201}, "the name is longer than 200 characters"),
     ({"description": "x" * 2001}, "the description is longer than 2,000 characters"),
     ({"sharing": "world"}, "share with one of private, everyone, roles"),
