@@ -175,7 +175,7 @@ def rollup_scans(url: str) -> dict[str, int]:
             "'order_categories', 'repeat_buyer_orders', 'agg_daily_single_ltv', 'low_reviews', 'unreconciled_orders'))")}
 
 
-def start_app(url: str, instance: Path) -> tuple[subprocess.Popen, str]:
+def start_app(url: str, instance: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = 8600 + os.getpid() % 300
     env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": "b" * 32,
            "LOG_LEVEL": "WARNING"}
@@ -183,7 +183,7 @@ def start_app(url: str, instance: Path) -> tuple[subprocess.Popen, str]:
     log = open(ROOT / "bench-data" / "dashboard-app.log", "w")  # the app's own log, for when a call fails
     # A keep-alive longer than any pause of the client: gunicorn's default (2 s) closes pooled
     # connections just as the next request goes out on them.
-    proc = subprocess.Popen([gunicorn, "app:server", "-w", "1", "--threads", "8", "--timeout", "600",
+    proc = subprocess.Popen([gunicorn, "app:server", "-w", str(workers), "--threads", "8", "--timeout", "600",
                              "--keep-alive", "300", "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log,
                             stderr=log)
     base = f"http://127.0.0.1:{port}"

@@ -495,7 +495,8 @@ def test_forecast_runs_in_the_background_and_draws_a_forecast_with_its_backtest(
 
 
 PAGES = ["/", "/sales", "/customers", "/products", "/sellers", "/payments", "/delivery", "/reviews", "/geography",
-         "/forecast?start=2017-01-01&end=2018-08-31", "/explore?metrics=revenue,aov&by=state&chart=map", "/questions", "/admin", "/account/two-factor"]
+         "/forecast?start=2017-01-01&end=2018-08-31", "/explore?metrics=revenue,aov&by=state&chart=map", "/questions",
+         "/dashboards", "/admin", "/account/two-factor"]
 
 
 def test_no_page_breaks_the_content_security_policy_and_it_is_enforced(live_app, browser):
