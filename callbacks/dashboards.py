@@ -13,12 +13,11 @@ from urllib.parse import parse_qs
 
 from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
-from flask import current_app
-from flask_login import current_user
 
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, warehouse
 from callbacks._labels import link_text
+from callbacks import _made as made
 from callbacks._urls import clicked, toggled
 from callbacks.explore import drawn
 from data import dashboards, exploration as ex, questions
@@ -28,16 +27,6 @@ from pages._board import grid
 from pages._headers import dashboard_header as header
 
 CARD = {"type": "card-ref", "card": MATCH}
-
-
-def _engine():
-    return current_app.extensions["engine"]()
-
-
-def _user():
-    if not current_user.is_authenticated:
-        raise PreventUpdate
-    return current_user
 
 
 @callback(Output({"type": "card-graph", "card": MATCH}, "figure"), Output({"type": "card-graph", "card": MATCH}, "style"),
@@ -50,7 +39,7 @@ def card(ref, data, theme, _tick):
     if bar is None or not isinstance(ref, dict):
         raise PreventUpdate
     try:
-        _d, c, q = dashboards.card_question(_engine(), _user(), ref.get("dashboard"), ref.get("card"))
+        _d, c, q = dashboards.card_question(made.engine(), made.user(), ref.get("dashboard"), ref.get("card"))
     except DashboardError as exc:
         return figures.empty(theme, f"{str(exc).capitalize()}."), {"height": "100%"}, [], ""
     if q is None:
@@ -86,10 +75,10 @@ def filter_on_click(clicks, refs, ids, search):
 
 def _redrawn(d: dashboards.Dashboard, message: str = ""):
     """The grid drawn again after a card came or went."""
-    engine = _engine()
+    engine = made.engine()
     shown = {c["question_id"]: questions.read(engine, c["question_id"]) for c in d.cards if c["kind"] == "question"}
-    openable = {q.question_id for q in questions.listed(engine, _user())}
-    body = grid(d, shown, dashboards.can_edit(_user(), d), openable) if d.cards else None
+    openable = {q.question_id for q in questions.listed(engine, made.user())}
+    body = grid(d, shown, dashboards.can_edit(made.user(), d), openable) if d.cards else None
     return body, "" if d.cards else "No cards yet: add a saved question or a text card above.", message
 
 
@@ -102,7 +91,7 @@ def _redrawn(d: dashboards.Dashboard, message: str = ""):
 def change_cards(_add_q, _add_t, removes, modes, question_id, text, dashboard_id, mode_ids):
     """Add a question or a text card, remove a card, or change how a card's filters meet the bar's."""
     trigger = ctx.triggered_id
-    user, engine = _user(), _engine()
+    user, engine = made.user(), made.engine()
     try:
         if trigger == "dashboard-add-question":
             if not _add_q or question_id is None:
@@ -133,7 +122,7 @@ def change_cards(_add_q, _add_t, removes, modes, question_id, text, dashboard_id
           State("dashboard-id", "data"), prevent_initial_call=True)
 def arrange(layout, dashboard_id):
     """A card dragged or resized: keep its place (owners and admins; anyone else is refused)."""
-    user, engine = _user(), _engine()
+    user, engine = made.user(), made.engine()
     try:
         d = dashboards.get(engine, user, dashboard_id)
         if not isinstance(layout, list):
@@ -155,7 +144,7 @@ def refresh(choice, dashboard_id):
     """Auto-refresh: every card answered again at this interval (for this page; kept with the
     dashboard when its owner or an admin sets it)."""
     seconds = int(choice) if str(choice).isdigit() and int(choice) in dashboards.REFRESH else 0
-    user, engine = _user(), _engine()
+    user, engine = made.user(), made.engine()
     message = ""
     try:
         d = dashboards.get(engine, user, dashboard_id)
@@ -188,7 +177,7 @@ def details(clicks, dashboard_id):
     if not clicks:
         raise PreventUpdate
     try:
-        d = dashboards.get(_engine(), _user(), dashboard_id)
+        d = dashboards.get(made.engine(), made.user(), dashboard_id)
     except DashboardError as exc:
         return (no_update,) * 6 + (f"{exc}.",)
     return True, "The dashboard's details", d.name, d.description, d.sharing, list(d.shared_roles), ""
@@ -211,9 +200,9 @@ def submit(clicks, dashboard_id, name, description, sharing, roles):
     """Keep the details, and show them."""
     if not clicks:
         raise PreventUpdate
-    user = _user()
+    user = made.user()
     try:
-        d = dashboards.update(_engine(), user, dashboard_id, name=name, description=description, sharing=sharing,
+        d = dashboards.update(made.engine(), user, dashboard_id, name=name, description=description, sharing=sharing,
                               roles=roles or [])
     except DashboardError as exc:
         return no_update, f"Not saved: {exc}.", no_update
@@ -228,48 +217,19 @@ def keep_filters(clicks, dashboard_id, search):
         raise PreventUpdate
     bar = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
     try:
-        dashboards.update(_engine(), _user(), dashboard_id, filters=bar)
+        dashboards.update(made.engine(), made.user(), dashboard_id, filters=bar)
     except DashboardError as exc:
         return f"Not saved: {exc}."
     return "The dashboard now opens with these filters."
 
 
-@callback(Output("url", "href", allow_duplicate=True), Output("dashboard-message", "children", allow_duplicate=True),
-          Input("dashboard-duplicate", "n_clicks"), State("dashboard-id", "data"), prevent_initial_call=True)
-def duplicate(clicks, dashboard_id):
-    if not clicks:
-        raise PreventUpdate
-    try:
-        d = dashboards.duplicate(_engine(), _user(), dashboard_id)
-    except DashboardError as exc:
-        return no_update, f"Not duplicated: {exc}."
-    return f"/dashboards/{d.dashboard_id}", ""
-
-
-@callback(Output("dashboard-delete-confirm", "displayed"), Input("dashboard-delete", "n_clicks"),
-          prevent_initial_call=True)
-def ask_to_delete(clicks):
-    if not clicks:
-        raise PreventUpdate
-    return True
-
-
-@callback(Output("url", "href", allow_duplicate=True), Output("dashboard-message", "children", allow_duplicate=True),
-          Input("dashboard-delete-confirm", "submit_n_clicks"), State("dashboard-id", "data"), prevent_initial_call=True)
-def delete(clicks, dashboard_id):
-    if not clicks:
-        raise PreventUpdate
-    try:
-        dashboards.delete(_engine(), _user(), dashboard_id)
-    except DashboardError as exc:
-        return no_update, f"Not deleted: {exc}."
-    return "/dashboards", ""
+made.tools("dashboard", dashboards)
 
 
 @callback(Output("dashboards-list", "rowData"), Output("dashboards-empty", "children"),
           Input("dashboards-search", "value"))
 def listed(search):
-    found = dashboards.listed(_engine(), _user(), search or "")
+    found = dashboards.listed(made.engine(), made.user(), search or "")
     rows = [{"link": f"[{link_text(d.name)}](/dashboards/{d.dashboard_id})", "cards": len(d.cards),
              "description": d.description, "owner": d.owner, "shared": d.shared_text(),
              "updated": f"{d.updated_at:%Y-%m-%d %H:%M}", "updated_by": d.updated_by or ""} for d in found]
@@ -287,9 +247,9 @@ def new(clicks, from_overview, name):
         raise PreventUpdate
     try:
         if ctx.triggered_id == "dashboards-from-overview":
-            d = dashboards.from_template(_engine(), _user(), "overview")
+            d = dashboards.from_template(made.engine(), made.user(), "overview")
         else:
-            d = dashboards.create(_engine(), _user(), name)
+            d = dashboards.create(made.engine(), made.user(), name)
     except DashboardError as exc:
         return no_update, f"Not made: {exc}."
     return f"/dashboards/{d.dashboard_id}", ""

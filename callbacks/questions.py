@@ -9,10 +9,9 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
-from flask import current_app
-from flask_login import current_user
 
 from callbacks._labels import link_text
+from callbacks import _made as made
 from data import exploration as ex, questions
 from data.filters import BY_KEY
 from pages._headers import question_header as header
@@ -22,16 +21,6 @@ DIALOG = [Output("question-dialog", "is_open", allow_duplicate=True), Output("qu
           Output("question-dialog-title", "children"), Output("question-name", "value"),
           Output("question-description", "value"), Output("question-sharing", "value"),
           Output("question-roles", "value"), Output("question-error", "children", allow_duplicate=True)]
-
-
-def _engine():
-    return current_app.extensions["engine"]()
-
-
-def _user():
-    if not current_user.is_authenticated:
-        raise PreventUpdate
-    return current_user
 
 
 def current_query(search: str | None, shown: dict | None) -> dict[str, str]:
@@ -47,12 +36,12 @@ def current_query(search: str | None, shown: dict | None) -> dict[str, str]:
 def save(_save, _save_as, question_id, search, shown):
     """Save: on Explore, the dialog names a new question; on a saved question, its owner's Save
     keeps the changes at once. Save as new always asks for a name."""
-    user = _user()
+    user = made.user()
     if not (_save or _save_as):
         raise PreventUpdate  # the page was drawn
     if ctx.triggered_id == "question-save" and question_id is not None:
         try:
-            questions.update(_engine(), user, question_id, query=current_query(search, shown))
+            questions.update(made.engine(), user, question_id, query=current_query(search, shown))
         except questions.QuestionError as exc:
             return (no_update,) * 8 + (f"Not saved: {exc}.",)
         return (no_update,) * 8 + ("Saved.",)
@@ -68,7 +57,7 @@ def details(clicks, question_id):
     if not clicks:
         raise PreventUpdate
     try:
-        q = questions.get(_engine(), _user(), question_id)
+        q = questions.get(made.engine(), made.user(), question_id)
     except questions.QuestionError as exc:
         return (no_update,) * 7 + (f"{exc}.",)
     return True, "details", "The question's details", q.name, q.description, q.sharing, list(q.shared_roles), ""
@@ -93,13 +82,13 @@ def submit(clicks, mode, question_id, name, description, sharing, roles, search,
     (The header is drawn with the signed-in user: pages/question.py.)"""
     if not clicks:
         raise PreventUpdate
-    user = _user()
+    user = made.user()
     try:
         if mode == "details":
-            q = questions.update(_engine(), user, question_id, name=name, description=description, sharing=sharing,
+            q = questions.update(made.engine(), user, question_id, name=name, description=description, sharing=sharing,
                                  roles=roles or [])
         else:
-            q = questions.create(_engine(), user, name, description, current_query(search, shown), sharing,
+            q = questions.create(made.engine(), user, name, description, current_query(search, shown), sharing,
                                  roles or [])
     except questions.QuestionError as exc:
         return no_update, f"Not saved: {exc}.", no_update, no_update
@@ -108,49 +97,20 @@ def submit(clicks, mode, question_id, name, description, sharing, roles, search,
     return False, "", f"/questions/{q.question_id}", no_update
 
 
-@callback(Output("url", "href", allow_duplicate=True), Output("question-message", "children", allow_duplicate=True),
-          Input("question-duplicate", "n_clicks"), State("question-id", "data"), prevent_initial_call=True)
-def duplicate(clicks, question_id):
-    if not clicks:
-        raise PreventUpdate
-    try:
-        q = questions.duplicate(_engine(), _user(), question_id)
-    except questions.QuestionError as exc:
-        return no_update, f"Not duplicated: {exc}."
-    return f"/questions/{q.question_id}", ""
-
-
-@callback(Output("question-delete-confirm", "displayed"), Input("question-delete", "n_clicks"),
-          prevent_initial_call=True)
-def ask_to_delete(clicks):
-    if not clicks:
-        raise PreventUpdate
-    return True
-
-
-@callback(Output("url", "href", allow_duplicate=True), Output("question-message", "children", allow_duplicate=True),
-          Input("question-delete-confirm", "submit_n_clicks"), State("question-id", "data"), prevent_initial_call=True)
-def delete(clicks, question_id):
-    if not clicks:
-        raise PreventUpdate
-    try:
-        questions.delete(_engine(), _user(), question_id)
-    except questions.QuestionError as exc:
-        return no_update, f"Not deleted: {exc}."
-    return "/questions", ""
+made.tools("question", questions)
 
 
 @callback(Output("question-save", "disabled"), Output("question-save-as", "disabled"), Output("question-save", "title"),
           Input("explore-rendered", "data"), State("question-id", "data"))
 def save_allowed(_rendered, question_id):
     """Viewers save nothing; on a saved question, only its owner or an admin saves the changes."""
-    user = _user()
+    user = made.user()
     if not questions.can_create(user):
         return True, True, "Viewers cannot save questions"
     if question_id is None:
         return False, False, "Keep this question, with its filters"
     try:
-        editable = questions.can_edit(user, questions.get(_engine(), user, question_id))
+        editable = questions.can_edit(user, questions.get(made.engine(), user, question_id))
     except questions.QuestionError:
         return True, False, "This question is gone"
     return not editable, False, ("Keep the changes in this question" if editable
@@ -161,7 +121,7 @@ def save_allowed(_rendered, question_id):
           Input("questions-search", "value"))
 def listed(search):
     """The questions the user may open (or those matching the search), last changed first."""
-    found = questions.listed(_engine(), _user(), search or "")
+    found = questions.listed(made.engine(), made.user(), search or "")
     rows = [{"link": f"[{link_text(q.name)}](/questions/{q.question_id})", "description": q.description,
              "owner": q.owner, "shared": q.shared_text(), "updated": f"{q.updated_at:%Y-%m-%d %H:%M}",
              "updated_by": q.updated_by or ""} for q in found]

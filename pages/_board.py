@@ -24,7 +24,8 @@ def grid(d, questions: dict, editable: bool, openable=frozenset()):
                 layout=[{"i": f"card-{c['id']}", "x": c["x"], "y": c["y"], "w": c["w"], "h": c["h"]}
                         for c in d.cards],
                 children=[card(d.dashboard_id, c, questions.get(c.get("question_id")), editable,
-                                c.get("question_id") in openable) for c in d.cards],
+                                c.get("question_id") in openable)
+                           for c in sorted(d.cards, key=lambda c: (c["y"], c["x"]))],  # a phone stacks them so
                 isDraggable=editable, isResizable=editable, draggableHandle=".card-handle",
                 draggableCancel=".card-tool", margin=[12, 12], containerPadding=[0, 0])
 

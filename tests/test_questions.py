@@ -1,6 +1,7 @@
 """Saved questions: who may save, open, change and delete them; crafted requests refused with
 nothing changed; the migration; and the dialog's callbacks over HTTP."""
 import dataclasses
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -169,6 +170,24 @@ def test_the_dialog_saves_over_http_and_refuses_a_viewer_and_a_strangers_questio
         "changedPropIds": ["_pages_location.pathname"]}).get_json()["response"]["_pages_content"]["children"]
     assert find_component(page, "question-title")["children"] == "RJ revenue"
     assert find_component(page, "question-delete")["disabled"] and find_component(page, "question-details")["disabled"]
+    # Duplicate and Delete, over HTTP: anyone who may open it copies it; only its owner deletes it.
+    copied = _call(clients["vic"], [("question-duplicate", "n_clicks", 1)], [("question-id", "data", qid)],
+                   "question-duplicate.n_clicks")
+    assert "Not duplicated: viewers cannot save questions" in json.dumps(copied)
+    copied = _call(clients["alf"], [("question-duplicate", "n_clicks", 1)], [("question-id", "data", qid)],
+                   "question-duplicate.n_clicks")
+    assert "Not duplicated: there is no question" in json.dumps(copied)  # not shared with analysts
+    refused = _call(clients["vic"], [("question-delete-confirm", "submit_n_clicks", 1)], [("question-id", "data", qid)],
+                    "question-delete-confirm.submit_n_clicks")
+    assert "Not deleted: only ana or an admin" in json.dumps(refused) and count(engine) == 1
+    ana = server.test_client()
+    assert sign_in(ana, "ana", PASSWORD).status_code == 302
+    copy = _call(ana, [("question-duplicate", "n_clicks", 1)], [("question-id", "data", qid)],
+                 "question-duplicate.n_clicks")
+    assert "/questions/" in json.dumps(copy) and count(engine) == 2
+    gone = _call(ana, [("question-delete-confirm", "submit_n_clicks", 1)], [("question-id", "data", qid)],
+                 "question-delete-confirm.submit_n_clicks")
+    assert '"/questions"' in json.dumps(gone) and count(engine) == 1
     found = server.extensions.get("warehouse_engine")
     if found is not None:
         found.dispose()
