@@ -86,7 +86,7 @@ def chart(e: ex.Exploration, rows: list[tuple], compared: dict | None, theme: st
         top = 1 - k * (height + gap)
         layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "showticklabels": k == n - 1, "automargin": True,
                                     **({"matches": "x"} if k else {}),
-                                    **(DATE_TICKS.get(e.grain, {}) if x_key == "date" else
+                                    **(date_ticks(e.grain, rows) if x_key == "date" else
                                        {"type": "category"} if x_key else {})}
         layout[f"yaxis{suffix}"] = {"domain": [max(top - height, 0), min(top, 1)], "anchor": f"x{suffix}",
                                     "rangemode": "tozero", **AXIS[m.fmt], "nticks": 5, "automargin": True}
@@ -111,6 +111,17 @@ def chart(e: ex.Exploration, rows: list[tuple], compared: dict | None, theme: st
                                  f"{m.label} ({fmt.COMPARED[e.vs]})", figures.faded(PALETTE[k % len(PALETTE)]),
                                  suffix, HOVER[m.fmt], dash="dash", legendgroup="compared", showlegend=k == 0))
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
+
+
+def date_ticks(grain: str, rows: list[tuple]) -> dict:
+    """A date axis labelled by its periods: a month's or a quarter's ticks on their first days, few
+    enough to read (Plotly's own steps fall mid-month and name a month twice)."""
+    ticks = dict(DATE_TICKS.get(grain, {}))
+    if grain in ("month", "quarter"):
+        months = len({r[0] for r in rows}) * (3 if grain == "quarter" else 1)
+        step = next(m for m in (1, 3, 6, 12, 24) if months / m <= 13 or m == 24)
+        ticks["dtick"] = f"M{max(step, 3 if grain == 'quarter' else 1)}"
+    return ticks
 
 
 def _trace(kind: str, x, y, name: str, colour: str, axis: str, hover: str, dash: str | None = None, **extra) -> dict:

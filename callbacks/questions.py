@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks._labels import link_text
 from callbacks import _made as made
-from data import exploration as ex, questions
+from data import dashboards, exploration as ex, questions
+from data.sharing import SharingError
 from data.filters import BY_KEY
 from pages._headers import question_header as header
 
@@ -98,6 +99,21 @@ def submit(clicks, mode, question_id, name, description, sharing, roles, search,
 
 
 made.tools("question", questions)
+
+
+@callback(Output("question-board-message", "children"), Input("question-add-to-board", "n_clicks"),
+          State("question-board-choice", "value"), State("question-id", "data"), prevent_initial_call=True)
+def add_to_board(clicks, dashboard_id, question_id):
+    """Put the question on one of the user's dashboards (data.dashboards decides who may)."""
+    if not clicks:
+        raise PreventUpdate
+    if dashboard_id is None:
+        return "Choose a dashboard first (or make one under Dashboards)."
+    try:
+        d = dashboards.add_question(made.engine(), made.user(), dashboard_id, question_id)
+    except SharingError as exc:
+        return f"Not added: {exc}."
+    return ["Added to ", dcc.Link(d.name, href=f"/dashboards/{d.dashboard_id}"), "."]
 
 
 @callback(Output("question-save", "disabled"), Output("question-save-as", "disabled"), Output("question-save", "title"),

@@ -106,9 +106,10 @@ def layout(explore_shown=None, **query):
     return page("/explore", e, notices, explore_shown)
 
 
-def page(key: str, e: ex.Exploration, notices: list[str], shown, header=None, saved_id: int | None = None):
+def page(key: str, e: ex.Exploration, notices: list[str], shown, header=None, saved_id: int | None = None,
+         tools=None):
     """Explore's page for the question `e` at `key` (its path), or no_update when that page shows
-    it already. `header` goes above the composer (a saved question's name and tools)."""
+    it already. `header` and `tools` go above the composer (a saved question's name, its tools)."""
     rendered = {"page": key, "question": ex.to_query(e)}
     if shown == rendered:
         return dash.no_update  # this question is on the page already (a control wrote it, or a filter moved)
@@ -116,6 +117,7 @@ def page(key: str, e: ex.Exploration, notices: list[str], shown, header=None, sa
         dcc.Store(id="explore-rendered", data=rendered),
         dcc.Store(id="question-id", data=saved_id),
         html.Div(header, id="question-header"),
+        html.Div(tools, id="question-tools"),
         html.Div([notice(n) for n in notices], id="explore-notices"),
         composer(e),
         dbc.Card(dbc.CardBody([

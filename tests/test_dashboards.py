@@ -208,3 +208,27 @@ def test_the_built_in_overview_becomes_a_users_own_dashboard(people):
 def cards_of_all(engine) -> list:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT cards FROM app.dashboards")).scalars().all()
+
+
+def test_a_saved_question_goes_onto_a_dashboard_from_its_page_over_http(people, tmp_path, db_url):
+    from tests.test_questions import _call
+    engine, u = people
+    q = questions.create(engine, u["ana"], "Revenue", "", QUERY, "everyone")
+    mine = dashboards.create(engine, u["ana"], "Mine")
+    theirs = dashboards.create(engine, u["alf"], "Alf's", sharing="everyone")
+    settings = dataclasses.replace(load_settings({"INSTANCE_DIR": str(tmp_path)}), database_url=db_url)
+    server = create_app(db_url, settings).server
+    client = server.test_client()
+    assert sign_in(client, "ana", PASSWORD).status_code == 302
+
+    def add(dashboard_id):
+        return json.dumps(_call(client, [("question-add-to-board", "n_clicks", 1)],
+                                [("question-board-choice", "value", dashboard_id), ("question-id", "data", q.question_id)],
+                                "question-add-to-board.n_clicks"))
+    assert "Added to" in add(mine.dashboard_id) and f"/dashboards/{mine.dashboard_id}" in add(mine.dashboard_id)
+    assert [c["question_id"] for c in cards_of(engine, mine.dashboard_id)] == [q.question_id] * 2
+    assert "Not added: only alf or an admin" in add(theirs.dashboard_id) and cards_of(engine, theirs.dashboard_id) == []
+    assert "Choose a dashboard first" in add(None)
+    found = server.extensions.get("warehouse_engine")
+    if found is not None:
+        found.dispose()

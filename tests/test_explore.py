@@ -183,3 +183,12 @@ def test_a_crafted_question_is_refused_without_an_answer(app):
         crafted = {"page": "/explore", "question": {"metrics": ["revenue", "x" * 5000], "by": ["drop table"]}}
         rows = explore.answer(crafted, VIEW, "light")[4]
         assert rows == [{"revenue": 218.88}]
+
+
+def test_a_date_axis_names_each_month_once_and_stays_readable():
+    from datetime import date
+    months = [(date(2018, m, 1), 1) for m in range(1, 5)]
+    assert draw.date_ticks("month", months) == {"tickformat": "%b %Y", "hoverformat": "%B %Y", "dtick": "M1"}
+    two_years = [(date(2016 + m // 12, m % 12 + 1, 1), 1) for m in range(25)]
+    assert draw.date_ticks("month", two_years)["dtick"] == "M3"  # 9 ticks, not 25
+    assert draw.date_ticks("quarter", months)["dtick"] == "M3" and "dtick" not in draw.date_ticks("week", months)

@@ -122,8 +122,8 @@ def _call(client, inputs, state, changed):
     deps = client.get("/_dash-dependencies").get_json()
     output = next(d["output"] for d in deps if d["inputs"] and d["inputs"][0]["id"] == inputs[0][0]
                   and d["inputs"][0]["property"] == inputs[0][1])
-    body = {"output": output, "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1)))
-                                          for o in output.strip(".").split("...")],
+    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1))) for o in output.strip(".").split("...")]
+    body = {"output": output, "outputs": outputs if output.startswith("..") else outputs[0],
             "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
             "state": [{"id": i, "property": p, "value": v} for i, p, v in state], "changedPropIds": [changed]}
     response = client.post("/_dash-update-component", json=body)
