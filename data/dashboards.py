@@ -77,11 +77,8 @@ def _dashboard(row) -> Dashboard:
 def listed(engine, user, search: str = "") -> list[Dashboard]:
     """The dashboards `user` may open, last changed first; `search` finds words of the name,
     description or owner."""
-    sql, params = _SELECT, share.who(user)
-    for k, w in enumerate([w for w in str(search or "")[:100].split() if w][:5]):
-        escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql += f" AND (d.name ILIKE :w{k} OR d.description ILIKE :w{k} OR u.username ILIKE :w{k})"
-        params[f"w{k}"] = f"%{escaped}%"
+    words, params = share.matching("d", search)
+    sql, params = _SELECT + words, {**share.who(user), **params}
     with engine.connect() as conn:
         return [_dashboard(r) for r in conn.execute(sa.text(sql + " ORDER BY d.updated_at DESC, d.dashboard_id DESC"),
                                                     params)]

@@ -62,12 +62,8 @@ def _question(row) -> Question:
 def listed(engine, user, search: str = "") -> list[Question]:
     """The questions `user` may open, last changed first; `search` finds words of the name,
     description or owner."""
-    words = [w for w in str(search or "")[:100].split() if w][:5]
-    sql, params = _SELECT, _who(user)
-    for k, w in enumerate(words):
-        escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql += (f" AND (q.name ILIKE :w{k} OR q.description ILIKE :w{k} OR u.username ILIKE :w{k})")
-        params[f"w{k}"] = f"%{escaped}%"
+    words, params = share.matching("q", search)
+    sql, params = _SELECT + words, {**_who(user), **params}
     with engine.connect() as conn:
         return [_question(r) for r in conn.execute(sa.text(sql + " ORDER BY q.updated_at DESC, q.question_id DESC"),
                                                    params)]

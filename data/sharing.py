@@ -38,6 +38,16 @@ def who(user) -> dict:
     return {"admin": user.role == "admin", "uid": user.user_id, "role": user.role}
 
 
+def matching(alias: str, search) -> tuple[str, dict]:
+    """SQL that keeps the rows of `alias` whose name, description or owner (`u.username`) holds
+    every word of `search` (at most five, as typed: LIKE's wildcards are escaped), and its parameters."""
+    sql, params = "", {}
+    for k, w in enumerate([w for w in str(search or "")[:100].split() if w][:5]):
+        sql += f" AND ({alias}.name ILIKE :w{k} OR {alias}.description ILIKE :w{k} OR u.username ILIKE :w{k})"
+        params[f"w{k}"] = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sql, params
+
+
 def shared_text(sharing: str, roles) -> str:
     if sharing == "everyone":
         return "everyone"
