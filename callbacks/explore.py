@@ -1,7 +1,8 @@
 """Explore callbacks: the controls write the question into the URL; the answer is drawn from it.
 
-The shell's `explore-shown` store holds the question the page shows (data.exploration.to_query),
-set when the page is rendered from a URL and when a control changes it. Drawing reads that store
+The shell's `explore-shown` store holds the page and the question it shows ({"page": its path,
+"question": data.exploration.to_query}), set when the page is rendered from a URL and when a
+control changes it. Drawing reads that store
 and the filter bar's `filters`, both the shell's, so no callback here mixes a page control with a
 shell input (on other pages such a callback would name controls that are not there).
 """
@@ -11,15 +12,13 @@ import time
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import _explore_figures as draw
 from callbacks import _figures as figures
 from callbacks._context import filters_from, guarded, together, warehouse
 from callbacks._export import can_export, send
-from dash import html
-
 from data import exploration as ex
 from data.queries import auto_grain
 from data.semantic.planner import UnknownName
@@ -72,9 +71,9 @@ def compose(metrics, by, grain, chart, vs, sort, limit, where_values, where_ids,
         raise PreventUpdate
     alerts = [html.Div(n, className="alert alert-warning py-1 px-2 small mb-2") for n in notices]
     written = with_question(search, question)
-    return (written if written != search else no_update, {**(rendered or {}), "question": question}, list(e.metrics), list(e.by),
-            ex.chart_options(e), e.shown, ex.sort_options(e), e.sort or "auto", "date" not in e.by, ex.more_count(e),
-            alerts)
+    return (written if written != search else no_update, {**(rendered or {}), "question": question},
+            list(e.metrics), list(e.by), ex.chart_options(e), e.shown, ex.sort_options(e), e.sort or "auto",
+            "date" not in e.by, ex.more_count(e), alerts)
 
 
 # A page rendered from a URL tells the shell which question it shows.
@@ -87,18 +86,19 @@ clientside_callback("function(question) { return question; }",
           State(WHERE, "id"), State(WHERE, "value"))
 @guarded
 def where_options(_question, ids, values):
-    """The More filters' choices: the values each dimension can take (a product: the chosen ones)."""
+    """The More filters' choices: the values each dimension can take (a product: the chosen ones),
+    as the URL writes them (text), numbers in their order."""
     out = []
     for i, chosen in zip(ids, values):
         key = i["key"]
-        known = list(warehouse().domain(key)) if key != "product" else []
-        known += [v for v in (chosen or []) if v not in known]
+        known = [str(v) for v in warehouse().domain(key)] if key != "product" else []
+        known += [str(v) for v in (chosen or []) if str(v) not in known]
         out.append([{"label": ex.value_name(key, v), "value": v} for v in sorted(known, key=_ordered)])
     return out
 
 
-def _ordered(v):
-    return (0, v, "") if isinstance(v, int) else (1, 0, str(v))
+def _ordered(v: str):
+    return (0, int(v), "") if v.lstrip("-").isdigit() else (1, 0, v)
 
 
 def question_of(shown) -> ex.Exploration:

@@ -192,3 +192,13 @@ def test_a_date_axis_names_each_month_once_and_stays_readable():
     two_years = [(date(2016 + m // 12, m % 12 + 1, 1), 1) for m in range(25)]
     assert draw.date_ticks("month", two_years)["dtick"] == "M3"  # 9 ticks, not 25
     assert draw.date_ticks("quarter", months)["dtick"] == "M3" and "dtick" not in draw.date_ticks("week", months)
+
+
+def test_more_filters_offer_each_dimensions_values_as_the_url_writes_them(app):
+    with signed_in(app, "ana"):
+        hours, products = explore.where_options(None, [{"type": "explore-where", "key": "hour"},
+                                                      {"type": "explore-where", "key": "product"}],
+                                                [["10"], ["b1000000-0000-0000-0000-000000000002"]])
+    assert [o["value"] for o in hours] == [str(h) for h in range(24)]  # in their order, as text: "10" is one of them
+    assert hours[10]["label"] == "10h"
+    assert products == [{"label": "b1000000", "value": "b1000000-0000-0000-0000-000000000002"}]  # only the chosen
