@@ -1,5 +1,6 @@
 """What every kind of thing users make (saved questions, dashboards) does the same way: reach the
-engine and the signed-in user, duplicate, and delete after asking.
+engine and the signed-in user, close the details dialog (pages/_sharing.py), duplicate, and delete
+after asking.
 
 `tools("question", questions)` registers, for ids `question-duplicate`, `question-delete`,
 `question-delete-confirm`, `question-message` and the store `question-id`, the callbacks that
@@ -27,8 +28,15 @@ def user():
 
 
 def tools(kind: str, module) -> None:
-    """Register Duplicate and Delete for `kind` ("question" or "dashboard"), kept by `module`."""
+    """Register Cancel, Duplicate and Delete for `kind` ("question" or "dashboard"), kept by `module`."""
     listing = f"/{kind}s"
+
+    @callback(Output(f"{kind}-dialog", "is_open", allow_duplicate=True), Input(f"{kind}-cancel", "n_clicks"),
+              prevent_initial_call=True)
+    def cancel(clicks):
+        if not clicks:
+            raise PreventUpdate
+        return False
 
     @callback(Output("url", "href", allow_duplicate=True), Output(f"{kind}-message", "children", allow_duplicate=True),
               Input(f"{kind}-duplicate", "n_clicks"), State(f"{kind}-id", "data"), prevent_initial_call=True)

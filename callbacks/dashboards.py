@@ -183,14 +183,6 @@ def details(clicks, dashboard_id):
     return True, "The dashboard's details", d.name, d.description, d.sharing, list(d.shared_roles), ""
 
 
-@callback(Output("dashboard-dialog", "is_open", allow_duplicate=True), Input("dashboard-cancel", "n_clicks"),
-          prevent_initial_call=True)
-def cancel(clicks):
-    if not clicks:
-        raise PreventUpdate
-    return False
-
-
 @callback(Output("dashboard-dialog", "is_open", allow_duplicate=True),
           Output("dashboard-error", "children", allow_duplicate=True), Output("dashboard-header", "children"),
           Input("dashboard-submit", "n_clicks"), State("dashboard-id", "data"), State("dashboard-name", "value"),

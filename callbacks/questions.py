@@ -14,10 +14,9 @@ from callbacks._labels import link_text
 from callbacks import _made as made
 from data import dashboards, exploration as ex, questions
 from data.sharing import SharingError
-from data.filters import BY_KEY
+from data.filters import BAR_KEYS
 from pages._headers import question_header as header
 
-BAR_KEYS = ("start", "end", "compare", *BY_KEY)
 DIALOG = [Output("question-dialog", "is_open", allow_duplicate=True), Output("question-mode", "data"),
           Output("question-dialog-title", "children"), Output("question-name", "value"),
           Output("question-description", "value"), Output("question-sharing", "value"),
@@ -64,17 +63,10 @@ def details(clicks, question_id):
     return True, "details", "The question's details", q.name, q.description, q.sharing, list(q.shared_roles), ""
 
 
-@callback(Output("question-dialog", "is_open", allow_duplicate=True), Input("question-cancel", "n_clicks"),
-          prevent_initial_call=True)
-def cancel(clicks):
-    if not clicks:
-        raise PreventUpdate
-    return False
-
-
 @callback(Output("question-dialog", "is_open", allow_duplicate=True),
           Output("question-error", "children", allow_duplicate=True), Output("url", "href", allow_duplicate=True),
-          Output("question-header", "children"), Input("question-submit", "n_clicks"), State("question-mode", "data"), State("question-id", "data"),
+          Output("question-header", "children"), Input("question-submit", "n_clicks"), State("question-mode", "data"),
+          State("question-id", "data"),
           State("question-name", "value"), State("question-description", "value"), State("question-sharing", "value"),
           State("question-roles", "value"), State("url", "search"), State("explore-shown", "data"),
           prevent_initial_call=True)

@@ -61,7 +61,7 @@ def saved_filters(path: str | None) -> dict[str, list[str]]:
                 else dashboards.get(engine, current_user, parts[2]).filters)
     except SharingError:
         return {}
-    return {k: [v] for k, v in kept.items() if k in ("start", "end", "compare") or k in flt.BY_KEY}
+    return {k: [v] for k, v in kept.items() if k in flt.BAR_KEYS}
 
 
 @callback(
@@ -93,7 +93,7 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     from_url = trigger in (None, "url", "db-ok")
     if from_url:
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
-        if not any(k in args for k in ("start", "end", "compare", *flt.BY_KEY)):
+        if not any(k in args for k in flt.BAR_KEYS):
             args.update(saved_filters(path))
         compare = "year" if args.get("compare") == ["year"] else "previous"
     else:

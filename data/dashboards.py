@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from data import audit, questions, sharing as share
-from data.filters import BY_KEY, DIMENSIONS, Filters, parse
+from data.filters import BAR_KEYS, DIMENSIONS, Filters, parse
 from data.sharing import NotFound, SharingError as DashboardError, can_create
 
 COLUMNS = 12  # the grid's width in columns
@@ -26,7 +26,7 @@ MAX_ROW = 1000
 MAX_HEIGHT = 20
 MODES = ("intersect", "override")  # how the dashboard's filters meet a card's question's own
 REFRESH = (0, 60, 300, 900, 3600)
-FILTER_KEYS = frozenset(("start", "end", *BY_KEY))
+FILTER_KEYS = frozenset(BAR_KEYS) - {"compare"}  # the cards' questions choose their own comparison
 CARD_ID = re.compile(r"c[0-9]{1,6}")
 
 

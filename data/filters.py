@@ -144,6 +144,8 @@ DIMENSIONS = (
     Dimension("seller_state", "seller_states", "Seller state", "All seller states", str.upper, names.state),
 )
 BY_KEY = {d.key: d for d in DIMENSIONS}
+# Every query key the filter bar writes: the dates, what the KPI cards compare with, each filter.
+BAR_KEYS = ("start", "end", "compare", *BY_KEY)
 for _dim in DIMENSIONS:  # f.states, f.payment_types ...: the chosen values of one dimension
     setattr(Filters, _dim.attr, property(lambda self, key=_dim.key: self.values(key), doc=f"The chosen {_dim.label}."))
 

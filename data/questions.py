@@ -14,12 +14,12 @@ import sqlalchemy as sa
 
 from data import audit, sharing as share
 from data.exploration import OWN
-from data.filters import BY_KEY
+from data.filters import BAR_KEYS
 from data.sharing import NotFound, SharingError as QuestionError, can_create
 
 MAX_QUERY_BYTES = 8_000
 # What a saved question may keep: the filter bar's keys and Explore's own.
-QUERY_KEYS = frozenset(("start", "end", "compare", *BY_KEY, *OWN))
+QUERY_KEYS = frozenset((*BAR_KEYS, *OWN))
 
 
 @dataclass(frozen=True)
