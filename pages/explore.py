@@ -123,7 +123,8 @@ def page(key: str, e: ex.Exploration, notices: list[str], shown, header=None, sa
         dbc.Card(dbc.CardBody([
             dbc.Row([
                 dbc.Col(html.Div(ex.describe(e), id="explore-title", className="card-title",
-                                 title="Each metric's definition is in the Metrics picker and the table's headers.")),
+                                 title="Each metric's definition is in the Metrics picker and the table's headers."),
+                        xs=12, md=True),  # on a phone the buttons go under the title, not beside it
                 dbc.Col([
                     *save_buttons(saved_id),
                     dbc.Button("PNG", id="explore-png", size="sm", color="secondary", outline=True, className="me-1",
