@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from etl.generate import generate as generate_files
 from etl.load import DATE_FORMATS, LoadError, load as run_load
 from etl.progress import Reporter
 from etl.status import status as warehouse_status
+from etl.simulate import Simulator, SimulateError, counts, read_world, write_batch
+from etl.watch import InboxError, Watcher, folders
 
 TABLE_ORDER = ["dim_categories", "dim_geolocation", "dim_customers", "dim_sellers", "dim_products",
                "fact_orders", "fact_order_items", "fact_payments", "fact_reviews"]
@@ -114,6 +117,90 @@ def load(in_dir: Path, as_json: bool, dry_run: bool, date_format: str, force: bo
         click.echo(json.dumps(result.as_json()))
         return
     print_summary(result)
+
+
+@cli.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per batch on stdout.")
+def watch(inbox: Path, as_json: bool):
+    """Load each batch folder moved into INBOX as it arrives, then move it to processed/ (or failed/).
+
+    Write a batch elsewhere and move it in, so it appears whole. Ctrl-C or SIGTERM stops between
+    batches; the batch in flight commits first.
+    """
+    try:
+        folders_ok = Watcher.check(inbox)
+    except InboxError as exc:
+        fail(str(exc), 2)
+    url = database_url()
+
+    def say(message: str) -> None:
+        click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
+
+    def report(batch) -> None:
+        if as_json:
+            click.echo(json.dumps(batch.as_json()))
+        else:
+            click.echo(f"{time.strftime('%H:%M:%S')} {batch.line()}")
+        sys.stdout.flush()
+
+    watcher = Watcher(url, inbox, report, say)
+    watcher.handle_signals()
+    say(f"watching {inbox} for batches ({len(folders_ok)} waiting); loaded ones go to "
+        f"{watcher.processed}, failed ones to {watcher.failed}; Ctrl-C to stop")
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        fail("aborted: the batch in flight was rolled back and stays in the inbox", 1)
+    say(f"stopped after {watcher.loaded} batch{'es' if watcher.loaded != 1 else ''}")
+
+
+@cli.command()
+@click.option("--into", "inbox", required=True, type=click.Path(path_type=Path),
+              help="The inbox a watcher loads from (`python -m etl watch INBOX`).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True, max=10_000), default=1.0, show_default=True,
+              help="New orders per second, on average.")
+@click.option("--batch-seconds", type=click.FloatRange(min=0.1, max=86_400), default=5.0, show_default=True,
+              help="Seconds of traffic in each batch (one batch is written every this many seconds).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same warehouse: same batches.")
+@click.option("--batches", type=click.IntRange(min=1), default=None, help="Stop after this many (default: never).")
+def simulate(inbox: Path, rate: float, batch_seconds: float, seed: int, batches: int | None):
+    """Write live traffic into INBOX: new orders, and the later life of earlier ones, continuing from
+    the latest data, one batch folder every --batch-seconds."""
+    try:
+        folders(inbox)
+    except InboxError as exc:
+        fail(str(exc), 2)
+    url = database_url()
+    with reaching(url):
+        migrate.upgrade_url(url, build_rollups=False)
+        with db.connect(url) as conn:
+            try:
+                world = read_world(conn, inbox)
+            except SimulateError as exc:
+                fail(str(exc))
+    sim = Simulator(world, rate, batch_seconds, seed)
+    click.echo(f"simulating from {world.start:%Y-%m-%d %H:%M:%S}: about {rate:g} orders a second in a batch "
+               f"every {batch_seconds:g}s, {len(world.orders):,} earlier orders on their way; Ctrl-C to stop",
+               err=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    began, written = time.monotonic(), 0
+    try:
+        while batches is None or written < batches:
+            name = sim.batch_name()
+            rows = sim.next_batch()
+            time.sleep(max(0.0, began + sim.k * batch_seconds - time.monotonic()))
+            written += 1
+            if write_batch(inbox, name, rows):  # a quiet moment (no order, no update) writes no folder
+                click.echo(f"{time.strftime('%H:%M:%S')} {name}: {counts(rows)}")
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"stopped after {written} batch{'es' if written != 1 else ''}", err=True)
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
 
 
 def stdout_console() -> Console:

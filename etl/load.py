@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -37,6 +38,67 @@ WORK_MEM = "1GB"  # per hash table of the loader's sessions: keeps million-row a
 
 class LoadError(Exception):
     """The run failed and changed nothing; the message says why and what to do."""
+
+
+class DatabaseLost(LoadError):
+    """The database went away during the run, which changed nothing: the same files may be loaded
+    again once it is back (the watcher waits and retries; it does not call the batch failed)."""
+
+
+class Busy(LoadError):
+    """Another load holds the warehouse: this one changed nothing and may simply be tried again."""
+
+
+class Connections:
+    """The connections a run uses: one for the run's transaction, one autocommit "book" that records
+    the run whatever happens to the transaction, and a few for staging kinds in parallel.
+
+    `load` opens a set for one run and closes it after; the watcher keeps one set for all its runs,
+    so a micro-batch pays no connection set-up, migration check or process start.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.book = db.connect(url, autocommit=True)
+        self.conn = db.connect(url)
+        self._staging: queue.SimpleQueue = queue.SimpleQueue()
+        self._opened = [self.book, self.conn]
+
+    @contextmanager
+    def staging(self):
+        """A connection for staging one kind, returned to the set afterwards (with nothing open)."""
+        try:
+            conn = self._staging.get_nowait()
+        except queue.Empty:
+            conn = db.connect(self.url)
+            self._opened.append(conn)
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    conn.close()
+            if not conn.closed:
+                self._staging.put(conn)
+
+    def begin(self) -> None:
+        """Make the run's connection as a new one would be: no temporary tables or settings left by
+        the last run on it."""
+        self.conn.rollback()
+        self.conn.autocommit = True  # DISCARD ALL refuses to run inside a transaction
+        try:
+            self.conn.execute("DISCARD ALL")
+        finally:
+            self.conn.autocommit = False
+
+    def close(self) -> None:
+        for conn in self._opened:
+            try:
+                conn.close()
+            except psycopg.Error:
+                pass
 
 
 @dataclass
@@ -78,19 +140,30 @@ class RunResult:
 
 
 def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "auto",
-         force: bool = False, reporter: Reporter | None = None, fail_at: str | None = None) -> RunResult:
+         force: bool = False, reporter: Reporter | None = None, fail_at: str | None = None,
+         connections: Connections | None = None, arrived_at=None) -> RunResult:
     """Load the files under `source`; return the run's result, or raise LoadError having changed nothing.
 
-    `fail_at` names a stage at which to fail on purpose; tests use it to prove the rollback.
+    `connections` are kept by the caller across runs (the watcher, which migrated the database when
+    it started); without them the run migrates, opens its own and closes them. `arrived_at` is when
+    the batch appeared, recorded with the run. `fail_at` names a stage at which to fail on purpose;
+    tests use it to prove the rollback.
     """
     if date_format not in DATE_FORMATS:
         raise LoadError(f"--date-format must be one of {', '.join(DATE_FORMATS)}")
     reporter = reporter or Reporter(quiet=True)
     started = time.monotonic()
     files, warnings = extract.discover(Path(source))
-    migrate.upgrade_url(url)
-    book = db.connect(url, autocommit=True)
-    conn = db.connect(url)
+    own = connections is None
+    if own:
+        migrate.upgrade_url(url)
+        connections = Connections(url)
+    else:
+        try:
+            connections.begin()
+        except psycopg.OperationalError as exc:
+            raise DatabaseLost(db.unavailable_message(url, exc)) from None
+    book, conn = connections.book, connections.conn
     try:
         conn.execute(f"SET work_mem = '{WORK_MEM}'")
         conn.execute("SET client_encoding = 'UTF8'")
@@ -99,7 +172,7 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
             other = book.execute("SELECT run_id, started_at FROM etl.runs WHERE status = 'running' "
                                  "ORDER BY run_id DESC LIMIT 1").fetchone()
             which = f" (run {other[0]}, started {other[1]:%Y-%m-%d %H:%M:%S})" if other else ""
-            raise LoadError(f"another load is running{which}: wait for it to finish, then try again")
+            raise Busy(f"another load is running{which}: wait for it to finish, then try again")
         # We hold the lock, so any run still marked running was killed: say so, and clear its scratch.
         for (leftover,) in book.execute(
                 "SELECT nspname FROM pg_namespace WHERE nspname ~ '^etl_run_[0-9]+$'").fetchall():
@@ -108,15 +181,16 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
                      "error = 'the loader stopped before finishing; nothing it did was kept' "
                      "WHERE status = 'running'")
         run_id = book.execute(
-            "INSERT INTO etl.runs (status, dry_run, source, files) VALUES ('running', %s, %s, %s) RETURNING run_id",
-            (dry_run, str(source), json.dumps([{"file": f.name, "kind": f.kind.key} for f in files])),
+            "INSERT INTO etl.runs (status, dry_run, source, files, arrived_at) VALUES ('running', %s, %s, %s, %s) "
+            "RETURNING run_id",
+            (dry_run, str(source), json.dumps([{"file": f.name, "kind": f.kind.key} for f in files]), arrived_at),
         ).fetchone()[0]
         result = RunResult(run_id, "running", dry_run, False, warnings=list(warnings))
         schema = f"etl_run_{int(run_id)}"  # the run's scratch tables; dropped when it ends
         book.execute(f"CREATE SCHEMA {schema}")
         conn.execute(f"SET search_path = {schema}, public")
         try:
-            _run(conn, url, schema, files, result, date_format, force, reporter, fail_at)
+            _run(conn, connections, schema, files, result, date_format, force, reporter, fail_at)
             if dry_run:
                 conn.rollback()
                 result.changed = False
@@ -133,18 +207,22 @@ def load(url: str, source: Path, *, dry_run: bool = False, date_format: str = "a
             result.error = _message(exc)
             _finish(book, result, started)
             if isinstance(exc, (LoadError, extract.ExtractError, db.DatabaseUnavailable)):
-                raise LoadError(result.error) from None
+                raise (DatabaseLost if isinstance(exc, (DatabaseLost, db.DatabaseUnavailable)) else LoadError)(
+                    result.error) from None
             if isinstance(exc, psycopg.OperationalError):
-                raise LoadError(f"lost the database connection during the load ({result.error}); "
-                                "nothing was changed: try again") from None
+                raise DatabaseLost(f"lost the database connection during the load ({result.error}); "
+                                   "nothing was changed: try again") from None
             raise
         _drop_scratch(book, schema)
         if dry_run:
             _finish(book, result, started)
         return result
+    except psycopg.OperationalError as exc:  # the book itself lost the database
+        raise DatabaseLost(f"lost the database connection during the load ({_message(exc)}); "
+                           "nothing was changed: try again") from None
     finally:
-        conn.close()
-        book.close()
+        if own:
+            connections.close()
 
 
 def _drop_scratch(book, schema: str) -> None:
@@ -197,7 +275,7 @@ def _finish(book, result: RunResult, started: float) -> None:
         pass  # the database went away: the next run marks this one abandoned
 
 
-def _run(conn, url: str, schema: str, files, result: RunResult, date_format, force,
+def _run(conn, connections: Connections, schema: str, files, result: RunResult, date_format, force,
          reporter: Reporter, fail_at) -> None:
     cur = conn.cursor()
     for f in files:
@@ -220,7 +298,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
             reporter.step(f"skip {f.name}: loaded before, unchanged")
 
     kinds = [k for k in formats.KINDS if any(f.kind is k for f in todo)]
-    staged = _stage_all(url, schema, kinds, todo, date_format, reporter, fail_at)
+    staged = _stage_all(connections, schema, kinds, todo, date_format, reporter, fail_at)
     for kind in kinds:
         st = staged[kind.key]
         counts = result.tables.setdefault(kind.table, TableCounts())
@@ -300,7 +378,7 @@ def _run(conn, url: str, schema: str, files, result: RunResult, date_format, for
     _fail(fail_at, "end")
 
 
-def _stage_all(url, schema, kinds, todo, date_format, reporter, fail_at) -> dict:
+def _stage_all(connections: Connections, schema, kinds, todo, date_format, reporter, fail_at) -> dict:
     """Stage every kind, two at a time, each on its own connection; return their outcomes by kind."""
     numbers = iter(range(1, 32_000))
     jobs = []
@@ -310,7 +388,7 @@ def _stage_all(url, schema, kinds, todo, date_format, reporter, fail_at) -> dict
     # The biggest kinds first, so the two workers finish together.
     jobs.sort(key=lambda j: -sum(f.size for f in j[1]))
     with reporter.staging(), ThreadPoolExecutor(max_workers=STAGING_WORKERS) as pool:
-        futures = {pool.submit(stage_kind, url, schema, kind, kind_files, nums, date_format, reporter, fail_at): kind
+        futures = {pool.submit(stage_kind, connections.staging, schema, kind, kind_files, nums, date_format, reporter, fail_at): kind
                    for kind, kind_files, nums in jobs}
         try:
             return {futures[f].key: f.result() for f in as_completed(futures)}

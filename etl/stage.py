@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from psycopg import errors
 
-from data import db
 from etl import extract, reasons
 from etl import typing_sql as ts
 from etl import warehouse_sql as ws
@@ -34,12 +33,14 @@ class KindStage:
     warnings: list = field(default_factory=list)
 
 
-def stage_kind(url: str, schema: str, kind, files: list, numbers: list[int], date_format: str,
+def stage_kind(connection, schema: str, kind, files: list, numbers: list[int], date_format: str,
                reporter, fail_at: str | None = None) -> KindStage:
-    """Stage `files` (all of `kind`) into `schema` and validate them; commit; return the outcome."""
+    """Stage `files` (all of `kind`) into `schema` and validate them; commit; return the outcome.
+
+    `connection()` lends a connection for the while (etl.load.Connections.staging)."""
     began = time.monotonic()
     out = KindStage(kind, files=list(zip(numbers, (f.name for f in files))))
-    with db.connect(url) as conn:
+    with connection() as conn:
         conn.execute(f"SET search_path = {schema}, public")  # schema: etl_run_<integer>
         conn.execute("SET DateStyle = 'ISO, MDY'")
         conn.execute("SET work_mem = '1GB'")  # as the run's own session: see etl.load.WORK_MEM
