@@ -7,11 +7,15 @@ touching the database: the engine is created on first use, in each process.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import dash
@@ -26,6 +30,7 @@ import serve
 from callbacks import _jobs as jobs
 from data import db, migrate, users
 from data.settings import SettingsError, load_settings
+from data.version import Newest
 from data.warehouse import Warehouse
 from etl.generate import generate
 from etl.load import load
@@ -89,7 +94,8 @@ def create_app(database_url: str | None = None, settings=None) -> dash.Dash:
                     found = server.extensions["warehouse_object"] = Warehouse(engine, settings.cache_dir)
         return found
 
-    server.extensions.update(warehouse=warehouse, engine=engine, database_url=database_url, settings=settings)
+    server.extensions.update(warehouse=warehouse, engine=engine, database_url=database_url, settings=settings,
+                             newest=Newest(database_url))
     app.layout = shell
     callbacks.attach(app)
     auth.init_app(server, engine, settings, db.OUTAGE, app.csp_hashes)
@@ -149,11 +155,49 @@ def ensure_admin(url: str, settings) -> None:
               "(shown once: change it with `flask --app app users set-password`).", flush=True)
 
 
+def start_live(url: str, settings) -> Path:
+    """Run a simulator and a watcher beside the app (`--live`): live orders every few seconds, loaded
+    as they arrive, so a newcomer sees the pages move. Their lines go to logs under INSTANCE_DIR/live;
+    they stop with the app (Ctrl-C reaches them too; at exit they are asked again)."""
+    live = settings.instance_dir / "live"
+    inbox = live / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": url}
+    commands = {"watch": ["watch", str(inbox)],
+                "simulate": ["simulate", "--into", str(inbox), "--rate", f"{settings.live_rate:g}",
+                             "--batch-seconds", f"{settings.live_batch_seconds:g}"]}
+    started = []
+    for name, args in commands.items():
+        log = open(live / f"{name}.log", "a", encoding="utf-8")  # noqa: SIM115 - open while the child runs
+        started.append(subprocess.Popen([sys.executable, "-m", "etl", *args], env=env, cwd=ROOT,
+                                        stdout=log, stderr=subprocess.STDOUT))
+    owner = os.getpid()
+
+    def stop() -> None:
+        if os.getpid() != owner:  # a forked web worker leaving: not its children
+            return
+        for proc in started:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in started:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    atexit.register(stop)
+    return live
+
+
 def main() -> None:
     try:
         settings = load_settings()
     except SettingsError as exc:
         sys.exit(f"error: {exc}")
+    if "--live" in sys.argv[1:]:
+        settings = replace(settings, live=True)
+    unknown = [a for a in sys.argv[1:] if a != "--live"]
+    if unknown:
+        sys.exit(f"error: unknown option {unknown[0]!r}: `python app.py` takes only --live")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     for noisy in ("pgserver", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -166,6 +210,10 @@ def main() -> None:
         print("\nStopped before serving; nothing was half-written (run `python app.py` again to start).",
               file=sys.stderr)
         sys.exit(130)
+    if settings.live:
+        logs = start_live(url, settings)
+        print(f"Live: a simulator writes about {settings.live_rate:g} orders a second, in a batch every "
+              f"{settings.live_batch_seconds:g}s, and a watcher loads them (logs in {logs}); open /live", flush=True)
     print(f"Serving on http://{settings.host}:{settings.port} (gunicorn: {settings.web_workers} workers x "
           f"{settings.web_threads} threads)", flush=True)
     serve.run(app.server, settings)

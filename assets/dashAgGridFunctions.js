@@ -63,3 +63,20 @@ dagfuncs.shareBar = function (params) {
 dagfuncs.totalRowStyle = function (params) {
   return params.node.rowPinned ? { fontWeight: 600 } : null;
 };
+
+// A moment's time of day: a timestamp with a zone (when a batch became visible) in the browser's own
+// zone; the data's timestamps, which carry none (local Brazilian time), as they are written.
+dagfuncs.clock = function (value) {
+  if (!value) { return ""; }
+  var text = String(value);
+  if (/[zZ]|[+-]\d\d:?\d\d$/.test(text)) {
+    return new Date(text).toLocaleTimeString([], { hour12: false });
+  }
+  return text.length >= 19 ? text.slice(11, 19) : text;
+};
+
+// Seconds with one decimal (a lag).
+dagfuncs.seconds = function (value) {
+  if (value === null || value === undefined) { return ""; }
+  return Number(value).toFixed(1);
+};

@@ -6,8 +6,8 @@ apps in one process (tests, benchmarks) all work.
 """
 from dash import _callback as registry
 
-from callbacks import _grids, admin, customers, dashboards, delivery, explore, forecast, geography, overview, \
-    payments, products, questions, reviews, sales, sellers, shell  # noqa: F401
+from callbacks import _grids, admin, customers, dashboards, delivery, explore, forecast, geography, live, \
+    overview, payments, products, questions, reviews, sales, sellers, shell  # noqa: F401
 
 _MAP = dict(registry.GLOBAL_CALLBACK_MAP)
 _LIST = list(registry.GLOBAL_CALLBACK_LIST)

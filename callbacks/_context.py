@@ -11,7 +11,7 @@ request carried travels with it in Dash's callback context (`callbacks._jobs`).
 """
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
+from contextvars import ContextVar, copy_context
 from functools import wraps
 
 from dash._callback_context import context_value
@@ -21,11 +21,14 @@ from flask_login import current_user
 
 from callbacks._jobs import SCOPE_KEY
 from data.cache import one_version
-from data.db import OUTAGE, probe
+from data.db import OUTAGE
 from data.filters import Filters, from_store, seller_id
 from data.scope import Scope
 
 log = logging.getLogger("app")
+# The date range this callback's charts show (callbacks/_figures.base sets it as the figures'
+# uirevision): new data redraws them keeping the reader's zoom and hidden series.
+VIEW: ContextVar[str | None] = ContextVar("view", default=None)
 
 
 def current_scope() -> Scope:
@@ -71,23 +74,16 @@ def guarded(fn):
     read the data version once (data.cache.one_version)."""
     @wraps(fn)
     def run(*args, **kwargs):
+        token = VIEW.set(None)
         try:
             with one_version():
                 return fn(*args, **kwargs)
         except OUTAGE:
             log.warning("database unreachable in %s", fn.__name__)  # no Flask app in a background job
             raise PreventUpdate from None
+        finally:
+            VIEW.reset(token)
     return run
-
-
-def database_ok() -> bool:
-    """Whether the database answers within a few seconds (a new connection: a pooled one would wait
-    as long as a stalled server does)."""
-    try:
-        probe(current_app.extensions["database_url"]())
-        return True
-    except OUTAGE:
-        return False
 
 
 def filters_from(data: dict | None) -> Filters | None:
@@ -97,4 +93,7 @@ def filters_from(data: dict | None) -> Filters | None:
     f = from_store(data)
     if f is None:
         raise ValueError("the filters are not a filter state")  # crafted: a 400 (auth.headers), not a chart
+    # Zoom belongs to a date range: new data in the same range keeps it, another range starts afresh.
+    # (The dates alone: an answer carries nothing that tells one user's scope from another's.)
+    VIEW.set(f"{f.start}..{f.end}")
     return current_scope().apply(f)

@@ -6,6 +6,7 @@ from datetime import date
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from callbacks._context import VIEW
 from callbacks._palette import PALETTE, colours
 from data import queries
 
@@ -42,6 +43,8 @@ def base(theme: str | None) -> go.Figure:
     about 10 ms per chart, most of a cached answer's time; the helpers here only set known properties."""
     fig = go.Figure(layout={"template": template(theme)}, _validate=False)
     fig.update_layout(margin=MARGIN, paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    if VIEW.get():  # the same view with new data keeps the reader's zoom (callbacks._context.VIEW)
+        fig.update_layout(uirevision=VIEW.get())
     return fig
 
 

@@ -35,8 +35,9 @@ COMPARED = {"previous": "vs previous period", "year": "vs same period last year"
 def change(now, before, fmt: str = "money", better: str = "up", to: str = "previous") -> tuple[str, str]:
     """The change against the compared period, as text and a colour class: relative for amounts and
     counts, in percentage points for rates, in points for scores and days. A change too small to
-    show, or of a measure that is neither good nor bad (`better` "none"), is neither green nor red."""
-    against = COMPARED.get(to, COMPARED["previous"])
+    show, or of a measure that is neither good nor bad (`better` "none"), is neither green nor red.
+    `to`: a key of COMPARED, or the words themselves ("vs Wed 10 Oct to 14:02")."""
+    against = COMPARED.get(to) or str(to)
     if now is None or before is None or (fmt in ("money", "count") and not before):
         return f"no data {against.replace('vs ', 'for the ')}", "text-body-secondary"
     now, before = float(now), float(before)

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, no_update
 
 from data.filters import DIMENSIONS
 
-ORDER = ["start", "end"] + [d.key for d in DIMENSIONS]
+ORDER = ["range", "start", "end"] + [d.key for d in DIMENSIONS]
 
 
 def _ordered(args: dict) -> str:
@@ -21,8 +21,9 @@ def _ordered(args: dict) -> str:
 
 
 def with_range(search: str | None, start, end) -> str:
-    """The query string with its dates set to `start`..`end` (a drill into a period)."""
-    args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    """The query string with its dates set to `start`..`end` (a drill into a period: fixed dates, so
+    a relative range the query named is dropped)."""
+    args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items() if k != "range"}
     return _ordered({**args, "start": start.isoformat(), "end": end.isoformat()})
 
 

@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 from flask_login import current_user
 
-from callbacks._context import current_scope, database_ok, guarded, seller_choices, warehouse
+from callbacks._context import current_scope, guarded, seller_choices, warehouse
 from data import dashboards, exploration, filters as flt, names, questions
 from data.sharing import SharingError
 
@@ -73,11 +73,11 @@ def saved_filters(path: str | None) -> dict[str, list[str]]:
     Output("filter-compare", "value"),
     Input("url", "search"), Input("filter-preset", "value"), Input("filter-dates", "start_date"),
     Input("filter-dates", "end_date"), Input(FILTER, "value"), Input("db-ok", "data"),
-    Input("filter-compare", "value"),
+    Input("filter-compare", "value"), Input("data-version", "data"),
     State("url", "pathname"),
 )
 @guarded
-def sync(search, preset, start, end, values, _db_ok, compare, path):
+def sync(search, preset, start, end, values, _db_ok, compare, version, path):
     """The URL is the filter state. Opened or stepped to (reload, link, Back, Forward), the URL is
     read and the bar shows it, and the URL is left as it is, so history gets no entry of its own;
     a change in the bar writes the URL (one history entry). Every filter's dropdown gets the chosen
@@ -90,28 +90,32 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
         return (dash.no_update,) * 4 + ([None] * len(keys), [[]] * len(keys), None, "No data loaded yet.", None,
                                         None, None, None) + nav + (dash.no_update,)
     trigger = ctx.triggered_id
-    from_url = trigger in (None, "url", "db-ok")
+    from_url = trigger in (None, "url", "db-ok", "data-version")  # new data: the URL's view of it
+    default = PAGE_DEFAULTS.get(path or "/", flt.DEFAULT_PRESET)
     if from_url:
         args = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
         if not any(k in args for k in flt.BAR_KEYS):
             args.update(saved_filters(path))
         compare = "year" if args.get("compare") == ["year"] else "previous"
+        named = flt.relative(args) or (default if not args.keys() & {"start", "end"} else None)
     else:
         args = {k: v or [] for k, v in zip(keys, values)}
         if "status" in args and not args["status"]:
             args["status"] = ["all"]  # the Status dropdown cleared: every status, as every other cleared filter
-        if trigger == "filter-preset" and preset != "custom":
-            s, e = flt.preset_range(preset, first, last, b["complete"])
+        # A preset keeps moving with the data (range= in the URL); dates picked by hand stay put.
+        named = preset if preset in flt.RELATIVE and trigger != "filter-dates" else None
+        if named:
+            args["range"] = named
         else:
-            s, e = (start or first.isoformat()), (end or last.isoformat())
-        args.update(start=str(s), end=str(e))
-    f, notices = flt.parse(args, first, last, b["values"], b["complete"],
-                           PAGE_DEFAULTS.get(path or "/", flt.DEFAULT_PRESET))
+            args.update(start=str(start or first.isoformat()), end=str(end or last.isoformat()))
+    f, notices = flt.parse(args, first, last, b["values"], b["complete"], default)
     f, notices = _within_scope(f, notices)
     labels = warehouse().seller_labels(f.sellers)
     notices += [f"ignored seller={s[:8]!r}…: there is no such seller" for s in f.sellers if s not in labels]
     f = replace(f, sellers=tuple(s for s in f.sellers if s in labels))
-    query = flt.to_query(f)
+    query = flt.to_query(f, named)
+    if named == default:  # the page's default range is the bare URL's: no dates written
+        query.pop("range")
     if compare == "year":  # not a filter: what the KPI cards compare with; the default is left out
         query["compare"] = "year"
     own = page_parameters(path, search)
@@ -131,9 +135,9 @@ def sync(search, preset, start, end, values, _db_ok, compare, path):
     alerts = [html.Div(n, className="alert alert-warning py-1 px-2 small mb-2") for n in flt.capped(notices)]
     options = _options(f, b, labels, scope)
     return (written if not from_url and written != search else dash.no_update,
-            _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
+            named or _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
             [_shown(f, k) for k in keys], [options[k] for k in keys],
-            {**flt.to_store(f), "compare": compare}, text,
+            {**flt.to_store(f), "compare": compare, "version": version.get("version") if isinstance(version, dict) else None}, text,
             _chips(f, {**query, **own}, path, labels) + _drill(f, query, path, labels),
             alerts,
             first.isoformat(), last.isoformat(), [_href(p, canonical) for p in paths], nav[1], compare)
@@ -239,9 +243,12 @@ def seller_options(typed, chosen):
     return seller_choices(typed, chosen)
 
 
-@callback(Output("user-name", "children"), Input("url", "pathname"))
+@callback(Output("user-name", "children"), Output("user-role", "children"), Input("url", "pathname"))
 def user_name(_):
-    return f"{current_user.username} ({current_user.role})" if current_user.is_authenticated else ""
+    """The menu shows the name (room in the top bar is short); its first line, who and in what role."""
+    if not current_user.is_authenticated:
+        return "", ""
+    return current_user.username, f"Signed in as {current_user.username} ({current_user.role})"
 
 
 # The light/dark switch: remembered in the browser, applied to Bootstrap's data-bs-theme.
@@ -257,15 +264,53 @@ clientside_callback(
 )
 
 
-@callback(Output("db-banner", "children"), Output("db-ok", "data"), Input("health-poll", "n_intervals"),
-          State("db-ok", "data"))
-def database_banner(_n, was_ok):
-    """Say so while the database is unreachable; when it answers again, the data reloads by itself."""
-    ok = database_ok()
+@callback(Output("db-banner", "children"), Output("db-ok", "data"), Output("data-version", "data"),
+          Output("live-status", "data"),
+          Input("health-poll", "n_intervals"), Input("live-switch", "value"),
+          State("db-ok", "data"), State("data-version", "data"), State("live-status", "data"))
+def follow(_n, live, was_ok, shown, said):
+    """Each second: whether the database answers, and whether the data moved. A new data version
+    (live) redraws the page's cards in place: `sync` reads the URL again (a relative range moves
+    with the data) and the filters store, carrying the version, sets every card's callback off.
+    Paused, the page keeps what it shows and says that newer data is there. One small read per
+    process each half second answers every open page (data.version.Newest): no warehouse table."""
+    if not current_user.is_authenticated:
+        raise PreventUpdate
+    newest = current_app.extensions["newest"]()
+    ok = newest is not None
     banner = None if ok else html.Div(
         "The database is unreachable: the figures shown may be out of date. Retrying every few seconds…",
         className="alert alert-danger py-2 mb-2", role="alert")
-    return banner, (ok if ok != was_ok else dash.no_update)
+    shown_version = (shown or {}).get("version") if isinstance(shown, dict) else None
+    moved = ok and newest["version"] != shown_version
+    follows = bool(live) and moved
+    status = {"live": bool(live), "shown": (newest if follows else shown if isinstance(shown, dict) else None),
+              "newer": newest if (moved and not live) else None}
+    return (banner, (ok if ok != was_ok else dash.no_update), (newest if follows else dash.no_update),
+            status if status != said else dash.no_update)
+
+
+# "Updated 14:02:11" in the browser's own time zone (the word only where there is room); paused with
+# newer data waiting, it says so.
+clientside_callback(
+    """function(status) {
+        if (!status) { return [[], ""]; }
+        const time = (at) => at ? new Date(at).toLocaleTimeString([], {hour12: false}) : "";
+        const shown = status.shown || {};
+        const word = (text) => ({type: "Span", namespace: "dash_html_components",
+                                 props: {children: text, className: "live-word"}});
+        if (!status.live) {
+            return [[word("Paused · "), status.newer ? "newer data from " + time(status.newer.at) : "paused"],
+                    "The page keeps what it shows" + (shown.at ? " (updated " + time(shown.at) + ")" : "") +
+                    ": switch Live on to follow new data"];
+        }
+        if (!shown.at) { return [[], ""]; }
+        return [[word("Updated "), time(shown.at)],
+                "Updated " + new Date(shown.at).toLocaleString() + " (data version " + shown.version +
+                "): the page redraws itself when new data lands"];
+    }""",
+    Output("live-updated", "children"), Output("live-updated", "title"), Input("live-status", "data"),
+)
 
 
 # On a narrow screen the links fold behind the toggler; following a link folds them again.
@@ -296,10 +341,11 @@ clientside_callback(
 )
 
 
-# The filter bar means nothing on Admin and the lists of questions and dashboards: hide it there.
+# The filter bar means nothing on Admin, the lists of questions and dashboards, and Live (today, by
+# the data's clock): hide it there.
 clientside_callback(
     """function(path) {
-        const lists = path === "/questions" || path === "/dashboards";
+        const lists = path === "/questions" || path === "/dashboards" || path === "/live";
         return ((path || "").startsWith("/admin") || lists) ? {display: "none"} : {};
     }""",
     Output("filter-bar", "style"), Input("url", "pathname"),

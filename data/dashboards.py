@@ -307,8 +307,8 @@ def card_filters(saved: dict, bar: Filters, mode: str, bounds: dict) -> Filters 
     if mode == "override" or not own:
         return bar
     mine, _ = parse(own, bounds["first"], bounds["last"], bounds["values"], bounds["complete"])
-    start = max(bar.start, mine.start) if "start" in own else bar.start
-    end = min(bar.end, mine.end) if "end" in own else bar.end
+    start = max(bar.start, mine.start) if own.keys() & {"start", "range"} else bar.start
+    end = min(bar.end, mine.end) if own.keys() & {"end", "range"} else bar.end
     if end < start:
         return None
     values = {}

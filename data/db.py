@@ -169,16 +169,16 @@ class _PatientConnection(psycopg.Connection):
 PROBE_SECONDS = 2
 
 
-def probe(url: str, seconds: int = PROBE_SECONDS) -> int:
-    """Return the data version through a new connection that gives up after `seconds`: the health
-    check and the outage banner must answer quickly even when the server has stopped responding
-    (a pooled connection would wait on it as long as it stays stopped)."""
+def probe(url: str, seconds: int = PROBE_SECONDS, read=None):
+    """Return the data version (or what `read(conn)` returns) through a new connection that gives up
+    after `seconds`: the health check and the outage banner must answer quickly even when the server
+    has stopped responding (a pooled connection would wait on it as long as it stays stopped)."""
     from data.version import data_version
 
     try:
         with psycopg.connect(to_libpq_url(url), connect_timeout=seconds, autocommit=True,
                              options=f"-c statement_timeout={seconds * 1000}") as conn:
-            return data_version(conn)
+            return (read or data_version)(conn)
     except psycopg.Error as exc:
         raise DatabaseUnavailable(unavailable_message(url, exc)) from None
 

@@ -23,7 +23,7 @@ CHARTS = {"line": "Line", "bar": "Bars", "stacked": "Stacked bars", "area": "Are
           "pivot": "Pivot (heatmap)", "number": "Big number", "map": "Map"}
 COMPARE = {"previous": "the previous period", "year": "the same period a year before"}
 # The dimensions read in their own order (a line or an area follows it), not ranked by a metric.
-ORDERED = ("date", "weekday", "hour", "price_band", "installments", "review_score", "delivery_days", "days_late")
+ORDERED = ("date", "weekday", "hour", "minute", "price_band", "installments", "review_score", "delivery_days", "days_late")
 MAPPED = ("state", "seller_state")
 # Filters the bar has not: Explore's "More filters" (the date is the bar's range).
 WHERE = tuple(k for k in CATALOGUE.dimensions if k not in BAR and k != "date")
@@ -41,7 +41,7 @@ METRIC_GROUPS = (
     ("Reviews", ("review_score", "reviews", "low_reviews", "low_score_share", "commented_reviews", "comment_share")),
 )
 DIMENSION_GROUPS = (
-    ("Time", ("date", "weekday", "hour")),
+    ("Time", ("date", "weekday", "hour", "minute")),
     ("Customer", ("state", "status")),
     ("Product and seller", ("category", "product", "seller", "seller_state", "price_band")),
     ("Payment", ("payment_type", "installments")),
@@ -279,6 +279,8 @@ def value_name(key: str, value) -> str:
         return WEEKDAYS[int(value) - 1]
     if key == "hour":
         return f"{int(value):02d}h"
+    if key == "minute":
+        return f"{int(value) // 60:02d}:{int(value) % 60:02d}"
     if key == "price_band":
         k = int(value)
         if k == 0:

@@ -20,6 +20,9 @@ STATES = tuple("AC AL AM AP BA CE DF ES GO MA MG MS MT PA PB PE PI PR RJ RN RO R
 PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 DEFAULT_PRESET = "90c"  # the last 90 complete days: the export's thinning last days would make every KPI red
 COMPLETE_PRESETS = {"90c": 90, "365c": 365}  # N days ending on the last day the data fully covers
+# The presets a URL names as `range=`: a range that moves with the data (a live page's "last 7 days"
+# takes in today's orders as they land); `start`/`end` are fixed dates.
+RELATIVE = (*COMPLETE_PRESETS, *PRESETS, "mtd", "qtd", "ytd", "all")
 
 
 @dataclass(frozen=True, init=False)
@@ -145,7 +148,7 @@ DIMENSIONS = (
 )
 BY_KEY = {d.key: d for d in DIMENSIONS}
 # Every query key the filter bar writes: the dates, what the KPI cards compare with, each filter.
-BAR_KEYS = ("start", "end", "compare", *BY_KEY)
+BAR_KEYS = ("range", "start", "end", "compare", *BY_KEY)
 for _dim in DIMENSIONS:  # f.states, f.payment_types ...: the chosen values of one dimension
     setattr(Filters, _dim.attr, property(lambda self, key=_dim.key: self.values(key), doc=f"The chosen {_dim.label}."))
 
@@ -162,7 +165,14 @@ def parse(args, first: date, last: date, known: dict | None = None,
     """
     notices = []
     start, end = preset_range(default, first, last, complete)
-    for name in ("start", "end"):
+    named = relative(args)
+    if named:
+        start, end = preset_range(named, first, last, complete)
+    elif args.get("range") not in (None, "", []):
+        raw = args["range"]
+        shown = raw[-1] if isinstance(raw, (list, tuple)) else raw
+        notices.append(f"ignored range={str(shown)[:40]!r}: not a range (use one of {', '.join(RELATIVE)})")
+    for name in ("start", "end") if not named else ():
         raw = args.get(name)
         if raw in (None, "", []):
             continue
@@ -208,10 +218,18 @@ def capped(notices: list[str]) -> list[str]:
     return notices[:MAX_NOTICES] + [f"and {len(notices) - MAX_NOTICES} more values ignored"]
 
 
-def to_query(f: Filters) -> dict[str, str]:
+def relative(args) -> str | None:
+    """The range the URL query values name (`range=7d`), or None (fixed dates, or none)."""
+    raw = args.get("range")
+    value = (raw[-1] if raw else None) if isinstance(raw, (list, tuple)) else raw
+    return value if value in RELATIVE else None
+
+
+def to_query(f: Filters, named: str | None = None) -> dict[str, str]:
     """The URL query values for these filters, in a fixed order (a filter at its default is left out;
-    every status is `status=all`)."""
-    out = {"start": f.start.isoformat(), "end": f.end.isoformat()}
+    every status is `status=all`). `named`: the relative range the dates came from, written instead
+    of them, so the link moves with the data."""
+    out = {"range": named} if named in RELATIVE else {"start": f.start.isoformat(), "end": f.end.isoformat()}
     for dim in DIMENSIONS:
         values = getattr(f, dim.attr)
         if set(values) == set(dim.default):

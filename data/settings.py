@@ -35,6 +35,9 @@ class Settings:
     db_connect_timeout: int = 5
     db_statement_timeout: int = 60
     query_timeout_s: int = 30  # a composed question (the API, Explore) is cancelled after this long
+    live: bool = False  # `python app.py` also runs a simulator and a watcher (LIVE=1, or --live)
+    live_rate: float = 0.5  # the simulator's new orders per second
+    live_batch_seconds: float = 2.0  # and its batch interval
 
 
 class SettingsError(ValueError):
@@ -86,7 +89,32 @@ def load_settings(environ: dict | None = None) -> Settings:
         db_connect_timeout=_int(environ, "DB_CONNECT_TIMEOUT", 5, 1),
         db_statement_timeout=_int(environ, "DB_STATEMENT_TIMEOUT", 60, 0),
         query_timeout_s=_int(environ, "QUERY_TIMEOUT_S", 30, 1),
+        live=_flag(environ, "LIVE"),
+        live_rate=_float(environ, "LIVE_RATE", 0.5, 0.001),
+        live_batch_seconds=_float(environ, "LIVE_BATCH_SECONDS", 2.0, 0.1),
     )
+
+
+def _flag(env: dict, name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (or true or false), not {env.get(name)!r}")
+
+
+def _float(env: dict, name: str, default: float, least: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= least:  # NaN too
+        raise SettingsError(f"{name} must be at least {least}, not {raw}")
+    return value
 
 
 def _scheme(value: str) -> str:

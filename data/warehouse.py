@@ -6,10 +6,11 @@ call it exactly as the callbacks do.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from data import customers, delivery, forecast, payments, products, queries, reviews, sellers
+from data import customers, delivery, forecast, live, payments, products, queries, reviews, sellers
 from data.cache import QueryCache
 from data.filters import ALL_STATUSES, Filters
 from data.metrics import KPIS
@@ -292,6 +293,27 @@ class Warehouse:
         copy of the page's table, which a background job computes)."""
         f = self.scope.apply(f)
         return self._ask("forecast.demand", (f.key(), weeks), lambda conn: forecast.demand_after(conn, f, weeks))
+
+    def live_now(self):
+        """The data's "now": its latest purchase (data/live.py)."""
+        return self._ask("live.now", (), live.now)
+
+    def live_today(self, moment) -> dict:
+        """Today up to now's minute against the same weekday a week before (data/live.py)."""
+        return live.today(self.ask, moment)
+
+    def live_per_minute(self, moment, hours: int = 3) -> dict:
+        return live.per_minute(self.ask, moment, hours)
+
+    def latest_orders(self, moment, limit: int = 25) -> list[dict]:
+        """The newest orders of today and yesterday inside the scope, newest first (data/live.py)."""
+        day = moment.date()
+        f = Filters(day - timedelta(days=1), day, statuses=ALL_STATUSES)  # canceled orders too: it is a feed
+        return self._page(live.latest_orders, self.scope.apply(f), (limit,))
+
+    def batches(self, limit: int = 20) -> list[dict]:
+        """The watcher's latest batches and their lag (data/live.py)."""
+        return self._ask("live.batches", limit, lambda conn: live.batches(conn, limit))
 
     def _page(self, ask, f: Filters, args: tuple):
         """`ask(conn, f, *args)`, one of data/'s hand-written analyses, cached under its module and name."""

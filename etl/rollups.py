@@ -184,8 +184,10 @@ ON CONFLICT (date_key) DO NOTHING;
 
 FEW_DAYS = 31  # up to a month of days touched (a daily or monthly delta): its orders' rows are looked up one by one
 ALL_REVIEWS = "warehouse.fact_reviews r JOIN rollup_orders o USING (order_id)"
+# OFFSET 0 keeps the lookup per order: flattened into a join, the planner read every low review of
+# all history through their partial index (a tenth of a second at a million orders, every batch).
 EACH_ORDERS_REVIEWS = ("rollup_orders o CROSS JOIN LATERAL (SELECT * FROM warehouse.fact_reviews x "
-                       "WHERE x.order_id = o.order_id) r")
+                       "WHERE x.order_id = o.order_id OFFSET 0) r")
 
 
 def low_reviews(days: int) -> str:

@@ -288,6 +288,7 @@ def write_batch(inbox: Path, name: str, rows: dict[str, list[list]]) -> Path | N
 
 def counts(rows: dict[str, list[list]]) -> str:
     """What a batch holds, for its console line."""
-    new = sum(1 for r in rows["orders"] if r[2] == "created")
-    return (f"{new} new orders, {len(rows['orders']) - new} updates of earlier ones, "
-            f"{len(rows['reviews'])} reviews")
+    new = len(rows["customers"])  # each new order brings its customer
+    updates, reviews = len(rows["orders"]) - new, len(rows["reviews"])
+    return (f"{new} new order{'' if new == 1 else 's'}, {updates} update{'' if updates == 1 else 's'} of earlier "
+            f"ones, {reviews} review{'' if reviews == 1 else 's'}")

@@ -54,6 +54,7 @@ class Batch:
     quarantined: int = 0
     seconds: float = 0.0  # the load alone
     lag_seconds: float | None = None  # from the folder appearing to its data committed
+    arrived_at: str | None = None  # when the folder appeared (ISO 8601, UTC)
     data_version: int | None = None
     error: str | None = None
 
@@ -67,8 +68,12 @@ class Batch:
             return f"{self.name}: loaded before, nothing changed (data version {self.data_version})"
         extra = f", {self.updated_orders:,} updated" if self.updated_orders else ""
         quarantined = f", {self.quarantined:,} quarantined" if self.quarantined else ""
-        return (f"{self.name}: {self.orders:,} new orders{extra}, {self.rows:,} rows{quarantined} in "
+        return (f"{self.name}: {_n(self.orders, 'new order')}{extra}, {_n(self.rows, 'row')}{quarantined} in "
                 f"{self.seconds:.2f}s (lag {self.lag_seconds:.1f}s), data version {self.data_version}")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def folders(inbox: Path) -> tuple[Path, Path]:
@@ -186,6 +191,16 @@ class Watcher:
             if self.connections is not None:
                 self.connections.close()
 
+    def drain(self) -> list[Batch | None]:
+        """Load the batches waiting now, then close the connections (a test, a one-off catch-up)."""
+        self._connect()
+        try:
+            return [self.process(batch) for batch in waiting(self.inbox)]
+        finally:
+            if self.connections is not None:
+                self.connections.close()
+                self.connections = None
+
     def process(self, batch: Path) -> Batch | None:
         """Load one batch and move it; None when the watcher was asked to stop before it could."""
         arrived = arrival(batch)
@@ -219,7 +234,7 @@ class Watcher:
             orders=orders.inserted if orders else 0, updated_orders=orders.updated if orders else 0,
             rows=sum(c.loaded for c in result.tables.values()),
             quarantined=sum(c.quarantined for c in result.tables.values()), seconds=result.seconds,
-            lag_seconds=self._committed_lag(result.run_id, arrived),
+            lag_seconds=self._committed_lag(result.run_id, arrived), arrived_at=arrived.isoformat(),
             data_version=data_version(self.connections.book))
         self.loaded += 1
         self.report(done)

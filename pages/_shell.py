@@ -41,8 +41,15 @@ def navbar():
         dbc.Collapse([
             dbc.Nav(links, navbar=True, className="me-auto"),
             html.Div([
-                dbc.Switch(id="theme-switch", label="Dark", value=False, className="me-3 mb-0 text-light"),
+                # When the data shown landed, and the switch that stops the page following new data
+                # (for someone reading it); callbacks/shell.py follow.
+                html.Span(id="live-updated", className="small text-light text-opacity-75 text-nowrap me-2 live-updated"),
+                dbc.Switch(id="live-switch", label="Live", value=True, persistence=True, persistence_type="session",
+                           className="me-3 mb-0 text-light"),
+                html.Div(dbc.Switch(id="theme-switch", label="☾", value=False, className="mb-0 text-light"),
+                         title="Dark theme", className="me-3"),
                 dbc.DropdownMenu([
+                    dbc.DropdownMenuItem(html.Span(id="user-role"), header=True),
                     dbc.DropdownMenuItem("Two-factor sign-in", href="/account/two-factor", external_link=True,
                                          id="user-two-factor"),
                     dbc.DropdownMenuItem(divider=True),
@@ -98,15 +105,27 @@ def filter_bar():
     ], fluid=True), className="filter-bar border-bottom bg-body", id="filter-bar")
 
 
+def _newest():
+    """The latest data version, when the page is served in a request (None otherwise, or in an outage)."""
+    from flask import current_app, has_request_context
+
+    return current_app.extensions["newest"]() if has_request_context() else None
+
+
 def shell():
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="filters"),
         dcc.Store(id="theme", storage_type="local"),
         dcc.Store(id="db-ok", data=True),
+        # The data version the page shows ({"version", "at"}): its cards were drawn from it; a newer
+        # one redraws them in place (callbacks/shell.py follow). Known when the page is served, so
+        # the first poll does not draw the page twice.
+        dcc.Store(id="data-version", data=_newest()),
+        dcc.Store(id="live-status"),
         dcc.Store(id="explore-shown"),  # the question Explore shows (callbacks/explore.py)
         dcc.Store(id="viewport"),  # the window's width class ("phone" or "wide"), for charts laid out by it
-        dcc.Interval(id="health-poll", interval=5_000),
+        dcc.Interval(id="health-poll", interval=1_000),
         navbar(),
         filter_bar(),
         dbc.Container([html.Div(id="db-banner"), html.Div(id="notices"), dash.page_container],

@@ -7,7 +7,7 @@ from dash import dcc, html
 from data.forecast import ANOMALY_MADS, DEMAND_WEEKS, FOLD_STEP, FOLDS, HORIZONS
 from pages._cards import GRAPH_CONFIG, card_title, table_card
 
-dash.register_page(__name__, path="/forecast", name="Forecast", order=8, title="Forecast · Olist Analytics")
+dash.register_page(__name__, path="/forecast", name="Forecast", group="Analyze", order=14, title="Forecast · Olist Analytics")
 
 FORECAST = ("Daily revenue (or orders) of the slice the filters select; the date range is the history the models "
             "learn from. Models: seasonal naive (the same weekday a week earlier: the baseline), the seasonal "

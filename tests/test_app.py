@@ -85,10 +85,15 @@ def test_a_frozen_database_gives_503_and_the_banner_within_seconds(tmp_path, sto
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
     client.post("/login", data={"username": "olga", "password": "long password 1", "csrf_token": token.group(1)})
     assert client.get("/healthz").status_code == 200
-    banner = {"output": "..db-banner.children...db-ok.data..",
-              "outputs": [{"id": "db-banner", "property": "children"}, {"id": "db-ok", "property": "data"}],
-              "inputs": [{"id": "health-poll", "property": "n_intervals", "value": 1}],
-              "state": [{"id": "db-ok", "property": "data", "value": True}], "changedPropIds": ["health-poll.n_intervals"]}
+    banner = {"output": "..db-banner.children...db-ok.data...data-version.data...live-status.data..",
+              "outputs": [{"id": "db-banner", "property": "children"}, {"id": "db-ok", "property": "data"},
+                          {"id": "data-version", "property": "data"}, {"id": "live-status", "property": "data"}],
+              "inputs": [{"id": "health-poll", "property": "n_intervals", "value": 1},
+                         {"id": "live-switch", "property": "value", "value": True}],
+              "state": [{"id": "db-ok", "property": "data", "value": True},
+                        {"id": "data-version", "property": "data", "value": None},
+                        {"id": "live-status", "property": "data", "value": None}],
+              "changedPropIds": ["health-poll.n_intervals"]}
     assert "unreachable" not in client.post("/_dash-update-component", json=banner).get_data(as_text=True)
     # A second worker of the same host that has not yet seen this session (gunicorn runs several).
     other = create_app(url, settings).server.test_client()

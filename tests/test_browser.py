@@ -173,7 +173,8 @@ def test_sign_in_see_the_overview_and_change_a_preset(live_app, browser):
         text = d.find_element(By.ID, "filter-range").text
         return f"to {text.split('the data ends on ')[1].split(')')[0].split(',')[0]} (30 days" in text
     wait(browser, 10).until(ends_on_the_last_data_day)
-    assert "start=2018-01-01" not in browser.current_url and "end=2018-10-" in browser.current_url
+    # A relative range: the link names it, so it moves with the data.
+    assert "range=30d" in browser.current_url and "start=" not in browser.current_url
     wait(browser, 30).until(
         lambda d: d.find_element(By.ID, "overview-kpi-revenue").text not in ("…", revenue))
     wait(browser, 10).until(lambda d: "Last 30 days" in d.find_element(By.ID, "filter-preset").text)
@@ -884,4 +885,68 @@ def test_a_dashboard_of_three_questions_is_built_arranged_shared_and_seen_by_a_v
     state = wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#card-c2 .choroplethlocation"))[0]
     ActionChains(browser).move_to_element(state).click().perform()
     wait(browser, 20).until(lambda d: "state=" in d.current_url)
+    assert errors(browser) == []
+
+
+@pytest.fixture
+def moving_app(server_url, template_db, tmp_path_factory):
+    """An app of its own, whose data a test moves (the shared one must keep its data)."""
+    with database(server_url, template_db, database_name() + "_moving") as url:
+        for base in _serve(url, tmp_path_factory):
+            yield base, url
+
+
+def test_an_open_page_shows_a_new_batch_without_reloading_and_a_paused_one_waits(moving_app, browser, tmp_path):
+    base, url = moving_app
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sign_in(browser, base, "/?range=7d")
+    before = int(wait_for_text(browser, "overview-kpi-orders").replace(",", ""))
+    wait(browser, 20).until(lambda d: d.find_element(By.ID, "live-updated").text)
+    updated = browser.find_element(By.ID, "live-updated").text
+    browser.execute_script("window.stillHere = true;")
+    from etl.simulate import Simulator, read_world, write_batch
+    from etl.watch import Watcher
+
+    def load_batch(n, seed):
+        with psycopg.connect(url) as conn:
+            world = read_world(conn, inbox)
+        world.orders, world.unreviewed = [], []  # new orders only: the KPI's change is theirs
+        rows = Simulator(world, n, 1, seed).next_batch()
+        write_batch(inbox, "batch-%d" % seed, rows)
+        done = Watcher(url, inbox, lambda _b: None, lambda _s: None).drain()
+        assert [b.status for b in done] == ["loaded"]
+        return {r[0] for r in rows["orders"]}
+
+    added = load_batch(40, 1)
+    wait(browser, 15).until(
+        lambda d: d.find_element(By.ID, "overview-kpi-orders").text.replace(",", "") == str(before + len(added)))
+    assert browser.execute_script("return window.stillHere === true")  # no reload: the same page
+    assert browser.find_element(By.ID, "live-updated").text != updated
+    assert "range=7d" in browser.current_url
+
+    # Paused, the page keeps what it shows and says newer data is there; on again, it catches up.
+    shown = browser.find_element(By.ID, "overview-kpi-orders").text
+    browser.execute_script("arguments[0].click();", browser.find_element(By.ID, "live-switch"))
+    wait(browser, 10).until(lambda d: "Paused" in d.find_element(By.ID, "live-updated").get_attribute("textContent"))
+    more = load_batch(25, 2)
+    wait(browser, 15).until(lambda d: "newer data" in d.find_element(By.ID, "live-updated").text)
+    assert browser.find_element(By.ID, "overview-kpi-orders").text == shown
+    browser.execute_script("arguments[0].click();", browser.find_element(By.ID, "live-switch"))
+    wait(browser, 15).until(lambda d: d.find_element(By.ID, "overview-kpi-orders").text.replace(",", "")
+                            == str(before + len(added) + len(more)))
+    assert browser.execute_script("return window.stillHere === true")
+
+    # The Live page: the newest orders in its feed, the batches with their lag.
+    browser.find_element(By.LINK_TEXT, "Live").click()
+    wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#live-orders .ag-row"))
+    feed = browser.find_element(By.ID, "live-orders").text
+    assert any(o[:8] in feed for o in more)
+    wait(browser, 20).until(lambda d: "batch-2" in d.find_element(By.ID, "live-batches").text)
+    assert wait_for_text(browser, "live-kpi-orders").replace(",", "").isdigit()
+    newest = load_batch(5, 3)
+    wait(browser, 15).until(lambda d: any(o[:8] in d.find_element(By.ID, "live-orders").text for o in newest))
+    assert browser.execute_script("return window.stillHere === true")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "live.png"))
     assert errors(browser) == []

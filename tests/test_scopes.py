@@ -238,7 +238,7 @@ def _sync_request(client, search: str, paths=("/", "/sales")) -> dict:
                    {**one("filter-dates", "start_date"), "value": None},
                    {**one("filter-dates", "end_date"), "value": None},
                    each("filter", dim, "value", None, True), {**one("db-ok", "data"), "value": True},
-                   {**one("filter-compare", "value"), "value": None}],
+                   {**one("filter-compare", "value"), "value": None}, {**one("data-version", "data"), "value": None}],
         "state": [{**one("url", "pathname"), "value": "/"}]}
 
 
