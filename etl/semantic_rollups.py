@@ -142,14 +142,13 @@ def base_tables(cur, c: Catalogue, todo: dict[str, bool]) -> float:
 
 
 def _replace_touched(cur, c: Catalogue, r: Rollup, keep: bool) -> int:
-    """Bring the touched periods of `r` (filled from the star) to the facts, writing only the groups
-    that changed, and keeping the periods' old rows when a rollup summed from it needs them (`keep`);
-    return the change in its rows."""
-    change = 0
-    for statement, role in rollup_sql.refresh_touched(c, r, keep):
+    """Delete and fill again the touched periods of `r` (filled from the star), keeping the rows it
+    replaced when a rollup summed from it needs them (`keep`); return the change in its rows."""
+    for statement in rollup_sql.replace_touched(r, keep):
         cur.execute(statement)
-        change += {"inserted": cur.rowcount, "deleted": -cur.rowcount}.get(role, 0)
-    return change
+    deleted = cur.rowcount
+    cur.execute(rollup_sql.fill(c, r, touched=True))
+    return cur.rowcount - deleted
 
 
 def _add_change(cur, c: Catalogue, r: Rollup) -> int:

@@ -228,7 +228,7 @@ def test_an_unknown_path_shows_the_not_found_page(live_app, browser):
     wait(browser, 20).until(lambda d: "This page does not exist" in d.find_element(By.TAG_NAME, "body").text)
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")]
     assert nav == ["Overview", "Sales", "Customers", "Products", "Sellers", "Payments", "Delivery", "Reviews",
-                   "Geography", "Forecast", "Analyze"]  # no Admin; Analyze holds Explore and Questions
+                   "Geography", "Live", "Analyze"]  # no Admin; Analyze holds Explore, Questions, Dashboards, Forecast
     assert errors(browser) == []
 
 
@@ -773,7 +773,7 @@ def test_explore_composes_a_question_step_by_step_and_its_link_reopens_it(live_a
     pick(browser, "explore-vs", "The same period a year before", close=False)
     wait(browser, 20).until(lambda d: "grain=month" in d.current_url and "vs=year" in d.current_url)
     choose(browser, "filter-preset", "Last 365 days")
-    wait(browser, 20).until(lambda d: "start=" in d.current_url and "metrics=revenue,aov" in d.current_url)
+    wait(browser, 20).until(lambda d: "range=365d" in d.current_url and "metrics=revenue,aov" in d.current_url)
     assert "state=RJ" in browser.current_url
     title = "Revenue and AOV by payment type per month, vs the same period a year before"
     wait(browser, 20).until(lambda d: d.find_element(By.ID, "explore-title").text == title)
@@ -831,7 +831,7 @@ def test_a_saved_question_is_shared_with_viewers_who_open_it_but_cannot_change_i
     assert not browser.find_element(By.ID, "question-delete").is_enabled()
     assert not browser.find_element(By.ID, "explore-csv").is_enabled()
     choose(browser, "filter-preset", "All time")  # viewers change the filters of what they open
-    wait(browser, 20).until(lambda d: "start=" in d.current_url and d.current_url.startswith(link))
+    wait(browser, 20).until(lambda d: "range=all" in d.current_url and d.current_url.startswith(link))
     assert "answered from" in answered(browser)
     assert errors(browser) == []
 

@@ -97,38 +97,14 @@ def replaced(r: Rollup) -> str:
     return f"replaced_{r.name}"
 
 
-def refresh_touched(c: Catalogue, r: Rollup, keep: bool) -> list[tuple[str, str | None]]:
-    """Bring the rows of `r` (a rollup filled from the star) of the periods holding touched days to
-    what `fill(touched=True)` gives them, writing only the groups that changed: a live batch of ten
-    orders changes a few dozen groups of a day that holds thousands, and rewriting all of them (and
-    their index entries) was most of a micro-batch's load. `keep` copies the periods' old rows into
-    `replaced(r)` first, for the rollups summed from it (`change_rows`). Returns (statement, role):
-    the role "deleted" or "inserted" marks the statements whose row counts change `r`'s size."""
-    periods = touched_periods(r.grain)
-    fresh = f"fresh_{r.name}"
-    cols = _columns(r)
-    keyed = ("period", *r.dimensions, *((r.overlap,) if r.overlap else ()))
-
-    def key(alias: str) -> str:  # a group's whole key as one text (NULL-safe, and hashable for the joins)
-        return "ROW(" + ", ".join(f'{alias}."{k}"' for k in keyed) + ")::text"
-
-    def measures(alias: str) -> str:
-        return ", ".join(f'{alias}."{m}"' for m in r.measures)
-    statements = [(f"CREATE TEMP TABLE {replaced(r)} ON COMMIT DROP AS SELECT * FROM {r.table} "
-                   f"WHERE period IN {periods}", None)] if keep else []
-    return statements + [
-        (f"CREATE TEMP TABLE {fresh} ON COMMIT DROP AS SELECT * FROM {r.table} WITH NO DATA", None),
-        (fill(c, r, touched=True).replace(f"INSERT INTO {r.table} ", f"INSERT INTO {fresh} ", 1), None),
-        (f"ANALYZE {fresh}", None),
-        (f"DELETE FROM {r.table} t WHERE t.period IN {periods} AND {key('t')} NOT IN (SELECT {key('f')} FROM {fresh} f)",
-         "deleted"),
-        (f"UPDATE {r.table} t SET " + ", ".join(f'"{m}" = f."{m}"' for m in r.measures)
-         + f" FROM {fresh} f WHERE t.period IN {periods} AND {key('t')} = {key('f')} "
-           f"AND ({measures('t')}) IS DISTINCT FROM ({measures('f')})", None),
-        (f"INSERT INTO {r.table} ({cols}) SELECT {cols} FROM {fresh} f WHERE {key('f')} NOT IN "
-         f"(SELECT {key('t')} FROM {r.table} t WHERE t.period IN {periods})", "inserted"),
-        (f"DROP TABLE {fresh}", None),
-    ]
+def replace_touched(r: Rollup, keep: bool) -> list[str]:
+    """Delete `r`'s rows of the periods holding touched days (a rollup filled from the star, before
+    `fill(touched=True)`); `keep` them in `replaced(r)` for the rollups summed from it."""
+    gone = f"DELETE FROM {r.table} WHERE period IN {touched_periods(r.grain)}"
+    if not keep:
+        return [gone]
+    return [f"CREATE TEMP TABLE {replaced(r)} ON COMMIT DROP AS TABLE {r.table} WITH NO DATA",
+            f"WITH gone AS ({gone} RETURNING *) INSERT INTO {replaced(r)} SELECT * FROM gone"]
 
 
 def change_rows(c: Catalogue, r: Rollup) -> str:

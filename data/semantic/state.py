@@ -49,7 +49,7 @@ def _definition(c: Catalogue, r: Rollup) -> str:
         made += [rollup_sql.change_rows(c, r), rollup_sql.add_change(c, r, "change", "emptied"),
                  _definition(c, rollup_sql.source_of(c, r))]
     else:  # the shared input as this rollup alone needs it (another rollup's columns are not its)
-        made += [*(sql for sql, _ in rollup_sql.refresh_touched(c, r, keep=True)),
+        made += [rollup_sql.fill(c, r, touched=True), *rollup_sql.replace_touched(r, keep=True),
                  *base.tables(replace(c, rollups=(r,)), "true")]
     return _hash(*made)
 
