@@ -275,8 +275,15 @@ def main() -> None:
     print(f"{'dashboard callbacks meanwhile, warm, ms':<44}{pct(run['warm'], .5) * ms:>9.1f}"
           f"{pct(run['warm'], .95) * ms:>9.1f}{max(run['warm']) * ms:>9.1f}")
     lasts = loads[-max(1, len(loads) // 10):]
-    print(f"\nthe watcher kept pace: load p50 {pct(loads, .5):.2f}s against a batch every {args.batch_seconds:g}s; "
-          f"the last tenth of the run {statistics.mean(lasts):.2f}s on average")
+    kept = max(run["queue"] or [0]) <= 2
+    print(f"\n{'the watcher kept pace' if kept else 'the watcher fell behind'}: loads took {pct(loads, .5):.2f}s "
+          f"(p50) and {pct(loads, .95):.2f}s (p95) against a batch every {args.batch_seconds:g}s, "
+          f"{statistics.mean(lasts):.2f}s on average in the last tenth of the run; "
+          f"at most {max(run['queue'] or [0])} batches waited")
+    touched = [b.get("days_touched") for b in loaded if b.get("days_touched")]
+    if touched:
+        print(f"days each batch touched (its new orders' and its updated orders' purchase days): "
+              f"p50 {pct(touched, .5):.0f}, p95 {pct(touched, .95):.0f}")
     print("command: python -m bench.live --orders", args.orders)
 
 

@@ -136,7 +136,9 @@ def sync(search, preset, start, end, values, _db_ok, compare, version, path):
     options = _options(f, b, labels, scope)
     return (written if not from_url and written != search else dash.no_update,
             named or _preset_for(f.start, f.end, b), f.start.isoformat(), f.end.isoformat(),
-            [_shown(f, k) for k in keys], [options[k] for k in keys],
+            # New data leaves the dropdowns alone: one a reader has open stays open, as it was.
+            *(([dash.no_update] * len(keys), [dash.no_update] * len(keys)) if trigger == "data-version" else
+              ([_shown(f, k) for k in keys], [options[k] for k in keys])),
             {**flt.to_store(f), "compare": compare, "version": version.get("version") if isinstance(version, dict) else None}, text,
             _chips(f, {**query, **own}, path, labels) + _drill(f, query, path, labels),
             alerts,

@@ -128,11 +128,13 @@ class RunResult:
     warnings: list = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    days_touched: int = 0  # purchase days whose rollups the run refreshed: a delta's cost follows them
 
     def as_json(self) -> dict:
         return {
             "run_id": self.run_id, "status": self.status, "dry_run": self.dry_run,
             "changed": self.changed, "seconds": round(self.seconds, 3), "files": self.files,
+            "days_touched": self.days_touched,
             "tables": {t: {**c.__dict__, "seconds": round(c.seconds, 3), "loaded": c.loaded}
                        for t, c in self.tables.items()},
             "warnings": self.warnings, "error": self.error,
@@ -342,7 +344,7 @@ def _run(conn, connections: Connections, schema: str, files, result: RunResult, 
     people = not orders_all_new and not cur.execute("SELECT EXISTS (TABLE chg_categories)").fetchone()[0]
     if people:
         cur.execute(ws.TOUCHED_PEOPLE)
-    days = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step, people=people)
+    days = result.days_touched = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step, people=people)
     semantic_rollups.refresh(cur, CATALOGUE, step=reporter.step)
     reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")

@@ -918,9 +918,14 @@ def test_an_open_page_shows_a_new_batch_without_reloading_and_a_paused_one_waits
         assert [b.status for b in done] == ["loaded"]
         return {r[0] for r in rows["orders"]}
 
+    # A reader has the Category menu open when the batch lands: it stays open.
+    browser.find_element(By.CSS_SELECTOR, "#filter-category button.dash-dropdown").click()
+    wait(browser, 10).until(lambda d: d.find_elements(By.XPATH, "//*[@role='option']"))
     added = load_batch(40, 1)
     wait(browser, 15).until(
         lambda d: d.find_element(By.ID, "overview-kpi-orders").text.replace(",", "") == str(before + len(added)))
+    assert browser.find_elements(By.XPATH, "//*[@role='option']")  # still open
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
     assert browser.execute_script("return window.stillHere === true")  # no reload: the same page
     assert browser.find_element(By.ID, "live-updated").text != updated
     assert "range=7d" in browser.current_url

@@ -284,3 +284,47 @@ def test_the_later_life_of_earlier_orders_moves_their_status_and_the_rollups(tmp
     watch_until_empty(warehouse, inbox)
     assert run(warehouse, "SELECT count(*) FROM warehouse.fact_reviews WHERE order_id = %s", (oid,)) == [(1,)]
     assert_rollups_are_the_stars_rows(lambda q: run(warehouse, q))
+
+
+def test_python_app_live_moves_the_data_by_itself_and_stops_with_the_app(tmp_path, warehouse):
+    """`python app.py --live`: a simulator and a watcher beside the app; /healthz's data version moves
+    without anyone loading anything, and stopping the app stops them."""
+    import json
+    import socket
+    import urllib.request
+
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": warehouse, "PORT": str(port), "INSTANCE_DIR": str(tmp_path / "instance"),
+           "ADMIN_PASSWORD": "admin password 1", "LIVE_RATE": "20", "LIVE_BATCH_SECONDS": "0.5", "WEB_WORKERS": "1"}
+    app = subprocess.Popen([sys.executable, "app.py", "--live"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+
+    def version():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return json.load(answer)["data_version"]
+    try:
+        deadline = time.monotonic() + 120
+        first = None
+        while first is None:
+            assert app.poll() is None and time.monotonic() < deadline
+            try:
+                first = version()
+            except OSError:
+                time.sleep(0.3)
+        while version() <= first:
+            assert time.monotonic() < deadline, "the data did not move"
+            time.sleep(0.3)
+        helpers = [p for p in psutil.Process(app.pid).children() if "etl" in " ".join(p.cmdline())]
+        assert sorted(p.cmdline()[3] for p in helpers) == ["simulate", "watch"]
+    finally:
+        app.send_signal(signal.SIGINT)  # Ctrl-C
+        out, _ = app.communicate(timeout=60)
+    assert "Live: a simulator writes about 20 orders a second" in out
+    psutil.wait_procs(helpers, timeout=30)
+    assert not [p for p in helpers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert (tmp_path / "instance" / "live" / "processed").is_dir()
+    assert "Traceback" not in out

@@ -293,3 +293,47 @@ def test_exports_are_audited_with_the_scoped_filters(world):
     assert (actor, target) == ("sol", "sellers") and detail["rows"] == 1 and detail["format"] == "csv"
     assert detail["filters"]["seller"] == world["seller"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}",
                                                                            detail["filters"]["start"])
+
+
+def test_the_live_page_answers_inside_the_scope(world):
+    """Live reads no filters from the page: its cards and its feed are the scope's orders alone, and a
+    scoped user sees batches without the counts of everyone's orders."""
+    engine = make_engine(world["url"])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE etl.runs SET arrived_at = finished_at - interval '1 second' "
+                             "WHERE run_id = (SELECT max(run_id) FROM etl.runs WHERE status = 'succeeded')")
+        day, last = conn.exec_driver_sql("SELECT max(purchase_date), max(order_purchase_timestamp) "
+                                         "FROM warehouse.fact_orders").one()
+        feed_days = conn.exec_driver_sql(
+            "SELECT coalesce(c.customer_state, '??'), count(*) FROM warehouse.fact_orders o LEFT JOIN "
+            "warehouse.dim_customers c USING (customer_id) WHERE o.purchase_date >= %(d)s::date - 1 GROUP BY 1",
+            {"d": day}).all()
+        today_rj_mg = conn.exec_driver_sql(
+            "SELECT count(*) FROM warehouse.fact_orders o JOIN warehouse.dim_customers c USING (customer_id) "
+            "WHERE o.purchase_date = %(d)s AND c.customer_state IN ('RJ', 'MG') AND o.order_status = ANY(%(st)s)",
+            {"d": day, "st": list(DEFAULT_STATUSES)}).scalar_one()
+    engine.dispose()
+    deps = client_for(world, "ana").get("/_dash-dependencies").get_json()
+
+    def call(client, output):
+        dep = next(d for d in deps if output in d["output"].strip(".").split("..."))
+        inputs = [{**i, "value": {"version": 1} if i["id"] == "data-version" else "light"} for i in dep["inputs"]]
+        response = client.post("/_dash-update-component", json={
+            "output": dep["output"], "outputs": _outputs(dep["output"]), "inputs": inputs, "state": [],
+            "changedPropIds": ["data-version.data"]})
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return response.get_json()["response"]
+
+    rita, ana = client_for(world, "rita"), client_for(world, "ana")
+    theirs = call(rita, "live-orders.rowData")["live-orders"]["rowData"]
+    everyone = call(ana, "live-orders.rowData")["live-orders"]["rowData"]
+    assert {r["state"] for r in theirs} <= {"Rio de Janeiro (RJ)", "Minas Gerais (MG)"}
+    assert len(everyone) == min(25, sum(n for _, n in feed_days))
+    assert len(theirs) == min(25, sum(n for s, n in feed_days if s in ("RJ", "MG")))
+    assert len(everyone) > len(theirs)
+    assert call(rita, "live-kpi-orders.children")["live-kpi-orders"]["children"] == f"{today_rj_mg:,}"
+    heading = json.dumps(call(rita, "live-heading.children")["live-heading"]["children"])
+    assert "limited to customer states RJ, MG" in heading and f"{last:%H:%M:%S}" in heading
+    batch, = call(rita, "live-batches.rowData")["live-batches"]["rowData"]
+    assert batch["new_orders"] is None and batch["lag"] == 1.0
+    assert call(ana, "live-batches.rowData")["live-batches"]["rowData"][0]["new_orders"] > 0
