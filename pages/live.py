@@ -42,6 +42,14 @@ BATCHES = [
 FEED = {"pagination": False, "animateRows": True, "paginationPageSizeSelector": False}
 
 
+def feed_card(title: str, definition: str, grid_id: str, columns: list, rows: int, row_id: str, width: int):
+    """A card with a feed: its grid keeps each row by `row_id`, so a new row slides in at the top."""
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        card_title(title, definition),
+        dcc.Loading(grid(grid_id, columns, page_size=rows, dashGridOptions=FEED, getRowId=f"params.data.{row_id}")),
+    ])), xs=12, xl=width, className="mb-3")
+
+
 def layout(**_query):
     return html.Div([
         html.Div(id="live-heading", className="mb-2"),
@@ -51,19 +59,12 @@ def layout(**_query):
                             "week before (grey). Canceled and unavailable orders are left out.",
                             "live-minutes", width=12, height=280)]),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody([
-                card_title("Latest orders", "The 25 newest orders of today and yesterday, every status: when they "
-                                            "were purchased, the customer's state, items plus freight and the "
-                                            "categories of their items."),
-                dcc.Loading(grid("live-orders", TICKER, page_size=25, dashGridOptions=FEED,
-                                 getRowId="params.data.order_id")),
-            ])), xs=12, xl=7, className="mb-3"),
-            dbc.Col(dbc.Card(dbc.CardBody([
-                card_title("Batches loaded", "The watcher's latest 20 batches (python -m etl watch): orders new "
-                                             "and updated, when their data became visible and the lag from the "
-                                             "folder appearing. Empty until a watcher runs."),
-                dcc.Loading(grid("live-batches", BATCHES, page_size=20, dashGridOptions=FEED,
-                                 getRowId="params.data.batch_id")),
-            ])), xs=12, xl=5, className="mb-3"),
+            feed_card("Latest orders", "The 25 newest orders of today and yesterday, every status: when they were "
+                                       "purchased, the customer's state, items plus freight and the categories of "
+                                       "their items.", "live-orders", TICKER, 25, "order_id", 7),
+            feed_card("Batches loaded", "The watcher's latest 20 batches (python -m etl watch): orders new and "
+                                        "updated, when their data became visible and the lag from the folder "
+                                        "appearing. Empty until a watcher runs.", "live-batches", BATCHES, 20,
+                      "batch_id", 5),
         ]),
     ])

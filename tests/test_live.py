@@ -180,6 +180,7 @@ def _cli(args, url, tmp_path, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("signals", [1, 2])
 def test_sigterm_mid_batch_commits_it_or_rolls_it_back(tmp_path, warehouse, signals):
     """One SIGTERM while a batch loads: it commits, moves, and the watcher stops (exit 0). A second
@@ -213,6 +214,7 @@ def test_sigterm_mid_batch_commits_it_or_rolls_it_back(tmp_path, warehouse, sign
         assert run(warehouse, "SELECT status FROM etl.runs ORDER BY run_id DESC LIMIT 1") == [("failed",)]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("command", ["watch", "simulate"])
 def test_an_inbox_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, command, server_url):
     args = {"watch": ["watch"], "simulate": ["simulate", "--into"]}[command]
@@ -223,6 +225,7 @@ def test_an_inbox_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, command, 
         assert proc.returncode == 2 and words in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.processes
 def test_the_simulator_is_deterministic_and_its_batches_load_cleanly(tmp_path, warehouse):
     one, two = tmp_path / "one" / "inbox", tmp_path / "two" / "inbox"
     for inbox in (one, two):
@@ -286,6 +289,7 @@ def test_the_later_life_of_earlier_orders_moves_their_status_and_the_rollups(tmp
     assert_rollups_are_the_stars_rows(lambda q: run(warehouse, q))
 
 
+@pytest.mark.processes
 def test_python_app_live_moves_the_data_by_itself_and_stops_with_the_app(tmp_path, warehouse):
     """`python app.py --live`: a simulator and a watcher beside the app; /healthz's data version moves
     without anyone loading anything, and stopping the app stops them."""
