@@ -139,10 +139,16 @@ def sync(search, preset, start, end, values, _db_ok, compare, version, path):
             # New data leaves the dropdowns alone: one a reader has open stays open, as it was.
             *(([dash.no_update] * len(keys), [dash.no_update] * len(keys)) if trigger == "data-version" else
               ([_shown(f, k) for k in keys], [options[k] for k in keys])),
-            {**flt.to_store(f), "compare": compare, "version": version.get("version") if isinstance(version, dict) else None}, text,
+            {**flt.to_store(f), "compare": compare, "version": _version_of(version)}, text,
             _chips(f, {**query, **own}, path, labels) + _drill(f, query, path, labels),
             alerts,
             first.isoformat(), last.isoformat(), [_href(p, canonical) for p in paths], nav[1], compare)
+
+
+def _version_of(shown) -> int | None:
+    """The data version the page shows (the `data-version` store; anything else a crafted request
+    sends is none)."""
+    return shown.get("version") if isinstance(shown, dict) else None
 
 
 def _within_scope(f: flt.Filters, notices: list[str]) -> tuple[flt.Filters, list[str]]:
@@ -283,8 +289,7 @@ def follow(_n, live, was_ok, shown, said):
     banner = None if ok else html.Div(
         "The database is unreachable: the figures shown may be out of date. Retrying every few seconds…",
         className="alert alert-danger py-2 mb-2", role="alert")
-    shown_version = (shown or {}).get("version") if isinstance(shown, dict) else None
-    moved = ok and newest["version"] != shown_version
+    moved = ok and newest["version"] != _version_of(shown)
     follows = bool(live) and moved
     status = {"live": bool(live), "shown": (newest if follows else shown if isinstance(shown, dict) else None),
               "newer": newest if (moved and not live) else None}
@@ -302,7 +307,9 @@ clientside_callback(
         const word = (text) => ({type: "Span", namespace: "dash_html_components",
                                  props: {children: text, className: "live-word"}});
         if (!status.live) {
-            return [[word("Paused · "), status.newer ? "newer data from " + time(status.newer.at) : "paused"],
+            const what = status.newer ? "newer data from " + time(status.newer.at)
+                                      : (shown.at ? "updated " + time(shown.at) : "");
+            return [[word("Paused · "), what],
                     "The page keeps what it shows" + (shown.at ? " (updated " + time(shown.at) + ")" : "") +
                     ": switch Live on to follow new data"];
         }

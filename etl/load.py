@@ -60,7 +60,11 @@ class Connections:
     def __init__(self, url: str):
         self.url = url
         self.book = db.connect(url, autocommit=True)
-        self.conn = db.connect(url)
+        try:
+            self.conn = db.connect(url)
+        except BaseException:
+            self.book.close()
+            raise
         self._staging: queue.SimpleQueue = queue.SimpleQueue()
         self._opened = [self.book, self.conn]
 

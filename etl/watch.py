@@ -208,12 +208,16 @@ class Watcher:
         why = problem(batch)
         if why:
             return self._failed(batch, why)
+        waited = False
         while not self.stopping.is_set():
             try:
                 result = load(self.url, batch, reporter=Reporter(quiet=True), connections=self.connections,
                               arrived_at=arrived)
             except Busy as exc:
-                self._wait(f"{exc}; the batch waits", [1])
+                if not waited:  # said once, however long the other load takes
+                    self.say(f"{exc}; {batch.name} waits for it")
+                    waited = True
+                self.stopping.wait(1)
                 continue
             except (DatabaseLost, db.DatabaseUnavailable, psycopg.OperationalError) as exc:
                 self._outage(exc)
@@ -274,16 +278,15 @@ class Watcher:
             self.connections = None
         text = str(exc).strip().splitlines()
         self._wait(f"the database is unreachable ({text[0] if text else type(exc).__name__}); "
-                   "retrying with backoff", BACKOFF_SECONDS, until_connected=True)
+                   "retrying with backoff", BACKOFF_SECONDS)
         if reconnect and self.connections is None and not self.stopping.is_set():
             self._connect()
 
-    def _wait(self, message: str, waits, until_connected: bool = False) -> None:
+    def _wait(self, message: str, waits) -> None:
+        """Say `message` once, then wait with backoff until the database answers (or a stop)."""
         self.say(message)
         for i in itertools.count():
             if self.stopping.wait(waits[min(i, len(waits) - 1)]):
-                return
-            if not until_connected:
                 return
             try:
                 db.probe(self.url)

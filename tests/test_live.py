@@ -332,3 +332,30 @@ def test_python_app_live_moves_the_data_by_itself_and_stops_with_the_app(tmp_pat
     assert not [p for p in helpers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert (tmp_path / "instance" / "live" / "processed").is_dir()
     assert "Traceback" not in out
+
+
+def test_a_batch_waits_for_another_load_and_says_so_once(tmp_path, warehouse):
+    from etl.load import LOAD_LOCK
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    batch, = simulated(warehouse, inbox, 1)
+    reports, said = [], []
+    watcher = Watcher(warehouse, inbox, reports.append, said.append, poll=0.05)
+    with psycopg.connect(warehouse) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))  # a load by hand, running
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        time.sleep(3.5)
+        assert reports == [] and batch.is_dir()
+        waits = [s for s in said if "another load is running" in s]
+        assert len(waits) == 1 and batch.name in waits[0]
+    try:  # the other load ends (its transaction closed): the batch goes in
+        deadline = time.monotonic() + 60
+        while not reports:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        watcher.stop()
+        thread.join(timeout=60)
+    assert [(r.name, r.status) for r in reports] == [(batch.name, "loaded")]
