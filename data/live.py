@@ -8,7 +8,6 @@ are compared up to the same time; no question here picks a rollup of its own.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,23 +29,19 @@ def minute_of(moment: datetime) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def day_filters(day, base: Filters | None = None) -> Filters:
-    """One day, with the other filters of `base` (a page's scope, the default statuses)."""
-    return replace(base, start=day, end=day) if base is not None else Filters(day, day)
-
-
-def today(ask, moment: datetime, base: Filters | None = None) -> dict:
+def today(ask, moment: datetime) -> dict:
     """Orders, revenue and AOV of today up to now's minute, and of the same weekday a week before up
     to the same minute."""
     upto = {"minute": tuple(range(minute_of(moment) + 1))}
     day = moment.date()
-    this = ask(day_filters(day, base), TODAY, filters=upto)
-    before = ask(day_filters(day - timedelta(days=7), base), TODAY, filters=upto)
+    before_day = day - timedelta(days=7)
+    this = ask(Filters(day, day), TODAY, filters=upto)  # the default statuses; `ask` applies the scope
+    before = ask(Filters(before_day, before_day), TODAY, filters=upto)
     return {"today": this[0] if this else {}, "week_before": before[0] if before else {},
-            "day": day, "week_before_day": day - timedelta(days=7)}
+            "day": day, "week_before_day": before_day}
 
 
-def per_minute(ask, moment: datetime, hours: int = 3, base: Filters | None = None) -> dict:
+def per_minute(ask, moment: datetime, hours: int = 3) -> dict:
     """Orders and revenue per minute over the `hours` up to now, and over the same minutes a week
     before; each a list of (minute's timestamp, orders, revenue), minutes without orders left out."""
     start = moment - timedelta(hours=hours) + timedelta(minutes=1)
@@ -58,7 +53,7 @@ def per_minute(ask, moment: datetime, hours: int = 3, base: Filters | None = Non
         while day <= last.date():
             lo = minute_of(first) if day == first.date() else 0
             hi = minute_of(last) if day == last.date() else 1439
-            for r in ask(day_filters(day, base), ("orders", "revenue"), ("minute",),
+            for r in ask(Filters(day, day), ("orders", "revenue"), ("minute",),
                          filters={"minute": tuple(range(lo, hi + 1))}):
                 at = datetime.combine(day, datetime.min.time()) + timedelta(minutes=r["minute"])
                 rows.append((at + shift, r["orders"], r["revenue"]))
