@@ -284,6 +284,10 @@ def main() -> None:
     if touched:
         print(f"days each batch touched (its new orders' and its updated orders' purchase days): "
               f"p50 {pct(touched, .5):.0f}, p95 {pct(touched, .95):.0f}")
+    by_orders = [b.get("orders_refreshed") for b in loaded if b.get("orders_refreshed")]
+    print(f"batches whose rollups were refreshed by order: {len(by_orders)} of {len(loaded)}"
+          + (f", over p50 {pct(by_orders, .5):.0f} and p95 {pct(by_orders, .95):.0f} orders (with their "
+             f"people's other orders)" if by_orders else ""))
     print("command: python -m bench.live --orders", args.orders)
 
 

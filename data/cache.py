@@ -1,7 +1,9 @@
 """Memoise query answers on disk, keyed by the data version.
 
 A new load raises the data version, which makes every old entry unreachable at once; while the
-data is unchanged nothing is computed twice. Identical requests that arrive together (several
+data is unchanged nothing is computed twice. An answer that reads only a range of purchase days
+is keyed by the version of that range (`data.version.Versions.of`): a live batch, which changes a
+few days, leaves the answers over other ranges where they are. Identical requests that arrive together (several
 gunicorn workers, several threads) wait on one lock per key, so the answer is computed once.
 diskcache keeps entries in SQLite under CACHE_DIR, shared by the processes of one host.
 """
@@ -15,17 +17,17 @@ from pathlib import Path
 
 import diskcache
 
-from data.version import data_version
+from data.version import Versions, versions
 
 _MISSING = object()
-# The data version, asked once per pinned span (a callback) instead of once per cached answer.
-_PINNED: ContextVar[dict | None] = ContextVar("pinned_data_version", default=None)
+# The data's versions, asked once per pinned span (a callback) instead of once per cached answer.
+_PINNED: ContextVar[dict | None] = ContextVar("pinned_data_versions", default=None)
 
 
 @contextmanager
 def one_version():
-    """Within this block, every cached answer of this thread uses the data version read first: a
-    callback asks the database for it once, not once per answer (a KPI card's range, its compared
+    """Within this block, every cached answer of this thread uses the data versions read first: a
+    callback asks the database for them once, not once per answer (a KPI card's range, its compared
     range and the data's bounds were four round trips), and its answers are of one version."""
     token = _PINNED.set({})
     try:
@@ -54,19 +56,25 @@ class QueryCache:
         self.engine = engine
         self.computed = 0  # answers this process computed (tests and benchmarks read it)
 
-    def version(self) -> int:
+    def versions(self) -> Versions:
         pinned = _PINNED.get()
         if pinned is not None and id(self) in pinned:
             return pinned[id(self)]
         with self.engine().connect() as conn:
-            found = data_version(conn)
+            found = versions(conn)
         if pinned is not None:
             pinned[id(self)] = found
         return found
 
-    def answer(self, name: str, args, compute):
-        """Return compute() for (name, args) at the current data version, computing it at most once."""
-        key = self._key(name, args, self.version())
+    def version(self) -> int:
+        """The latest data version."""
+        return self.versions().latest
+
+    def answer(self, name: str, args, compute, days: tuple | None = None):
+        """Return compute() for (name, args) at the current data version, computing it at most once.
+        `days` (start, end): the purchase days the answer reads, and no others (not the data's
+        bounds, nor anything of another day): it is keyed by their version."""
+        key = self._key(name, args, self.versions().of(*(days or (None, None))))
         value = self.store.get(key, default=_MISSING)
         if value is not _MISSING:
             return value

@@ -1,18 +1,59 @@
 """The data version: the id of the latest successful ETL run that changed the warehouse.
 
 Cache keys include it, so a load that changes data makes every cached answer unreachable at
-once, while a reload that changed nothing keeps the cache warm. Open pages follow it: each asks
+once, while a reload that changed nothing keeps the cache warm. A load that refreshed the rollups
+by order (a live batch) changed only the purchase days of its orders, and says which
+(`etl.changed_days`): an answer over a range is keyed by the latest run that changed a day of it
+or changed everything (`Versions.of`), so a past quarter's answers stay warm while today moves. Open pages follow it: each asks
 every second whether it moved (`Newest`), and a new version refreshes their cards in place.
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from datetime import date
 
 QUERY = ("SELECT coalesce(max(run_id), 0) FROM etl.runs "
          "WHERE status = 'succeeded' AND changed AND NOT dry_run")
 LATEST = ("SELECT run_id, finished_at FROM etl.runs WHERE status = 'succeeded' AND changed AND NOT dry_run "
           "ORDER BY run_id DESC LIMIT 1")
+
+
+# One read: the latest run that changed data, the latest that changed everything, and the days
+# changed by order since (a row per day; one row of NULL days when there are none).
+VERSIONS = """
+WITH v AS (
+    SELECT (SELECT coalesce(max(run_id), 0) FROM etl.runs
+            WHERE status = 'succeeded' AND changed AND NOT dry_run) AS latest,
+           (SELECT coalesce(max(run_id), 0) FROM etl.runs
+            WHERE status = 'succeeded' AND changed AND NOT dry_run AND NOT by_orders) AS everywhere)
+SELECT v.latest, v.everywhere, d.purchase_date, d.run_id
+FROM v LEFT JOIN etl.changed_days d ON d.run_id > v.everywhere
+"""
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The data's versions as one read saw them: the latest, the latest that changed everything,
+    and per day the latest run that changed that day alone since."""
+
+    latest: int
+    everywhere: int
+    days: tuple[tuple[date, int], ...] = ()
+
+    def of(self, start: date | None = None, end: date | None = None) -> int:
+        """The version of an answer over purchase days `start` to `end` (None: one that reads beyond
+        any range, whose version is the latest)."""
+        if start is None or end is None:
+            return self.latest
+        return max([self.everywhere, *(run for day, run in self.days if start <= day <= end)])
+
+
+def versions(conn) -> Versions:
+    """The data's versions through a psycopg or SQLAlchemy connection."""
+    rows = (conn.exec_driver_sql(VERSIONS) if hasattr(conn, "exec_driver_sql") else conn.execute(VERSIONS)).fetchall()
+    return Versions(rows[0][0], rows[0][1], tuple((day, run) for _l, _e, day, run in rows if day is not None))
 
 
 def data_version(conn) -> int:

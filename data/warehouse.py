@@ -33,11 +33,13 @@ class Warehouse:
         """The same warehouse and cache, answering only inside `scope`."""
         return self if scope == self.scope else Warehouse(self.engine, None, scope, self.cache)
 
-    def _ask(self, name: str, args, fn):
+    def _ask(self, name: str, args, fn, days: tuple | None = None):
+        """`fn(conn)`, cached under `name` and `args`; `days` (start, end) where it reads those
+        purchase days alone (data.cache.QueryCache.answer)."""
         def compute():
             with self.engine().connect() as conn:
                 return fn(conn)
-        return self.cache.answer(name, args, compute)
+        return self.cache.answer(name, args, compute, days)
 
     def bounds(self) -> dict:
         return self._ask("bounds", (), queries.bounds)
@@ -54,7 +56,7 @@ class Warehouse:
                filters: dict | None = None) -> Answer:
         """`ask`'s answer as the semantic layer gives it: columns, rows, and which table answered how."""
         q = self._query(f, metrics, by, grain, order_by, limit, filters)
-        return self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope))
+        return self._ask("semantic", (q, self.scope), lambda conn: answer(conn, q, self.scope), (q.start, q.end))
 
     def domain(self, key: str) -> tuple:
         """The values dimension `key` can take (its declared list, or what the data holds)."""
@@ -68,7 +70,8 @@ class Warehouse:
     def _read_answer(self, name: str, q: Query, read):
         """`read(conn, statement)` over the semantic layer's uncapped statement for `q` (an analysis
         that reads a whole answer, every product or seller, inside its own SQL), cached."""
-        return self._ask(name, (q, self.scope), lambda conn: read(conn, statement(conn, q, self.scope)))
+        return self._ask(name, (q, self.scope), lambda conn: read(conn, statement(conn, q, self.scope)),
+                         (q.start, q.end))
 
     def kpis(self, f: Filters) -> dict:
         """The KPI cards' metrics over the range (None where there is nothing to divide)."""
@@ -108,7 +111,7 @@ class Warehouse:
 
     def cities(self, f: Filters) -> list[dict]:
         f = self.scope.apply(f)
-        return self._ask("cities", f.key(), lambda conn: queries.cities(conn, f))
+        return self._ask("cities", f.key(), lambda conn: queries.cities(conn, f), (f.start, f.end))
 
     def weekday_hour(self, f: Filters) -> list[dict]:
         """Orders by ISO day of week (1 = Monday) and hour of purchase (cells with no orders left out)."""
@@ -204,7 +207,7 @@ class Warehouse:
         def read(conn):  # the plan is chosen only when the answer is not cached
             return reviews.low_scores(conn, f, limit, reviews.cheaper_low_scores_plan(self.ask, f, limit,
                                                                                      self.bounds()["last"]))
-        return self._ask("reviews.low_scores", (f.key(), limit), read)
+        return self._ask("reviews.low_scores", (f.key(), limit), read, (f.start, f.end))
 
     def payment_types_over_time(self, f: Filters, grain: str) -> list[dict]:
         return payments.types_over_time(self.ask, f, grain)
@@ -267,7 +270,7 @@ class Warehouse:
             scored = self._page(customers.rfm, f, ())
             with self.engine().connect() as conn:
                 return ask(conn, f, *args, scored=scored)
-        return self.cache.answer(f"{ask.__module__}.{ask.__name__}", (f.key(), args), compute)
+        return self.cache.answer(f"{ask.__module__}.{ask.__name__}", (f.key(), args), compute, (f.start, f.end))
 
     def product(self, product_id: str) -> dict | None:
         return self._ask("product", product_id.lower()[:40], lambda conn: products.find(conn, product_id))
@@ -286,7 +289,7 @@ class Warehouse:
     def anomalies(self, f: Filters, measure: str) -> list[dict]:
         f = self.scope.apply(f)
         return self.cache.answer("forecast.anomalies", (f.key(), measure),
-                                 lambda: forecast.anomalies(self.daily(f)[measure]))
+                                 lambda: forecast.anomalies(self.daily(f)[measure]), (f.start, f.end))
 
     def demand(self, f: Filters, weeks: int) -> list[dict]:
         """Items per category over the next `weeks` weeks after the range, with intervals (the export's
@@ -317,4 +320,5 @@ class Warehouse:
 
     def _page(self, ask, f: Filters, args: tuple):
         """`ask(conn, f, *args)`, one of data/'s hand-written analyses, cached under its module and name."""
-        return self._ask(f"{ask.__module__}.{ask.__name__}", (f.key(), args), lambda conn: ask(conn, f, *args))
+        return self._ask(f"{ask.__module__}.{ask.__name__}", (f.key(), args), lambda conn: ask(conn, f, *args),
+                         (f.start, f.end))

@@ -132,13 +132,14 @@ class RunResult:
     warnings: list = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
-    days_touched: int = 0  # purchase days whose rollups the run refreshed: a delta's cost follows them
+    days_touched: int = 0  # purchase days the run's changes touched
+    orders_refreshed: int = 0  # orders whose rows the rollups were refreshed by (0: refreshed by day)
 
     def as_json(self) -> dict:
         return {
             "run_id": self.run_id, "status": self.status, "dry_run": self.dry_run,
             "changed": self.changed, "seconds": round(self.seconds, 3), "files": self.files,
-            "days_touched": self.days_touched,
+            "days_touched": self.days_touched, "orders_refreshed": self.orders_refreshed,
             "tables": {t: {**c.__dict__, "seconds": round(c.seconds, 3), "loaded": c.loaded}
                        for t, c in self.tables.items()},
             "warnings": self.warnings, "error": self.error,
@@ -254,9 +255,10 @@ def _record(conn, result: RunResult, started: float) -> None:
     result.seconds = time.monotonic() - started
     conn.execute(
         "UPDATE etl.runs SET status = %s, finished_at = clock_timestamp(), tables = %s, changed = %s, "
-        "warnings = %s, error = %s, files = %s WHERE run_id = %s",
+        "by_orders = %s, warnings = %s, error = %s, files = %s WHERE run_id = %s",
         (result.status, json.dumps(result.as_json()["tables"]), result.changed,
-         json.dumps(result.warnings), result.error, json.dumps(result.files), result.run_id),
+         result.changed and result.orders_refreshed > 0, json.dumps(result.warnings), result.error,
+         json.dumps(result.files), result.run_id),
     )
     audit.record(conn, "load", actor=_operator(), target=f"run {result.run_id}",
                          detail={"status": result.status, "dry_run": result.dry_run, "changed": result.changed,
@@ -325,9 +327,10 @@ def _run(conn, connections: Connections, schema: str, files, result: RunResult, 
             for row in st.breaks:
                 cp.write_row(row)
 
-    reporter.step("writing the warehouse")
     # On a first load every order is new: its child totals are exact at insert, no bookkeeping needed.
     orders_all_new = not cur.execute("SELECT EXISTS (SELECT 1 FROM warehouse.fact_orders)").fetchone()[0]
+    by_orders = not orders_all_new and _remember_orders(cur, {k.key for k in kinds}, reporter)
+    reporter.step("writing the warehouse")
     for kind in kinds:
         began = time.monotonic()
         _upsert(cur, kind, result.tables, kinds, orders_all_new)
@@ -348,9 +351,21 @@ def _run(conn, connections: Connections, schema: str, files, result: RunResult, 
     people = not orders_all_new and not cur.execute("SELECT EXISTS (TABLE chg_categories)").fetchone()[0]
     if people:
         cur.execute(ws.TOUCHED_PEOPLE)
-    days = result.days_touched = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step, people=people)
-    semantic_rollups.refresh(cur, CATALOGUE, step=reporter.step)
-    reporter.step(f"refreshed rollups for {days} days")
+    result.days_touched = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
+    if by_orders and not cur.execute(ws.BY_ORDER_HOLDS).fetchone()[0]:
+        by_orders = False
+        reporter.step("the load reached beyond the orders it named: refreshing the rollups by day")
+    if by_orders and not result.days_touched:
+        reporter.step("nothing changed: the rollups are as they were")
+    elif by_orders:
+        result.orders_refreshed = cur.execute("SELECT count(*) FROM affected_orders").fetchone()[0]
+        rollups.refresh_by_orders(cur, step=reporter.step)
+        semantic_rollups.refresh_by_orders(cur, CATALOGUE, step=reporter.step)
+        reporter.step(f"refreshed rollups for {result.orders_refreshed:,} orders")
+    else:
+        days = result.days_touched = rollups.refresh(cur, rebuilt=_indexes_rebuilt, step=reporter.step, people=people)
+        semantic_rollups.refresh(cur, CATALOGUE, step=reporter.step)
+        reporter.step(f"refreshed rollups for {days} days")
     _fail(fail_at, "rollups")
 
     for kind in kinds:
@@ -373,6 +388,8 @@ def _run(conn, connections: Connections, schema: str, files, result: RunResult, 
             counts.quarantined += len(misfits)
 
     result.changed = any(c.loaded or c.unknown_members for c in result.tables.values())
+    if result.changed and result.orders_refreshed:
+        cur.execute(ws.CHANGED_DAYS, {"run_id": result.run_id})
     # Remember cleanly loaded files, so loading them again is a quick no-op.
     dirty = {r[0] for r in cur.execute("SELECT DISTINCT file_name FROM etl.quarantine WHERE run_id = %s",
                                        (result.run_id,)).fetchall()}
@@ -382,6 +399,23 @@ def _run(conn, connections: Connections, schema: str, files, result: RunResult, 
                         "ON CONFLICT (content_hash) DO UPDATE SET run_id = EXCLUDED.run_id, loaded_at = now()",
                         (f.content_hash, f.kind.key, f.name, result.run_id))
     _fail(fail_at, "end")
+
+
+# Up to this many orders (with their people's other orders) a delta refreshes the rollups by order;
+# more (a month's file, say) cost less by day.
+BY_ORDERS_LIMIT = 20_000
+
+
+def _remember_orders(cur, keys: set[str], reporter: Reporter) -> bool:
+    """Before a delta writes: when it holds only kinds whose rows name their orders, and few enough,
+    list the orders it may change and keep what the rollups hold for them (the refresh by order
+    then adds the difference); False to refresh by day."""
+    if not keys <= ws.BY_ORDER_KINDS:
+        return False
+    cur.execute(ws.affected(keys))
+    if cur.execute("SELECT count(*) FROM affected_orders").fetchone()[0] > BY_ORDERS_LIMIT:
+        return False
+    return semantic_rollups.remember(cur, CATALOGUE, step=reporter.step)
 
 
 def _stage_all(connections: Connections, schema, kinds, todo, date_format, reporter, fail_at) -> dict:

@@ -5,7 +5,9 @@ etl/semantic_rollups.py's).
 
 A row for a day is rebuilt from the fact tables whenever any order of that day (or a dimension
 row it points at) changed, so these tables always agree with the facts. A first load touches
-every day; a daily delta touches a few.
+every day; a daily delta touches a few. A delta of a few orders (a live batch) refreshes by order
+instead (`refresh_by_orders`): their rows out and in again, and the one-order people's tiers by the
+difference they make, so that its cost follows its orders, not the days they fall on.
 
 Distinct customers are not additive, so `repeat_buyer_orders` lists every order of the people
 with two or more orders (~6%); everyone else is one person per order. A load that gives someone a
@@ -36,7 +38,7 @@ DELIVERY_BUCKET = "least(floor({o}.delivery_days), 60)::int"
 NO_ESTIMATE = 999  # days_late of a delivered order without an estimated date
 LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date - {o}.order_estimated_delivery_date::date,"
                " 30), -30), " + str(NO_ESTIMATE) + ")")
-# Built once per refresh: the touched days' orders with everything the tables below keep (state,
+# Built once per refresh: the touched days' (or orders') orders with everything the tables below keep (state,
 # one-time buyer, delivery buckets ...), and their items with their category. Every table then
 # reads these two instead of joining the facts and dimensions again.
 ROLLUP_INPUTS = f"""
@@ -52,7 +54,7 @@ SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f
        {HANDOFF_DAYS.format(o="f")} AS handoff_days, {ESTIMATED_DAYS.format(o="f")} AS estimated_days,
        {DELIVERY_BUCKET.format(o="f")} AS delivery_bucket, {LATE_BUCKET.format(o="f")} AS late_bucket
 FROM warehouse.fact_orders f LEFT JOIN warehouse.dim_customers c USING (customer_id)
-WHERE f.purchase_date IN {TOUCHED};
+WHERE {{orders}};
 ANALYZE rollup_orders;
 
 CREATE TEMP TABLE rollup_items ON COMMIT DROP AS
@@ -96,10 +98,12 @@ DELETE FROM warehouse.repeat_buyer_orders rb WHERE {people_rb};
 INSERT INTO warehouse.repeat_buyer_orders TABLE new_repeat_orders;
 DROP TABLE new_repeat_orders, old_repeat_orders;
 """
-TOUCHED_PEOPLE = "{}.customer_unique_id IN (SELECT customer_unique_id FROM touched_people)"
+TOUCHED_PEOPLE = "{}.customer_unique_id IN (SELECT customer_unique_id FROM {})"
+# The orders a load refreshes by order (etl/warehouse_sql.affected), and the days they were on.
+AFFECTED = "order_id IN (SELECT order_id FROM affected_orders)"
+AFFECTED_ROWS = f"purchase_date = ANY (ARRAY(SELECT DISTINCT old_date FROM affected_orders)) AND {AFFECTED}"
 
-UNRECONCILED = f"""
-DELETE FROM warehouse.unreconciled_orders WHERE purchase_date IN {TOUCHED};
+UNRECONCILED = """
 INSERT INTO warehouse.unreconciled_orders
 SELECT o.order_id, o.purchase_date, o.state, o.order_status, o.order_value, o.payment_value
 FROM rollup_orders o
@@ -107,8 +111,7 @@ WHERE o.payment_value <> o.order_value;
 """
 
 
-CUSTOMER_ORDERS = f"""
-DELETE FROM warehouse.customer_orders WHERE purchase_date IN {TOUCHED};
+CUSTOMER_ORDERS = """
 INSERT INTO warehouse.customer_orders
 SELECT o.order_id, o.customer_unique_id, o.purchase_date, o.state, o.order_status, o.order_cents,
        o.single, o.city
@@ -117,8 +120,7 @@ WHERE o.customer_unique_id IS NOT NULL;
 """
 
 # Written in category order, so that a category's rows lie together on disk as in its index.
-ORDER_CATEGORIES = f"""
-DELETE FROM warehouse.order_categories WHERE purchase_date IN {TOUCHED};
+ORDER_CATEGORIES = """
 INSERT INTO warehouse.order_categories
 SELECT x.category, o.purchase_date, o.state, o.order_status, o.order_id, o.delivered, o.is_late, o.delivery_days,
        o.handoff_days, o.estimated_days, o.delivery_bucket, o.late_bucket, o.reviews_count, o.review_score_sum,
@@ -140,7 +142,6 @@ LTV_TIER = _width_bucket("{cents}", [b * 100 for b in LTV_BANDS], "bigint")
 
 # The one-order people by their order's lifetime-value tier (each such order is one person).
 DAILY_SINGLE_LTV = f"""
-DELETE FROM warehouse.agg_daily_single_ltv WHERE purchase_date IN {TOUCHED};
 INSERT INTO warehouse.agg_daily_single_ltv
 SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="o.order_cents")}, count(*), sum(o.order_cents)
 FROM rollup_orders o
@@ -151,32 +152,32 @@ GROUP BY 1, 2, 3, 4;
 # The reviews scoring 1 or 2 with their order's day, state and status (the Reviews page's latest low scores).
 # {reviews}: every review joined at once, or each touched order's found by its index when few days
 # were touched (left to itself the planner reads every low review of all history through their index).
-LOW_REVIEWS = f"""
-DELETE FROM warehouse.low_reviews WHERE purchase_date IN {TOUCHED};
+LOW_REVIEWS = """
 WITH low AS (
     SELECT r.review_creation_date, r.review_id, r.order_id, r.review_score, o.purchase_date, o.state, o.order_status
-    FROM {{reviews}}
+    FROM {reviews}
     WHERE r.review_score <= 2
 ), categories AS (
     SELECT x.order_id, array_agg(DISTINCT x.category ORDER BY x.category) AS categories
     FROM rollup_items x WHERE x.order_id IN (SELECT order_id FROM low) GROUP BY 1
 )
 INSERT INTO warehouse.low_reviews
-SELECT low.*, coalesce(c.categories, '{{}}') FROM low LEFT JOIN categories c USING (order_id);
+SELECT low.*, coalesce(c.categories, '{}') FROM low LEFT JOIN categories c USING (order_id);
 """
 
 # Every day from the first purchase to the last date any order names, grown by the touched days'
-# orders only (the calendar is a few thousand rows; the orders' dates are what would cost a scan).
-DIM_DATE = f"""
+# (or orders') orders only (the calendar is a few thousand rows; the orders' dates are what would cost a scan).
+DIM_DATE = """
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
        extract(isodow FROM d), trim(to_char(d, 'Day')), trim(to_char(d, 'Month')),
        date_trunc('week', d)::date, date_trunc('month', d)::date, extract(isodow FROM d) >= 6
 FROM generate_series(
-    least((SELECT min(purchase_date) FROM touched_dates), (SELECT min(date_key) FROM warehouse.dim_date)),
+    least((SELECT min(purchase_date) FROM warehouse.fact_orders WHERE {orders}),
+          (SELECT min(date_key) FROM warehouse.dim_date)),
     greatest((SELECT max(greatest(purchase_date, order_estimated_delivery_date::date,
                                   order_delivered_customer_date::date))
-              FROM warehouse.fact_orders WHERE purchase_date IN {TOUCHED}),
+              FROM warehouse.fact_orders WHERE {orders}),
              (SELECT max(date_key) FROM warehouse.dim_date)),
     interval '1 day') AS d
 ON CONFLICT (date_key) DO NOTHING;
@@ -213,28 +214,75 @@ def refresh(cur, rebuilt, step=None, people: bool = False) -> int:
     if not cur.execute("SELECT EXISTS (SELECT 1 FROM touched_dates)").fetchone()[0]:
         return 0
     began = time.monotonic()
-    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE.format("c") if people else "true",
-                                     people_rb=TOUCHED_PEOPLE.format("rb") if people else "true"))
+    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE.format("c", "touched_people") if people else "true",
+                                     people_rb=TOUCHED_PEOPLE.format("rb", "touched_people") if people else "true"))
     if step is not None:
         step(f"repeat buyers' orders ({time.monotonic() - began:.1f}s)")
     if not people:  # everyone's list rebuilt (a delta's few people leave its statistics as they are)
         cur.execute("ANALYZE warehouse.repeat_buyer_orders")  # read by the Customers page with the rollups
     days = cur.execute("SELECT count(DISTINCT purchase_date) FROM touched_dates").fetchone()[0]
     cur.execute("ANALYZE touched_dates")
-    cur.execute(ROLLUP_INPUTS)
+    cur.execute(ROLLUP_INPUTS.replace("{orders}", f"f.purchase_date IN {TOUCHED}"))
     for k, (table, sql) in enumerate(ROLLUPS, 1):
         began = time.monotonic()
         empty = not cur.execute(f"SELECT EXISTS (SELECT 1 FROM warehouse.{table})").fetchone()[0]
         with rebuilt(cur, table, empty):
+            cur.execute(f"DELETE FROM warehouse.{table} WHERE purchase_date IN {TOUCHED}")
             cur.execute(sql(days) if callable(sql) else sql)
         if step is not None:
             step(f"rollup {k}/{len(ROLLUPS)}: {table} ({time.monotonic() - began:.1f}s)")
     cur.execute("DROP TABLE rollup_orders, rollup_items")
     began = time.monotonic()
-    cur.execute(DIM_DATE)
+    cur.execute(DIM_DATE.replace("{orders}", f"purchase_date IN {TOUCHED}"))
     if step is not None:
         step(f"dates ({time.monotonic() - began:.1f}s)")
     return days
+
+
+# The one-order people's orders of the affected orders, by the table's key, as they were (negated).
+SINGLE_LTV_BEFORE = f"""
+CREATE TEMP TABLE single_ltv_change ON COMMIT DROP AS
+SELECT purchase_date, customer_state AS state, order_status, {LTV_TIER.format(cents="order_cents")} AS tier,
+       -count(*) AS orders, -sum(order_cents) AS order_cents
+FROM warehouse.customer_orders WHERE single AND {AFFECTED_ROWS}
+GROUP BY 1, 2, 3, 4
+"""
+# What they are now, added to the table, whose groups left without orders are deleted.
+SINGLE_LTV_CHANGE = f"""
+INSERT INTO single_ltv_change
+SELECT o.purchase_date, o.state, o.order_status, {LTV_TIER.format(cents="o.order_cents")}, count(*), sum(o.order_cents)
+FROM rollup_orders o WHERE o.single GROUP BY 1, 2, 3, 4;
+INSERT INTO warehouse.agg_daily_single_ltv AS x
+SELECT purchase_date, state, order_status, tier, sum(orders), sum(order_cents) FROM single_ltv_change
+GROUP BY 1, 2, 3, 4 HAVING sum(orders) <> 0 OR sum(order_cents) <> 0
+ON CONFLICT (purchase_date, customer_state, order_status, tier)
+DO UPDATE SET orders = x.orders + EXCLUDED.orders, order_cents = x.order_cents + EXCLUDED.order_cents;
+DELETE FROM warehouse.agg_daily_single_ltv x USING (SELECT DISTINCT purchase_date, state, order_status, tier
+                                                    FROM single_ltv_change) c
+WHERE x.purchase_date = c.purchase_date AND x.customer_state = c.state AND x.order_status = c.order_status
+  AND x.tier = c.tier AND x.orders = 0;
+DROP TABLE single_ltv_change;
+"""
+
+
+def refresh_by_orders(cur, step=None) -> None:
+    """Refresh the tables for the orders a load changed (`affected_orders`, every order of their
+    people among them; `affected_people`): each order's rows out and in again, and the one-order
+    people's tiers by the difference they make. A delta of a few orders costs a few orders."""
+    began = time.monotonic()
+    cur.execute(REPEAT_BUYERS.format(people=TOUCHED_PEOPLE.format("c", "affected_people"),
+                                     people_rb=TOUCHED_PEOPLE.format("rb", "affected_people")))
+    cur.execute(SINGLE_LTV_BEFORE)
+    cur.execute(ROLLUP_INPUTS.replace("{orders}", f"f.{AFFECTED}"))
+    for table, sql in ROLLUPS:
+        if table != "agg_daily_single_ltv":
+            cur.execute(f"DELETE FROM warehouse.{table} WHERE {AFFECTED_ROWS}")
+            cur.execute(sql(1) if callable(sql) else sql)
+    cur.execute(SINGLE_LTV_CHANGE)
+    cur.execute("DROP TABLE rollup_orders, rollup_items")
+    cur.execute(DIM_DATE.replace("{orders}", AFFECTED))
+    if step is not None:
+        step(f"the orders' own tables ({time.monotonic() - began:.2f}s)")
 
 
 @contextmanager

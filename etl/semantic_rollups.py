@@ -6,8 +6,10 @@ dimension and one per measure. Its rows are the star schema's answer to "these m
 dimensions, per period, every status" (`data.semantic.sql`), computed from the shared input every
 rollup of a load reads (`data/semantic/base.py`), or a finer rollup's rows summed to its grain
 when it declares a `source` (which must give them exactly, and be filled from the star). A load
-rebuilds only the periods holding the days it touched (`touched_dates`), and adds to a summed
-rollup the change of its source's rows (new minus replaced), group by group; a rollup whose
+that changed a few orders refreshes every rollup by those orders (`remember` before its writes,
+`refresh_by_orders` after): it adds to each rollup's groups the difference those orders' rows
+make; any other load rebuilds the periods holding the days it touched (`touched_dates`). Either
+way a summed rollup adds the change of its source's rows (new minus replaced), group by group; a rollup whose
 definition changed (or that is new) is built in full, alone with those summed from it; a rollup
 no longer declared is dropped.
 `etl.rollups` records each one's definition hash and size: the planner reads only current ones.
@@ -20,6 +22,7 @@ from data.semantic import base, rollup_sql, state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue, source_refusal
 from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days
+from data.semantic.sql import people_fill as people_rows
 from etl.rollups import REBUILD_LOCK
 
 def ordered(c: Catalogue) -> list[Rollup]:
@@ -33,6 +36,9 @@ def ordered(c: Catalogue) -> list[Rollup]:
                 why = "it is summed itself (a load changes a summed rollup by its source's replaced rows)"
             if why:
                 raise ValueError(f"rollup {r.name} cannot be summed from {r.source}: {why}")
+        if r.source is None and not r.overlap and not rollup_sql.counted(c, r):
+            raise ValueError(f"rollup {r.name} keeps no count of its rows (orders, items, payment rows or "
+                             "reviews): a load could not tell when one of its groups is left empty")
     out, names = [], set()
     pending = list(c.rollups)
     while pending:
@@ -151,12 +157,12 @@ def _replace_touched(cur, c: Catalogue, r: Rollup, keep: bool) -> int:
     return cur.rowcount - deleted
 
 
-def _add_change(cur, c: Catalogue, r: Rollup) -> int:
+def _add_change(cur, c: Catalogue, r: Rollup, by_orders: bool = False) -> int:
     """Add to summed rollup `r` the change its source's touched periods made (new rows minus the
     rows they replaced), group by group, and delete the groups left without source rows. A day's
     delta moves a few of a month's groups; summing the month again (and comparing all its rows)
     made a delta's cost grow with the history. Return the change in `r`'s rows."""
-    cur.execute(f"CREATE TEMP TABLE change_rows ON COMMIT DROP AS {rollup_sql.change_rows(c, r)}")
+    cur.execute(f"CREATE TEMP TABLE change_rows ON COMMIT DROP AS {rollup_sql.change_rows(c, r, by_orders)}")
     cur.execute("CREATE TEMP TABLE emptied_rows (row_id tid) ON COMMIT DROP")
     inserted = cur.execute(rollup_sql.add_change(c, r, "change_rows", "emptied_rows")).fetchone()[0]
     cur.execute(f"DELETE FROM {r.table} WHERE ctid = ANY (ARRAY(SELECT row_id FROM emptied_rows))")
@@ -236,3 +242,89 @@ def build(conn, c: Catalogue, names=(), everything: bool = False, wait: bool = T
                 if step is not None:
                     step(f"rollup {c.people.name}: {what}")
         return done
+
+
+# The shared input of the orders a load is about to change, as they were before its writes.
+BEFORE = "_before"
+AFFECTED = "o.order_id IN (SELECT order_id FROM affected_orders)"
+
+
+def _before(r: Rollup) -> str:
+    return f"before_{r.name}"
+
+
+def _all_current(cur, c: Catalogue) -> bool:
+    """Whether every rollup and the people table were built by their current definitions (a delta
+    refreshes them by order only then: anything else needs a build)."""
+    built, hashes = _built(cur), state.definitions(c)
+    names = [r.name for r in c.rollups] + ([c.people.name] if c.people else [])
+    return all(built.get(n) is not None and built[n][0] == hashes[n] for n in names)
+
+
+def remember(cur, c: Catalogue, step=None) -> bool:
+    """Before a load writes (`affected_orders` listing the orders it may change): keep the rows each
+    rollup filled from the star holds for those orders alone. Returns False, having kept nothing,
+    when a rollup is not current: the load then refreshes by day, which builds it."""
+    if not _all_current(cur, c):
+        return False
+    began = time.monotonic()
+    for statement in base.tables(c, AFFECTED, BEFORE):
+        cur.execute(statement)
+    for r in c.rollups:
+        if r.source is None:
+            for statement in rollup_sql.contributions(c, r, _before(r), BEFORE):
+                cur.execute(statement)
+    if step is not None:
+        step(f"rollups' rows of the orders before ({time.monotonic() - began:.1f}s)")
+    return True
+
+
+def refresh_by_orders(cur, c: Catalogue, step=None) -> None:
+    """After a load's writes, when `remember` kept the rows its orders had: add to every rollup the
+    difference those orders' rows make now, and list their people's orders again in the people
+    table. A delta's cost follows its orders, not the days they fall on."""
+    began = time.monotonic()
+    for statement in base.tables(c, AFFECTED):
+        cur.execute(statement)
+    if step is not None:
+        step(f"rollups' shared input of the orders ({time.monotonic() - began:.1f}s)")
+    built = _built(cur)
+    for r in ordered(c):
+        began = time.monotonic()
+        if r.source:
+            change = _add_change(cur, c, r, by_orders=True)
+        else:
+            now = f"now_{r.name}"
+            for statement in rollup_sql.contributions(c, r, now, ""):
+                cur.execute(statement)
+            if r.overlap:
+                taken, put = rollup_sql.replace_rows(c, r, _before(r), now)
+                cur.execute(taken)
+                change = -cur.rowcount
+                cur.execute(put)
+                change += cur.rowcount
+            else:
+                cur.execute(rollup_sql.change_of(r, _before(r), now, f"change_{r.name}"))
+                cur.execute(f"ANALYZE change_{r.name}")
+                keep = any(x.source == r.name for x in c.rollups)
+                made = rollup_sql.add_to_groups(c, r, f"change_{r.name}", keep)
+                for statement in made[:-1]:
+                    cur.execute(statement)
+                    if statement.startswith("WITH gone"):
+                        change = -cur.rowcount
+                cur.execute(made[-1])
+                change += cur.rowcount
+        if change:
+            cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (built[r.name][1] + change, r.name))
+        if step is not None:
+            step(f"rollup {r.name}: {change:+,} rows ({time.monotonic() - began:.2f}s)")
+    if c.people:
+        p = c.people
+        cur.execute(f"DELETE FROM {p.table} WHERE period = ANY (ARRAY(SELECT DISTINCT old_date FROM affected_orders)) "
+                    "AND person IN (SELECT customer_unique_id FROM affected_people)")
+        change = -cur.rowcount
+        cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
+        cur.execute(f"INSERT INTO {p.table} ({cols}) {people_rows(c, AFFECTED)}")
+        change += cur.rowcount
+        if change:
+            cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (built[p.name][1] + change, p.name))

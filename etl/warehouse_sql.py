@@ -295,3 +295,60 @@ SELECT %(run_id)s, f.file_name,
 FROM {typ} t JOIN stg_files f ON f._file = t._file
 WHERE t.reason IS NOT NULL
 """
+
+# The kinds a load can refresh the rollups by order for: each row names its order (or, a customer,
+# its people). A batch with products, sellers, categories or places reaches every order of them:
+# it refreshes by day.
+BY_ORDER_KINDS = frozenset({"customers", "orders", "items", "payments", "reviews"})
+
+
+def affected(keys: set[str]) -> str:
+    """The orders a delta of `keys` (a subset of BY_ORDER_KINDS) can change the rollups of, found
+    before it writes: those its files name, and every order of their people (before and after:
+    a new order can make someone's first order no longer their only one), in `affected_orders`
+    with the day each was purchased on before (NULL: new); their people in `affected_people`."""
+    staged = " UNION ".join(f"SELECT order_id FROM typ_{k} WHERE {GOOD}"
+                            for k in ("orders", "items", "payments", "reviews") if k in keys)
+    customers = ["SELECT o.customer_id FROM warehouse.fact_orders o JOIN affected_orders USING (order_id)"]
+    people = ""
+    if "orders" in keys:
+        customers.append(f"SELECT customer_id FROM typ_orders WHERE {GOOD}")
+    if "customers" in keys:
+        customers.append(f"SELECT customer_id FROM typ_customers WHERE {GOOD}")
+        people = f" UNION SELECT customer_unique_id FROM typ_customers WHERE {GOOD}"
+    return f"""
+CREATE TEMP TABLE affected_orders (order_id uuid PRIMARY KEY, old_date date) ON COMMIT DROP;
+{f"INSERT INTO affected_orders (order_id) {staged};" if staged else ""}
+ANALYZE affected_orders;
+CREATE TEMP TABLE affected_people ON COMMIT DROP AS
+SELECT c.customer_unique_id FROM warehouse.dim_customers c
+WHERE c.customer_unique_id IS NOT NULL AND c.customer_id IN ({" UNION ".join(customers)}){people};
+ANALYZE affected_people;
+INSERT INTO affected_orders (order_id)
+SELECT o.order_id FROM affected_people p JOIN warehouse.dim_customers c USING (customer_unique_id)
+JOIN warehouse.fact_orders o USING (customer_id)
+ON CONFLICT DO NOTHING;
+UPDATE affected_orders a SET old_date = o.purchase_date FROM warehouse.fact_orders o WHERE o.order_id = a.order_id;
+ANALYZE affected_orders;
+"""
+
+
+# After the writes: whether everything the load changed lies among the orders and people found
+# before (else the refresh by order would miss something, and the load refreshes by day).
+BY_ORDER_HOLDS = """
+SELECT NOT EXISTS (TABLE chg_customers) AND NOT EXISTS (TABLE chg_products) AND NOT EXISTS (TABLE chg_sellers)
+   AND NOT EXISTS (TABLE chg_categories)
+   AND NOT EXISTS (SELECT order_id FROM touched_orders UNION SELECT order_id FROM child_orders
+                   EXCEPT SELECT order_id FROM affected_orders)
+   AND NOT EXISTS (SELECT customer_unique_id FROM touched_people EXCEPT SELECT customer_unique_id FROM affected_people)
+"""
+
+# A run that refreshed by order changed the answers of these purchase days alone (data/version.py).
+CHANGED_DAYS = """
+INSERT INTO etl.changed_days (purchase_date, run_id)
+SELECT DISTINCT d, %(run_id)s FROM (
+    SELECT old_date FROM affected_orders
+    UNION SELECT o.purchase_date FROM warehouse.fact_orders o JOIN affected_orders USING (order_id)) x(d)
+WHERE d IS NOT NULL
+ON CONFLICT (purchase_date) DO UPDATE SET run_id = EXCLUDED.run_id
+"""

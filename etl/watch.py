@@ -53,7 +53,8 @@ class Batch:
     rows: int = 0  # rows inserted or updated, all tables
     quarantined: int = 0
     seconds: float = 0.0  # the load alone
-    days_touched: int = 0  # purchase days whose rollups it refreshed (new orders' and updated ones')
+    days_touched: int = 0  # purchase days its changes touched (new orders' and updated ones')
+    orders_refreshed: int = 0  # orders the rollups were refreshed by (0: by day, or nothing changed)
     lag_seconds: float | None = None  # from the folder appearing to its data committed
     arrived_at: str | None = None  # when the folder appeared (ISO 8601, UTC)
     data_version: int | None = None
@@ -239,7 +240,7 @@ class Watcher:
             orders=orders.inserted if orders else 0, updated_orders=orders.updated if orders else 0,
             rows=sum(c.loaded for c in result.tables.values()),
             quarantined=sum(c.quarantined for c in result.tables.values()), seconds=result.seconds,
-            days_touched=result.days_touched,
+            days_touched=result.days_touched, orders_refreshed=result.orders_refreshed,
             lag_seconds=self._committed_lag(result.run_id, arrived), arrived_at=arrived.isoformat(),
             data_version=data_version(self.connections.book))
         self.loaded += 1

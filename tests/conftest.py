@@ -120,6 +120,7 @@ def assert_rollups_are_the_stars_rows(run) -> None:
 
     from data.semantic.catalogue import CATALOGUE
     from data.semantic.rollup_sql import select
+    from data.semantic.sql import people_fill
 
     def rows(query):
         return Counter(tuple(tuple(sorted(v)) if isinstance(v, list) else v for v in r) for r in run(query))
@@ -131,6 +132,11 @@ def assert_rollups_are_the_stars_rows(run) -> None:
             assert rows(f"SELECT period{dims}, source_rows FROM {r.table}") == rows(
                 f"SELECT date_trunc('{r.grain}', period)::date{dims}, count(*) FROM warehouse.rollup_{r.source} "
                 f"GROUP BY {', '.join(str(n) for n in range(1, len(r.dimensions) + 2))}"), r.name
+    p = CATALOGUE.people  # each repeat buyer's orders, with their person's first order
+    cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
+    assert rows(f"SELECT {cols} FROM {p.table}") == rows(people_fill(CATALOGUE, "true")), p.name
+    for name, count in run("SELECT name, row_count FROM etl.rollups"):  # the sizes the planner reads
+        assert run(f"SELECT count(*) FROM warehouse.rollup_{name}") == [(count,)], name
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

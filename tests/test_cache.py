@@ -89,3 +89,39 @@ def test_the_rfm_chart_and_members_share_one_scoring(tmp_path, db_url):
     assert w.cache.computed == 3
     w.cache.close()
     engine.dispose()
+
+
+def test_a_batch_of_a_few_orders_keeps_the_answers_over_other_days(tmp_path, db_url):
+    """A load that refreshed by order changed its orders' days alone: answers over other ranges stay
+    cached, answers over its days (and those reading beyond any range) are computed again with its
+    data; a load by day changes every answer."""
+    from data.warehouse import Warehouse
+    from etl import formats
+
+    load(db_url, FIXTURES / "tiny")  # orders of October 2017 to January 2018
+    engine = make_engine(db_url)
+    w = Warehouse(lambda: engine, tmp_path)
+    autumn, new_year = Filters(date(2017, 1, 1), date(2018, 6, 30)), Filters(date(2019, 1, 1), date(2019, 1, 31))
+    before = w.kpis(autumn)
+    assert w.kpis(new_year)["orders"] == 0 and w.bounds()["last"] == date(2018, 1, 15)
+    computed = w.cache.computed
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "o.csv").write_text(",".join(formats.ORDERS.header) + "\n" + "d1000000000000000000000000000099,"
+                                 "c1000000000000000000000000000099,shipped,2019-01-05 10:00:00,,,,2019-01-20 00:00:00\n")
+    (batch / "c.csv").write_text(",".join(formats.CUSTOMERS.header) + "\n" + "c1000000000000000000000000000099,"
+                                 "a1000000000000000000000000000099,01037,sao paulo,SP\n")
+    assert load(db_url, batch).orders_refreshed == 1
+    assert w.kpis(autumn) == before and w.cache.computed == computed  # kept: another range
+    assert w.kpis(new_year)["orders"] == 1 and w.bounds()["last"] == date(2019, 1, 5)
+    assert w.cache.computed == computed + 2  # its range, and the bounds (they read every day)
+
+    moved = tmp_path / "moved"  # a customer moves: every order of theirs, whatever its day
+    moved.mkdir()
+    (moved / "c.csv").write_text(",".join(formats.CUSTOMERS.header) + "\n" + "c1000000000000000000000000000099,"
+                                 "a1000000000000000000000000000099,20040,rio de janeiro,RJ\n")
+    assert load(db_url, moved).orders_refreshed == 0  # by day
+    assert w.kpis(autumn) == before and w.cache.computed == computed + 3
+    w.cache.close()
+    engine.dispose()

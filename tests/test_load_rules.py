@@ -160,6 +160,7 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     write(tmp_path / "day2", "p.csv", H["payments"] + f"{O.format(1)},1,boleto,1,12.50\n")
     write(tmp_path / "day2", "o.csv", H["orders"] + order_row(2, status="canceled") + order_row(3))
     result = load(db_url, tmp_path / "day2")
+    assert result.orders_refreshed == 3  # by order: each of its three
     assert result.tables["fact_order_items"].inserted == 1 and result.tables["fact_order_items"].quarantined == 0
     assert (result.tables["fact_orders"].inserted, result.tables["fact_orders"].updated) == (1, 1)
     assert sql("SELECT order_id::text, order_status, items_count, order_value::float, payment_value::float "
@@ -187,6 +188,62 @@ def test_deltas_resolve_keys_against_the_warehouse(tmp_path, db_url, sql):
     write(tmp_path / "day4", "o.csv", H["orders"] + order_row(1, status="shipped") + order_row(3, status="shipped"))
     load(db_url, tmp_path / "day4")
     assert sql("SELECT status, orders FROM warehouse.rollup_monthly ORDER BY 1") == [("canceled", 1), ("shipped", 2)]
+    assert_rollups_are_the_stars_rows(sql)
+    assert_hand_tables_are_the_facts(sql)
+
+
+def test_a_delta_of_a_few_orders_refreshes_the_rollups_by_those_orders(tmp_path, db_url, sql):
+    """A batch naming a few orders changes each rollup by what those orders (and their people's
+    other orders) change, group by group, not by rebuilding their days; it must end where the star
+    does, groups emptied deleted and overlap rows replaced. A batch with products refreshes by day."""
+    p2, s2 = "b1000000000000000000000000000002", "e1000000000000000000000000000002"
+
+    def item(i, n, product, seller=S, price="10.00"):
+        return f"{O.format(i)},{n},{product},{seller},2017-10-06 11:07:15,{price},2.50\n"
+
+    def payment(i, value):
+        return f"{O.format(i)},1,credit_card,2,{value}\n"
+
+    day1 = tmp_path / "day1"
+    write(day1, "k.csv", H["categories"] + "cama_mesa_banho,bed_bath_table\nmoveis,furniture\n")
+    write(day1, "pr.csv", H["products"] + f"{P},cama_mesa_banho,10,100,1,500,10,10,10\n"
+          f"{p2},moveis,10,100,1,500,10,10,10\n")
+    write(day1, "s.csv", H["sellers"] + f"{S},01037,sao paulo,SP\n{s2},20040,rio de janeiro,RJ\n")
+    write(day1, "c.csv", H["customers"] + "".join(customer_row(i) for i in range(1, 5)))
+    write(day1, "o.csv", H["orders"] + order_row(1) + order_row(2) + order_row(3, "2017-10-03 08:00:00")
+          + order_row(4, "2017-10-03 09:00:00"))
+    write(day1, "i.csv", H["items"] + item(1, 1, P) + item(2, 1, P) + item(3, 1, p2, s2) + item(4, 1, P)
+          + item(4, 2, p2, s2))
+    write(day1, "p.csv", H["payments"] + "".join(payment(i, v) for i, v in ((1, 12.5), (2, 12.5), (3, 12.5), (4, 25))))
+    assert load(db_url, day1).orders_refreshed == 0  # a first load builds everything
+    assert len(sql("SELECT * FROM warehouse.rollup_overlap_categories")) == 1  # order 4: two categories
+
+    # Customer 1's person orders again under a new customer id (their first order is no longer a
+    # one-order person's), order 1 gains an item of a second category (it joins the overlap table),
+    # order 4's second item changes product (it leaves it), order 2 is canceled, order 3 reviewed.
+    day2 = tmp_path / "day2"
+    write(day2, "c.csv", H["customers"] + f"{C.format(5)},a1000000000000000000000000000001,20040,rio de janeiro,RJ\n")
+    write(day2, "o.csv", H["orders"] + order_row(5, "2017-10-09 12:00:00") + order_row(2, status="canceled"))
+    write(day2, "i.csv", H["items"] + item(1, 2, p2, s2, "30.00") + item(4, 2, P) + item(5, 1, P))
+    write(day2, "p.csv", H["payments"] + payment(5, 12.5))
+    write(day2, "r.csv", H["reviews"] + f"f{'0' * 31},{O.format(3)},1,,,2017-10-11 00:00:00,\n")
+    result = load(db_url, day2)
+    assert result.orders_refreshed == 5  # orders 1 to 5: customer 1's person's two among them
+    assert_rollups_are_the_stars_rows(sql)
+    assert_hand_tables_are_the_facts(sql)
+    assert_rollups_match_facts(sql)
+    assert sql("SELECT period, category FROM warehouse.rollup_overlap_categories") == [
+        (datetime(2017, 10, 2).date(), ["bed_bath_table", "furniture"])]
+    assert sql("SELECT sum(single_buyers)::int FROM warehouse.rollup_daily") == [(3,)]  # customers 2, 3 and 4
+    assert sql("SELECT status FROM warehouse.rollup_daily WHERE period = '2017-10-02' ORDER BY 1") == [
+        ("canceled",), ("delivered",)]
+    assert sql("SELECT count(*)::int FROM warehouse.rollup_daily_categories WHERE period = '2017-10-03' "
+               "AND category = 'furniture'") == [(1,)]  # order 3's; order 4's furniture group is gone
+
+    # A product changing category reaches every order of it: the load refreshes by day.
+    day3 = tmp_path / "day3"
+    write(day3, "pr.csv", H["products"] + f"{p2},cama_mesa_banho,10,100,1,500,10,10,10\n")
+    assert load(db_url, day3).orders_refreshed == 0
     assert_rollups_are_the_stars_rows(sql)
     assert_hand_tables_are_the_facts(sql)
 

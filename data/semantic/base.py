@@ -21,8 +21,16 @@ from data.semantic.sql import WAREHOUSE, Star, level_rows
 
 ALIAS = {"order": "o", "item": "i", "payment": "pay", "review": "r"}
 TABLE = {"order": "base_orders", "item": "base_items", "payment": "base_payments", "review": "base_reviews"}
-BASE = Star(f"{TABLE['order']} o", {level: (f"{TABLE[level]} {ALIAS[level]}", ALIAS[level]) for level in LEVELS[1:]},
-            {}, "")
+
+
+def star(suffix: str = "") -> Star:
+    """The shared input as a star: its tables named with `suffix` (a load's order-level refresh
+    keeps the touched orders' rows from before its writes beside those from after)."""
+    return Star(f"{TABLE['order']}{suffix} o",
+                {level: (f"{TABLE[level]}{suffix} {ALIAS[level]}", ALIAS[level]) for level in LEVELS[1:]}, {}, "")
+
+
+BASE = star()
 
 
 def kept(c: Catalogue) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -50,9 +58,9 @@ def catalogue(c: Catalogue) -> Catalogue:
     return replace(c, dimensions=dimensions, measures=sums, people=None)
 
 
-def tables(c: Catalogue, days: str) -> list[str]:
-    """The statements that make the base's temporary tables (dropped at commit) for the orders
-    `days` (SQL over `o`) selects: each level's rows with the kept values, indexed by order (an
+def tables(c: Catalogue, days: str, suffix: str = "") -> list[str]:
+    """The statements that make the base's temporary tables (dropped at commit; their names end in
+    `suffix`) for the orders `days` (SQL over `o`) selects: each level's rows with the kept values, indexed by order (an
     overlap table lists each order's values by it); the orders last, with each finer measure's
     order total (the star's own, `Measure.per_order`, or summed from that level's rows)."""
     dims, measures = kept(c)
@@ -70,7 +78,7 @@ def tables(c: Catalogue, days: str) -> list[str]:
             cols += [f'{m.per_order or f"coalesce(t_{m.level}.{k}, 0)"} AS "po_{k}"'
                      for k, m in ((k, c.measures[k]) for k in measures) if m.level != "order"]
             rows = level_rows(WAREHOUSE, level, [*cols, days]) + "".join(
-                f" LEFT JOIN (SELECT order_id, {', '.join(parts)} FROM {TABLE[lv]} GROUP BY 1) t_{lv} "
+                f" LEFT JOIN (SELECT order_id, {', '.join(parts)} FROM {TABLE[lv]}{suffix} GROUP BY 1) t_{lv} "
                 f"ON t_{lv}.order_id = o.order_id" for lv, parts in totals)
         else:
             rows = level_rows(WAREHOUSE, level, [*cols, days])
@@ -78,11 +86,12 @@ def tables(c: Catalogue, days: str) -> list[str]:
                      if c.measures[k].level == level and not c.measures[k].per_order]
             if parts:
                 totals.append((level, parts))
-        out += [f"DROP TABLE IF EXISTS {TABLE[level]}",
-                f"CREATE TEMP TABLE {TABLE[level]} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {rows} "
+        name = TABLE[level] + suffix
+        out += [f"DROP TABLE IF EXISTS {name}",
+                f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {rows} "
                 f"WHERE {days}",
-                f"CREATE INDEX ON {TABLE[level]} (order_id)",
-                f"ANALYZE {TABLE[level]}"]
+                f"CREATE INDEX ON {name} (order_id)",
+                f"ANALYZE {name}"]
     return out
 
 

@@ -107,10 +107,11 @@ def replace_touched(r: Rollup, keep: bool) -> list[str]:
             f"WITH gone AS ({gone} RETURNING *) INSERT INTO {replaced(r)} SELECT * FROM gone"]
 
 
-def change_rows(c: Catalogue, r: Rollup) -> str:
+def change_rows(c: Catalogue, r: Rollup, by_orders: bool = False) -> str:
     """The change a load made to summed rollup `r`, per group: its source's new rows of the touched
-    periods minus the rows they replaced (`replaced`), summed to `r`'s grain, with the change in
-    source rows; groups whose change is nothing left out. Its cost follows the load, not the history."""
+    periods (`by_orders`: of the groups an order-level refresh changed, `current`) minus the rows
+    they replaced (`replaced`), summed to `r`'s grain, with the change in source rows; groups whose
+    change is nothing left out. Its cost follows the load, not the history."""
     src = source_of(c, r)
     dims = "".join(f', "{d}"' for d in r.dimensions)
     signed = "".join(f', -"{m}"' for m in r.measures)
@@ -118,8 +119,8 @@ def change_rows(c: Catalogue, r: Rollup) -> str:
     sums = [f'sum("{m}") AS "{m}"' for m in (*r.measures, SOURCE_ROWS)]
     group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
     return (f"SELECT date_trunc('{r.grain}', period)::date AS period{dims}, {', '.join(sums)} FROM ("
-            f"SELECT period{dims}{plain}, 1 AS {SOURCE_ROWS} FROM {src.table} "
-            f"WHERE period IN {touched_periods(src.grain)} "
+            f"SELECT period{dims}{plain}, 1 AS {SOURCE_ROWS} FROM "
+            + (f"{current(src)} " if by_orders else f"{src.table} WHERE period IN {touched_periods(src.grain)} ") +
             f"UNION ALL SELECT period{dims}{signed}, -1 FROM {replaced(src)}) y GROUP BY {group} "
             f"HAVING " + " OR ".join(f'sum("{m}") <> 0' for m in (*r.measures, SOURCE_ROWS)))
 
@@ -166,3 +167,92 @@ def people_fill(c: Catalogue, touched: bool) -> str:
     cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
     days = f"o.purchase_date IN {touched_days('day')}" if touched else "true"
     return f"INSERT INTO {p.table} ({cols}) {sql.people_fill(c, days)}"
+
+
+# A load that changed a few orders refreshes the rollups filled from the star by those orders: the
+# rows each rollup would hold for them alone, computed from the shared input before its writes and
+# after (`contributions`), differ by what the load changed; that difference is added to the
+# rollup's groups (`change_of`, `add_to_groups`). An overlap table holds a row per order, so its
+# old rows are taken out and the new put in (`replace_rows`).
+
+def counted(c: Catalogue, r: Rollup) -> tuple[str, ...]:
+    """`r`'s measures that count its rows' orders or rows themselves: a group whose counts all reach
+    0 has no rows left in the star, so a load deletes it."""
+    return tuple(m for m in r.measures if c.measures[m].agg == "count" and c.measures[m].expr == "1")
+
+
+def current(r: Rollup) -> str:
+    """The temporary table keeping the rows an order-level refresh wrote to `r`'s changed groups
+    (read with `replaced(r)` by the rollups summed from it)."""
+    return f"current_{r.name}"
+
+
+def contributions(c: Catalogue, r: Rollup, into: str, suffix: str) -> list[str]:
+    """Make temporary table `into` with the rows `r` would hold for the orders in the shared input
+    whose tables end in `suffix` (`base.tables`), and those orders alone."""
+    return [f"CREATE TEMP TABLE {into} ON COMMIT DROP AS SELECT {_columns(r)} FROM {r.table} WITH NO DATA",
+            f"INSERT INTO {into} ({_columns(r)}) {select(base.catalogue(c), r, 'true', base.star(suffix))}"]
+
+
+def _keys(r: Rollup) -> list[str]:
+    return ["period", *(f'"{d}"' for d in r.dimensions)]
+
+
+def _match(c: Catalogue, r: Rollup, a: str, b: str) -> str:
+    """Rows `a` and `b` are of one group (NULL as a value: hashable, unlike IS NOT DISTINCT FROM),
+    among the periods `b` holds (so that `r` is read by its period index)."""
+    pairs = [f"{a}.period = {b}.period", *(
+        f'coalesce({a}."{d}", {NULL_KEY[c.dimensions[d].type]}) = coalesce({b}."{d}", {NULL_KEY[c.dimensions[d].type]})'
+        for d in r.dimensions)]
+    return " AND ".join(pairs)
+
+
+def change_of(r: Rollup, old: str, new: str, into: str) -> str:
+    """Make temporary table `into`: per group, the rows of table `new` minus those of `old` (both
+    `contributions`), the groups they leave unchanged left out."""
+    keys = ", ".join(_keys(r))
+    sums = ", ".join(f'sum("{m}") AS "{m}"' for m in r.measures)
+    signed = ", ".join(f'-"{m}"' for m in r.measures)
+    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    return (f"CREATE TEMP TABLE {into} ON COMMIT DROP AS SELECT {keys}, {sums} FROM ("
+            f"SELECT {_columns(r)} FROM {new} UNION ALL SELECT {keys}, {signed} FROM {old}) x GROUP BY {group} "
+            f"HAVING " + " OR ".join(f'sum("{m}") <> 0' for m in r.measures))
+
+
+def add_to_groups(c: Catalogue, r: Rollup, change: str, keep: bool) -> list[str]:
+    """Add table `change` (`change_of`) to `r`'s rows: take its groups' rows out (into
+    `replaced(r)`), and put back each group's sum with the change unless its counts reach 0 (also
+    into `current(r)` when `keep`). The second statement's row count is the rows taken out, the
+    last's the rows put back."""
+    keys = ", ".join(_keys(r))
+    sums = ", ".join(f'sum("{m}")' for m in r.measures)
+    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    periods = f"t.period = ANY (ARRAY(SELECT DISTINCT period FROM {change}))"
+    put = (f"INSERT INTO {r.table} ({_columns(r)}) SELECT {keys}, {sums} FROM ("
+           f"SELECT {_columns(r)} FROM {replaced(r)} UNION ALL SELECT {_columns(r)} FROM {change}) x "
+           f"GROUP BY {group} HAVING " + " OR ".join(f'sum("{m}") <> 0' for m in counted(c, r)))
+    out = [f"CREATE TEMP TABLE {replaced(r)} ON COMMIT DROP AS TABLE {r.table} WITH NO DATA",
+           f"WITH gone AS (DELETE FROM {r.table} t USING {change} ch WHERE {periods} AND {_match(c, r, 't', 'ch')} "
+           f"RETURNING t.*) INSERT INTO {replaced(r)} SELECT * FROM gone"]
+    if keep:
+        return out + [f"CREATE TEMP TABLE {current(r)} ON COMMIT DROP AS TABLE {r.table} WITH NO DATA",
+                      f"WITH put AS ({put} RETURNING *) INSERT INTO {current(r)} SELECT * FROM put"]
+    return out + [put]
+
+
+def replace_rows(c: Catalogue, r: Rollup, old: str, new: str) -> list[str]:
+    """Take overlap table `r`'s rows of table `old` out (one stored row for each, equal column by
+    column, its values compared sorted) and put the rows of table `new` in. The first statement's row
+    count is the rows taken out, the second's the rows put in."""
+    cols = _columns(r)
+    n = len(cols.split(", "))
+    sort = 'ARRAY(SELECT v FROM unnest({}."%s") v ORDER BY 1)' % r.overlap
+    olds = cols.replace(f'"{r.overlap}"', f'{sort.format(old)} AS "{r.overlap}"')
+    same = (f'{_match(c, r, "t", "o")} AND {sort.format("t")} = o."{r.overlap}" '
+            + "".join(f'AND t."{m}" = o."{m}" ' for m in r.measures))
+    periods = f"t.period = ANY (ARRAY(SELECT DISTINCT period FROM {old}))"
+    found = (f"SELECT t.ctid AS id, o.n, row_number() OVER (PARTITION BY {', '.join(f'o.{x}' for x in cols.split(', '))} "
+             f"ORDER BY t.ctid) AS k FROM {r.table} t JOIN (SELECT {olds}, count(*) AS n FROM {old} "
+             f"GROUP BY {', '.join(str(k) for k in range(1, n + 1))}) o ON {periods} AND {same}")
+    return [f"DELETE FROM {r.table} WHERE ctid = ANY (ARRAY(SELECT id FROM ({found}) f WHERE k <= n))",
+            f"INSERT INTO {r.table} ({cols}) SELECT {cols} FROM {new}"]
