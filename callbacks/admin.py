@@ -42,10 +42,12 @@ def _read(query, *args, **kwargs):
         return query(conn, *args, **kwargs)
 
 
-@callback(Output("admin-runs", "rowData"), Output("admin-q-run", "options"), Input("url", "pathname"))
+@callback(Output("admin-runs", "rowData"), Output("admin-q-run", "options"), Input("url", "pathname"),
+          Input("data-version", "data"))
 @admins_only
 @guarded
-def runs(_path):
+def runs(_path, _version):
+    """The latest runs, again whenever the data version moves (a watcher's batch lands)."""
     found = _read(admin.runs)
     options = [{"label": f"Run {r['run_id']} ({r['quarantined']:,} rows)", "value": r["run_id"]}
                for r in found if r["quarantined"]]

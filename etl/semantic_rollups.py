@@ -308,12 +308,12 @@ def refresh_by_orders(cur, c: Catalogue, step=None) -> None:
                 cur.execute(f"ANALYZE change_{r.name}")
                 keep = any(x.source == r.name for x in c.rollups)
                 made = rollup_sql.add_to_groups(c, r, f"change_{r.name}", keep)
-                for statement in made[:-1]:
+                cur.execute(made[0])
+                cur.execute(made[1])  # the groups' rows taken out
+                change = -cur.rowcount
+                for statement in made[2:]:
                     cur.execute(statement)
-                    if statement.startswith("WITH gone"):
-                        change = -cur.rowcount
-                cur.execute(made[-1])
-                change += cur.rowcount
+                change += cur.rowcount  # the last put them back
         if change:
             cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (built[r.name][1] + change, r.name))
         if step is not None:

@@ -103,8 +103,10 @@ def layout(**_query):
     return html.Div([
         section("ETL runs", "Every run of `python -m etl load`, newest first. Select a run to see its counts per "
                 "table and browse what it quarantined.",
-                dcc.Loading(dag.AgGrid(id="admin-runs", columnDefs=RUN_COLUMNS, rowData=[], style={"height": None},
-                                       **GRID)),
+                # Keyed by run, so a new batch (the table follows the data version) keeps the page,
+                # the sort and the selected run; no spinner, which would flash at every batch.
+                dag.AgGrid(id="admin-runs", columnDefs=RUN_COLUMNS, rowData=[], style={"height": None},
+                           getRowId="params.data.run_id", **GRID),
                 html.Div(id="admin-run-title", className="small fw-semibold mt-3 mb-1"),
                 dag.AgGrid(id="admin-run-tables", columnDefs=TABLE_COLUMNS, rowData=[], columnSize="sizeToFit",
                            style={"height": None}, **SMALL_GRID)),
