@@ -955,3 +955,15 @@ def test_an_open_page_shows_a_new_batch_without_reloading_and_a_paused_one_waits
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "live.png"))
     assert errors(browser) == []
+
+    # An admin's list of runs follows too: the next batch's run appears on top.
+    browser.delete_all_cookies()
+    sign_in(browser, base, "/admin", user="boss")
+    top = "#admin-runs .ag-row[row-index='0'] .ag-cell"
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, top))
+    shown = browser.find_element(By.CSS_SELECTOR, top).text
+    browser.execute_script("window.stillHere = true;")
+    load_batch(3, 4)
+    wait(browser, 15).until(lambda d: int(d.find_element(By.CSS_SELECTOR, top).text) > int(shown))
+    assert browser.execute_script("return window.stillHere === true")
+    assert errors(browser) == []
