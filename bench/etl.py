@@ -229,7 +229,9 @@ def main() -> None:
     print(f"loader peak memory (max RSS of the load process): {peak_mb:,.0f} MB (goal < 1024)")
     print(f"\none-day delta ({delta_orders:,} orders) into the {args.orders:,}-order warehouse: {delta['wall']:.1f}s "
           f"(goal < 3); into a {args.orders // 10:,}-order one: {small_delta['wall']:.1f}s "
-          f"(ratio {delta['wall'] / small_delta['wall']:.2f}, goal <= 1.5)")
+          f"(ratio {delta['wall'] / small_delta['wall']:.2f}, goal <= 1.5); its rollups refreshed "
+          + ", ".join(f"by {d['orders_refreshed']:,} orders" if d.get("orders_refreshed") else "by day"
+                      for d in (delta, small_delta)))
     print(f"\n{'semantic rollup':<28}{'rows':>12}{'build s':>9}")
     for name, n, secs in builds:
         print(f"{name:<28}{n:>12,}{secs:>9.1f}")

@@ -265,6 +265,7 @@ def remember(cur, c: Catalogue, step=None) -> bool:
     """Before a load writes (`affected_orders` listing the orders it may change): keep the rows each
     rollup filled from the star holds for those orders alone. Returns False, having kept nothing,
     when a rollup is not current: the load then refreshes by day, which builds it."""
+    drop_undeclared(cur, c)
     if not _all_current(cur, c):
         return False
     began = time.monotonic()
