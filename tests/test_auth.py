@@ -178,7 +178,8 @@ def test_the_admin_callbacks_answer_admins_only(app, db_url):
     users_inputs = [{"id": "url", "property": "pathname", "value": "/admin"},
                     {"id": "admin-user-result", "property": "children", "value": None},
                     {"id": "admin-new-result", "property": "children", "value": None}]
-    inputs = [{"id": "url", "property": "pathname", "value": "/admin"}]
+    inputs = [{"id": "url", "property": "pathname", "value": "/admin"},
+              {"id": "data-version", "property": "data", "value": {"version": 1}}]
     for spec, outputs, given in ((runs_spec, runs_outputs, inputs),
                                  (users_spec, {"id": "admin-users", "property": "rowData"}, users_inputs)):
         refused = admin_callback(analyst, spec, outputs, given)
