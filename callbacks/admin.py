@@ -51,7 +51,8 @@ def runs(_path, _version):
     found = _read(admin.runs)
     options = [{"label": f"Run {r['run_id']} ({r['quarantined']:,} rows)", "value": r["run_id"]}
                for r in found if r["quarantined"]]
-    return [{k: v for k, v in r.items() if k != "tables"} for r in found], options
+    # row_id: the grid's key for a row, a string as AG Grid wants it
+    return [{**{k: v for k, v in r.items() if k != "tables"}, "row_id": str(r["run_id"])} for r in found], options
 
 
 @callback(Output("admin-users", "rowData"), Input("url", "pathname"), Input("admin-user-result", "children"),

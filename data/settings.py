@@ -38,6 +38,7 @@ class Settings:
     live: bool = False  # `python app.py` also runs a simulator and a watcher (LIVE=1, or --live)
     live_rate: float = 0.5  # the simulator's new orders per second
     live_batch_seconds: float = 2.0  # and its batch interval
+    run_history_days: int = 30  # a watcher deletes its batches' runs older than this (0: keeps them)
 
 
 class SettingsError(ValueError):
@@ -92,6 +93,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         live=_flag(environ, "LIVE"),
         live_rate=_float(environ, "LIVE_RATE", 0.5, 0.001),
         live_batch_seconds=_float(environ, "LIVE_BATCH_SECONDS", 2.0, 0.1),
+        run_history_days=_int(environ, "RUN_HISTORY_DAYS", 30, 0),
     )
 
 

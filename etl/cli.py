@@ -144,7 +144,7 @@ def watch(inbox: Path, as_json: bool):
             click.echo(f"{time.strftime('%H:%M:%S')} {batch.line()}")
         sys.stdout.flush()
 
-    watcher = Watcher(url, inbox, report, say)
+    watcher = Watcher(url, inbox, report, say, keep_days=load_settings().run_history_days)
     watcher.handle_signals()
     say(f"watching {inbox} for batches ({len(folders_ok)} waiting); loaded ones go to "
         f"{watcher.processed}, failed ones to {watcher.failed}; Ctrl-C to stop")

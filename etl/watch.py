@@ -28,11 +28,12 @@ import psycopg
 
 from data import db, migrate
 from data.version import data_version
-from etl import extract
+from etl import extract, history
 from etl.load import Busy, Connections, DatabaseLost, LoadError, load
 from etl.progress import Reporter
 
 POLL_SECONDS = 0.2  # how often INBOX is listed: a listing is a few microseconds
+PRUNE_SECONDS = 3600  # how often the run history of old batches is cut back (etl/history.py)
 BACKOFF_SECONDS = (1, 2, 4, 8, 15, 30)  # waits between tries while the database is away
 
 
@@ -150,8 +151,11 @@ def _move(batch: Path, target_dir: Path) -> Path:
 class Watcher:
     """Load each batch that appears in `inbox` until `stop()` (or a signal) asks it to finish."""
 
-    def __init__(self, url: str, inbox: Path, report, say, poll: float = POLL_SECONDS):
+    def __init__(self, url: str, inbox: Path, report, say, poll: float = POLL_SECONDS, keep_days: int = 0):
+        """`keep_days`: how long the runs of loaded batches are kept (0: always; `RUN_HISTORY_DAYS`)."""
         self.url, self.inbox, self.report, self.say, self.poll = url, inbox, report, say, poll
+        self.keep_days = keep_days
+        self.pruned_at = float("-inf")
         self.processed, self.failed = folders(inbox)
         self.connections: Connections | None = None
         self.stopping = threading.Event()
@@ -181,6 +185,7 @@ class Watcher:
         self._connect()
         try:
             while not self.stopping.is_set():
+                self.prune()
                 batches = waiting(self.inbox)
                 if not batches:
                     self.stopping.wait(self.poll)
@@ -192,6 +197,21 @@ class Watcher:
         finally:
             if self.connections is not None:
                 self.connections.close()
+
+    def prune(self) -> int:
+        """Once an hour, between batches: delete the runs of batches older than `keep_days`. A
+        database that does not answer is left for the next hour (loading batches comes first)."""
+        if not self.keep_days or time.monotonic() - self.pruned_at < PRUNE_SECONDS or self.connections is None:
+            return 0
+        self.pruned_at = time.monotonic()
+        try:
+            deleted = history.prune(self.connections.book, self.keep_days)
+        except psycopg.Error:
+            return 0
+        if deleted:
+            self.say(f"deleted the runs of {deleted:,} batches loaded over {self.keep_days} days ago "
+                     "(RUN_HISTORY_DAYS)")
+        return deleted
 
     def drain(self) -> list[Batch | None]:
         """Load the batches waiting now, then close the connections (a test, a one-off catch-up)."""

@@ -106,7 +106,7 @@ def layout(**_query):
                 # Keyed by run, so a new batch (the table follows the data version) keeps the page,
                 # the sort and the selected run; no spinner, which would flash at every batch.
                 dag.AgGrid(id="admin-runs", columnDefs=RUN_COLUMNS, rowData=[], style={"height": None},
-                           getRowId="String(params.data.run_id)", **GRID),
+                           getRowId="params.data.row_id", **GRID),
                 html.Div(id="admin-run-title", className="small fw-semibold mt-3 mb-1"),
                 dag.AgGrid(id="admin-run-tables", columnDefs=TABLE_COLUMNS, rowData=[], columnSize="sizeToFit",
                            style={"height": None}, **SMALL_GRID)),

@@ -46,7 +46,7 @@ def feed_card(title: str, definition: str, grid_id: str, columns: list, rows: in
     """A card with a feed: its grid keeps each row by `row_id`, so a new row slides in at the top."""
     return dbc.Col(dbc.Card(dbc.CardBody([
         card_title(title, definition),
-        dcc.Loading(grid(grid_id, columns, page_size=rows, dashGridOptions=FEED, getRowId=f"String(params.data.{row_id})")),
+        dcc.Loading(grid(grid_id, columns, page_size=rows, dashGridOptions=FEED, getRowId=f"params.data.{row_id}")),
     ])), xs=12, xl=width, className="mb-3")
 
 

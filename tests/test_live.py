@@ -58,10 +58,10 @@ def simulated(url, inbox: Path, batches: int, seed: int = 1, rate: float = 5, se
     return [write_batch(inbox, sim.batch_name(), sim.next_batch()) for _ in range(batches)]
 
 
-def watch_until_empty(url, inbox: Path, timeout: float = 120) -> list:
+def watch_until_empty(url, inbox: Path, timeout: float = 120, keep_days: int = 0) -> list:
     """Run a watcher in a thread until the inbox holds no batch; return what it reported."""
     reports, said = [], []
-    watcher = Watcher(url, inbox, reports.append, said.append, poll=0.05)
+    watcher = Watcher(url, inbox, reports.append, said.append, poll=0.05, keep_days=keep_days)
     thread = threading.Thread(target=watcher.run)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -359,3 +359,37 @@ def test_a_batch_waits_for_another_load_and_says_so_once(tmp_path, warehouse):
         watcher.stop()
         thread.join(timeout=60)
     assert [(r.name, r.status) for r in reports] == [(batch.name, "loaded")]
+
+
+def test_the_runs_of_old_batches_go_after_the_history_setting(tmp_path, warehouse):
+    """A watcher keeps its batches' runs for RUN_HISTORY_DAYS: older ones go with their files'
+    fingerprints, but not a run that quarantined rows, a load by hand or the newest run, and the
+    data's versions (which key the cached answers) stay as they were."""
+    from data.version import versions
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    simulated(warehouse, inbox, 3)
+    write(inbox / "zz-quarantined", "o.csv", H["orders"] + "d9000000000000000000000000000001,"
+          "c9000000000000000000000000000001,delivered,not a date,,,,2018-01-01 00:00:00\n")
+    reports = watch_until_empty(warehouse, inbox)
+    assert [r.status for r in reports][:3] == ["loaded"] * 3 and reports[3].quarantined == 1
+    simulated(warehouse, inbox, 1, seed=3)  # the quarantined batch's run is not the newest: this one is
+    latest = watch_until_empty(warehouse, inbox)[0].run_id
+    run(warehouse, "UPDATE etl.runs SET finished_at = finished_at - interval '40 days'")
+    with psycopg.connect(warehouse) as conn:
+        before = versions(conn)
+    kept = [r[0] for r in run(warehouse, "SELECT run_id FROM etl.runs WHERE arrived_at IS NULL")]
+    kept += [reports[3].run_id, latest]
+    files = run(warehouse, "SELECT count(*) FROM etl.files")[0][0]
+
+    simulated(warehouse, inbox, 1, seed=4)  # the watcher prunes when it starts, then loads this
+    watcher = Watcher(warehouse, inbox, lambda _b: None, lambda _s: None)
+    assert watcher.prune() == 0  # not connected, and keeping everything by default
+    newest = watch_until_empty(warehouse, inbox, keep_days=30)
+    assert [r[0] for r in run(warehouse, "SELECT run_id FROM etl.runs ORDER BY 1")] == kept + [newest[0].run_id]
+    assert {r[0] for r in run(warehouse, "SELECT DISTINCT run_id FROM etl.files")} <= {*kept, newest[0].run_id}
+    assert run(warehouse, "SELECT count(*) FROM etl.files")[0][0] < files  # the pruned batches' fingerprints
+    with psycopg.connect(warehouse) as conn:
+        after = versions(conn)
+    assert after.everywhere == before.everywhere and after.latest == newest[0].data_version > before.latest
