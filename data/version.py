@@ -4,8 +4,9 @@ Cache keys include it, so a load that changes data makes every cached answer unr
 once, while a reload that changed nothing keeps the cache warm. A load that refreshed the rollups
 by order (a live batch) changed only the purchase days of its orders, and says which
 (`etl.changed_days`): an answer over a range is keyed by the latest run that changed a day of it
-or changed everything (`Versions.of`), so a past quarter's answers stay warm while today moves. Open pages follow it: each asks
-every second whether it moved (`Newest`), and a new version refreshes their cards in place.
+or changed everything (`Versions.of`), so a past quarter's answers stay warm while today moves.
+Open pages follow it: each asks every second whether it moved (`Newest`), and a new version
+refreshes their cards in place.
 """
 from __future__ import annotations
 

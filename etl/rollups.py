@@ -38,9 +38,9 @@ DELIVERY_BUCKET = "least(floor({o}.delivery_days), 60)::int"
 NO_ESTIMATE = 999  # days_late of a delivered order without an estimated date
 LATE_BUCKET = ("coalesce(greatest(least({o}.order_delivered_customer_date::date - {o}.order_estimated_delivery_date::date,"
                " 30), -30), " + str(NO_ESTIMATE) + ")")
-# Built once per refresh: the touched days' (or orders') orders with everything the tables below keep (state,
-# one-time buyer, delivery buckets ...), and their items with their category. Every table then
-# reads these two instead of joining the facts and dimensions again.
+# Built once per refresh: the touched days' (or orders') orders with everything the tables below
+# keep (state, one-time buyer, delivery buckets ...), and their items with their category. Every
+# table then reads these two instead of joining the facts and dimensions again.
 ROLLUP_INPUTS = f"""
 CREATE TEMP TABLE rollup_orders ON COMMIT DROP AS
 SELECT f.order_id, f.purchase_date, coalesce(c.customer_state, '??') AS state, f.order_status, c.customer_unique_id,
@@ -166,7 +166,8 @@ SELECT low.*, coalesce(c.categories, '{}') FROM low LEFT JOIN categories c USING
 """
 
 # Every day from the first purchase to the last date any order names, grown by the touched days'
-# (or orders') orders only (the calendar is a few thousand rows; the orders' dates are what would cost a scan).
+# (or orders') orders only (the calendar is a few thousand rows; the orders' dates are what would
+# cost a scan).
 DIM_DATE = """
 INSERT INTO warehouse.dim_date
 SELECT d::date, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),

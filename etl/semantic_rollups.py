@@ -9,9 +9,9 @@ when it declares a `source` (which must give them exactly, and be filled from th
 that changed a few orders refreshes every rollup by those orders (`remember` before its writes,
 `refresh_by_orders` after): it adds to each rollup's groups the difference those orders' rows
 make; any other load rebuilds the periods holding the days it touched (`touched_dates`). Either
-way a summed rollup adds the change of its source's rows (new minus replaced), group by group; a rollup whose
-definition changed (or that is new) is built in full, alone with those summed from it; a rollup
-no longer declared is dropped.
+way a summed rollup adds the change of its source's rows (new minus replaced), group by group;
+a rollup whose definition changed (or that is new) is built in full, alone with those summed from
+it; a rollup no longer declared is dropped.
 `etl.rollups` records each one's definition hash and size: the planner reads only current ones.
 """
 from __future__ import annotations
@@ -22,7 +22,6 @@ from data.semantic import base, rollup_sql, state
 from data.semantic.model import Rollup
 from data.semantic.planner import Catalogue, source_refusal
 from data.semantic.rollup_sql import ddl, fill, indexes, people_ddl, people_fill, touched_days
-from data.semantic.sql import people_fill as people_rows
 from etl.rollups import REBUILD_LOCK
 
 def ordered(c: Catalogue) -> list[Rollup]:
@@ -324,8 +323,7 @@ def refresh_by_orders(cur, c: Catalogue, step=None) -> None:
         cur.execute(f"DELETE FROM {p.table} WHERE period = ANY (ARRAY(SELECT DISTINCT old_date FROM affected_orders)) "
                     "AND person IN (SELECT customer_unique_id FROM affected_people)")
         change = -cur.rowcount
-        cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
-        cur.execute(f"INSERT INTO {p.table} ({cols}) {people_rows(c, AFFECTED)}")
+        cur.execute(people_fill(c, orders=AFFECTED))
         change += cur.rowcount
         if change:
             cur.execute("UPDATE etl.rollups SET row_count = %s WHERE name = %s", (built[p.name][1] + change, p.name))

@@ -109,7 +109,8 @@ def test_a_batch_of_a_few_orders_keeps_the_answers_over_other_days(tmp_path, db_
     batch = tmp_path / "batch"
     batch.mkdir()
     (batch / "o.csv").write_text(",".join(formats.ORDERS.header) + "\n" + "d1000000000000000000000000000099,"
-                                 "c1000000000000000000000000000099,shipped,2019-01-05 10:00:00,,,,2019-01-20 00:00:00\n")
+                                 "c1000000000000000000000000000099,shipped,2019-01-05 10:00:00,,,,"
+                                 "2019-01-20 00:00:00\n")
     (batch / "c.csv").write_text(",".join(formats.CUSTOMERS.header) + "\n" + "c1000000000000000000000000000099,"
                                  "a1000000000000000000000000000099,01037,sao paulo,SP\n")
     assert load(db_url, batch).orders_refreshed == 1

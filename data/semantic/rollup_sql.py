@@ -162,10 +162,12 @@ def people_ddl(c: Catalogue) -> str:
     return f"CREATE TABLE {p.table} ({', '.join(cols)}); CREATE INDEX ON {p.table} (period)"
 
 
-def people_fill(c: Catalogue, touched: bool) -> str:
+def people_fill(c: Catalogue, touched: bool = False, orders: str | None = None) -> str:
+    """The INSERT of the people table's rows: of all history, of the touched days, or of the orders
+    `orders` (SQL over `o`) selects."""
     p = c.people
     cols = ", ".join(["period", "person", "first_date", *(f'"{k}"' for k in (*p.dimensions, *p.lists))])
-    days = f"o.purchase_date IN {touched_days('day')}" if touched else "true"
+    days = orders or (f"o.purchase_date IN {touched_days('day')}" if touched else "true")
     return f"INSERT INTO {p.table} ({cols}) {sql.people_fill(c, days)}"
 
 
@@ -254,8 +256,9 @@ def replace_rows(c: Catalogue, r: Rollup, old: str, new: str) -> list[str]:
     same = (f'{_match(c, r, "t", "o")} AND {sort.format("t")} = o."{r.overlap}" '
             + "".join(f'AND t."{m}" = o."{m}" ' for m in r.measures))
     periods = f"t.period = ANY (ARRAY(SELECT DISTINCT period FROM {old}))"
-    found = (f"SELECT t.ctid AS id, o.n, row_number() OVER (PARTITION BY {', '.join(f'o.{x}' for x in cols.split(', '))} "
-             f"ORDER BY t.ctid) AS k FROM {r.table} t JOIN (SELECT {olds}, count(*) AS n FROM {old} "
+    partition = ", ".join(f"o.{x}" for x in cols.split(", "))
+    found = (f"SELECT t.ctid AS id, o.n, row_number() OVER (PARTITION BY {partition} ORDER BY t.ctid) AS k "
+             f"FROM {r.table} t JOIN (SELECT {olds}, count(*) AS n FROM {old} "
              f"GROUP BY {', '.join(str(k) for k in range(1, n + 1))}) o ON {periods} AND {same}")
     return [f"DELETE FROM {r.table} WHERE ctid = ANY (ARRAY(SELECT id FROM ({found}) f WHERE k <= n))",
             f"INSERT INTO {r.table} ({cols}) SELECT {cols} FROM {new}"]
