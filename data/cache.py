@@ -3,8 +3,9 @@
 A new load raises the data version, which makes every old entry unreachable at once; while the
 data is unchanged nothing is computed twice. An answer that reads only a range of purchase days
 is keyed by the version of that range (`data.version.Versions.of`): a live batch, which changes a
-few days, leaves the answers over other ranges where they are. Identical requests that arrive together (several
-gunicorn workers, several threads) wait on one lock per key, so the answer is computed once.
+few days, leaves the answers over other ranges where they are. Identical requests that arrive
+together (several gunicorn workers, several threads) wait on one lock per key, so the answer is
+computed once.
 diskcache keeps entries in SQLite under CACHE_DIR, shared by the processes of one host.
 """
 from __future__ import annotations
