@@ -15,20 +15,17 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-QUERY = ("SELECT coalesce(max(run_id), 0) FROM etl.runs "
-         "WHERE status = 'succeeded' AND changed AND NOT dry_run")
-LATEST = ("SELECT run_id, finished_at FROM etl.runs WHERE status = 'succeeded' AND changed AND NOT dry_run "
-          "ORDER BY run_id DESC LIMIT 1")
+# The runs that changed the warehouse (as the partial indexes of migrations 0020 and 0021 say).
+CHANGED = "status = 'succeeded' AND changed AND NOT dry_run"
+QUERY = f"SELECT coalesce(max(run_id), 0) FROM etl.runs WHERE {CHANGED}"
+LATEST = f"SELECT run_id, finished_at FROM etl.runs WHERE {CHANGED} ORDER BY run_id DESC LIMIT 1"
 
 
 # One read: the latest run that changed data, the latest that changed everything, and the days
 # changed by order since (a row per day; one row of NULL days when there are none).
-VERSIONS = """
+VERSIONS = f"""
 WITH v AS (
-    SELECT (SELECT coalesce(max(run_id), 0) FROM etl.runs
-            WHERE status = 'succeeded' AND changed AND NOT dry_run) AS latest,
-           (SELECT coalesce(max(run_id), 0) FROM etl.runs
-            WHERE status = 'succeeded' AND changed AND NOT dry_run AND NOT by_orders) AS everywhere)
+    SELECT ({QUERY}) AS latest, ({QUERY} AND NOT by_orders) AS everywhere)
 SELECT v.latest, v.everywhere, d.purchase_date, d.run_id
 FROM v LEFT JOIN etl.changed_days d ON d.run_id > v.everywhere
 """

@@ -56,6 +56,11 @@ def touched_days(grain: str) -> str:
             f"generate_series(t.p, t.p + interval '{STEP[grain]}' - interval '1 day', interval '1 day') gs)")
 
 
+def _by_group(r: Rollup) -> str:
+    """GROUP BY positions of a rollup's rows: the period, then each dimension."""
+    return ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+
+
 def _columns(r: Rollup) -> str:
     return ", ".join(f'"{x}"' for x in ("period", *r.dimensions, *((r.overlap,) if r.overlap else ()), *r.measures,
                                         *((SOURCE_ROWS,) if r.source else ())))
@@ -69,7 +74,7 @@ def fill(c: Catalogue, r: Rollup, touched: bool = False) -> str:
         assert not touched, "a summed rollup's touched periods are changed in place (change_rows)"
         dims = "".join(f', "{d}"' for d in r.dimensions)
         sums = ", ".join(f'sum("{m}")' for m in r.measures)
-        group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+        group = _by_group(r)
         rows = (f"SELECT date_trunc('{r.grain}', period)::date{dims}, {sums}, count(*) FROM {source_of(c, r).table} "
                 f"GROUP BY {group}")
     else:
@@ -117,7 +122,7 @@ def change_rows(c: Catalogue, r: Rollup, by_orders: bool = False) -> str:
     signed = "".join(f', -"{m}"' for m in r.measures)
     plain = "".join(f', "{m}"' for m in r.measures)
     sums = [f'sum("{m}") AS "{m}"' for m in (*r.measures, SOURCE_ROWS)]
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    group = _by_group(r)
     return (f"SELECT date_trunc('{r.grain}', period)::date AS period{dims}, {', '.join(sums)} FROM ("
             f"SELECT period{dims}{plain}, 1 AS {SOURCE_ROWS} FROM "
             + (f"{current(src)} " if by_orders else f"{src.table} WHERE period IN {touched_periods(src.grain)} ") +
@@ -150,7 +155,7 @@ def select(c: Catalogue, r: Rollup, days: str, star: sql.Star = sql.WAREHOUSE) -
         kept = ", ".join(sql.stored(c, m, f"coalesce(x.m_{m}, 0)") for m in r.measures)
         return f"SELECT {picked}, {kept} FROM (\n{branches[0]}\n) x"
     sums = ", ".join(sql.stored(c, m, f"coalesce(sum(x.m_{m}), 0)") for m in r.measures)
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    group = _by_group(r)
     return f"SELECT {picked}, {sums} FROM (\n{sql.union(branches)}\n) x GROUP BY {group}"
 
 
@@ -215,7 +220,7 @@ def change_of(r: Rollup, old: str, new: str, into: str) -> str:
     keys = ", ".join(_keys(r))
     sums = ", ".join(f'sum("{m}") AS "{m}"' for m in r.measures)
     signed = ", ".join(f'-"{m}"' for m in r.measures)
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    group = _by_group(r)
     return (f"CREATE TEMP TABLE {into} ON COMMIT DROP AS SELECT {keys}, {sums} FROM ("
             f"SELECT {_columns(r)} FROM {new} UNION ALL SELECT {keys}, {signed} FROM {old}) x GROUP BY {group} "
             f"HAVING " + " OR ".join(f'sum("{m}") <> 0' for m in r.measures))
@@ -228,7 +233,7 @@ def add_to_groups(c: Catalogue, r: Rollup, change: str, keep: bool) -> list[str]
     last's the rows put back."""
     keys = ", ".join(_keys(r))
     sums = ", ".join(f'sum("{m}")' for m in r.measures)
-    group = ", ".join(str(n) for n in range(1, len(r.dimensions) + 2))
+    group = _by_group(r)
     periods = f"t.period = ANY (ARRAY(SELECT DISTINCT period FROM {change}))"
     put = (f"INSERT INTO {r.table} ({_columns(r)}) SELECT {keys}, {sums} FROM ("
            f"SELECT {_columns(r)} FROM {replaced(r)} UNION ALL SELECT {_columns(r)} FROM {change}) x "
